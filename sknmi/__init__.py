@@ -1,0 +1,7 @@
+"""sknmi: neural mutual-information estimation with a scikit-learn API."""
+
+from sknmi.mi import NeuralMIEstimator
+
+__version__ = "0.1.0"
+
+__all__ = ["NeuralMIEstimator", "__version__"]

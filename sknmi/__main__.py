@@ -1,0 +1,5 @@
+import sys
+
+from sknmi.cli import main
+
+sys.exit(main())

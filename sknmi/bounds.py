@@ -1,0 +1,446 @@
+"""Variational bounds on mutual information, as pure functions of critic scores.
+
+Every function takes the scores of a critic ``T(x, z)``:
+
+``joint``
+    1-D tensor of shape ``(n,)``: ``T(x_i, z_i)`` on pairs drawn from the joint
+    distribution p(x, z).
+``marginal``
+    tensor of scores on pairs drawn from the product of the marginals
+    p(x) p(z). Any shape works for the bounds that average over all negative
+    pairs (DV, NWJ, JSD, SMILE); :func:`infonce` needs the 2-D form
+    ``(n, k)`` where row ``i`` holds the negatives contrasted with positive
+    ``i``. Entries equal to ``-inf`` are *masked*: they are left out of every
+    sum and of every count, so the all-pairs score matrix of a separable
+    critic is passed with ``-inf`` on its diagonal (see :func:`split_scores`)
+    and a positive pair is never counted among the negatives.
+
+All values are in nats. Log-mean-exp is computed as ``logsumexp - log(count)``,
+never as ``log(mean(exp(.)))``, which overflows. This module imports nothing
+from scikit-learn: use it in your own training loops.
+
+Examples
+--------
+>>> import torch
+>>> from sknmi.bounds import dv, infonce, split_scores
+>>> scores = torch.tensor([[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
+>>> joint, marginal = split_scores(scores)
+>>> round(float(dv(joint, marginal)), 4)
+2.0
+>>> round(float(infonce(joint, marginal)), 4)
+0.7782
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "derangement",
+    "dv",
+    "infonce",
+    "jsd",
+    "log_mean_exp",
+    "log_ratio",
+    "MovingAverageDV",
+    "nwj",
+    "smile",
+    "split_scores",
+]
+
+
+def _unmasked(t):
+    return t != -math.inf
+
+
+def log_mean_exp(t, dim=None):
+    r"""Log of the mean of ``exp(t)``, computed stably, ignoring ``-inf`` entries.
+
+    .. math:: \log \frac{1}{m} \sum_{j} e^{t_j} = \operatorname{logsumexp}(t) - \log m
+
+    where ``m`` counts the entries that are not ``-inf`` (masked entries add
+    ``exp(-inf) = 0`` to the sum and are not counted).
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        Values.
+    dim : int, default=None
+        Dimension to reduce; ``None`` reduces over all entries.
+
+    Returns
+    -------
+    torch.Tensor
+        The log-mean-exp, a scalar when ``dim`` is None.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import log_mean_exp
+    >>> round(float(log_mean_exp(torch.tensor([0.0, 0.0, -float("inf")]))), 4)
+    0.0
+    """
+    if dim is None:
+        t = t.reshape(-1)
+        dim = 0
+    count = _unmasked(t).sum(dim).to(t.dtype)
+    return torch.logsumexp(t, dim) - torch.log(count)
+
+
+def _masked_mean(values, mask):
+    return torch.where(mask, values, torch.zeros_like(values)).sum() / mask.sum()
+
+
+def split_scores(scores):
+    """Split an all-pairs score matrix into positive and negative scores.
+
+    Parameters
+    ----------
+    scores : torch.Tensor of shape (n, n)
+        ``scores[i, j] = T(x_i, z_j)``; the diagonal holds the positive pairs.
+
+    Returns
+    -------
+    joint : torch.Tensor of shape (n,)
+        The diagonal.
+    marginal : torch.Tensor of shape (n, n)
+        ``scores`` with ``-inf`` on the diagonal, so that no bound counts a
+        positive pair among the negatives.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import split_scores
+    >>> joint, marginal = split_scores(torch.arange(4.0).reshape(2, 2))
+    >>> joint
+    tensor([0., 3.])
+    >>> marginal
+    tensor([[-inf, 1.], [2., -inf]])
+    """
+    if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
+        raise ValueError(f"scores must be a square matrix, got shape {tuple(scores.shape)}")
+    eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
+    return scores.diagonal(), scores.masked_fill(eye, -math.inf)
+
+
+def derangement(n, generator=None, device=None):
+    """A random permutation of ``range(n)`` without fixed points.
+
+    Pairing row ``i`` with row ``derangement(n)[i]`` gives ``n`` negative pairs
+    none of which is a positive pair. A plain permutation maps some ``i`` to
+    itself (on average one row per batch), which leaks positives into the
+    negatives and caps an estimator near ``log(n)``.
+
+    The permutation is a single random cycle: rows are shuffled, then each is
+    sent to the next one in the shuffled order.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows, at least 2.
+    generator : torch.Generator, default=None
+        A CPU generator, the source of randomness.
+    device : torch.device, default=None
+        Device of the returned tensor.
+
+    Returns
+    -------
+    torch.Tensor of shape (n,), dtype int64
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import derangement
+    >>> p = derangement(5, torch.Generator().manual_seed(0))
+    >>> bool((p != torch.arange(5)).all())
+    True
+    """
+    if n < 2:
+        raise ValueError(f"a derangement needs at least 2 elements, got {n}")
+    order = torch.randperm(n, generator=generator)
+    result = torch.empty_like(order)
+    result[order] = order.roll(-1)
+    return result if device is None else result.to(device)
+
+
+def dv(joint, marginal):
+    r"""Donsker–Varadhan lower bound on mutual information (nats).
+
+    .. math:: I_{DV} = \mathbb{E}_{p(x,z)}[T] - \log \mathbb{E}_{p(x)p(z)}[e^{T}]
+
+    A lower bound on I(X; Z) for every critic; tight at
+    ``T = log p(x, z) / (p(x) p(z)) + c``. The plug-in estimate of the second
+    term is biased upwards on small samples, and its variance grows like
+    ``e^{I} / n`` (Belghazi et al., 2018; Poole et al., 2019).
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor
+        Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import dv
+    >>> float(dv(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])))
+    1.0
+    """
+    return joint.mean() - log_mean_exp(marginal)
+
+
+def nwj(joint, marginal):
+    r"""Nguyen–Wainwright–Jordan (NWJ, "MINE-f", f-divergence) lower bound (nats).
+
+    .. math:: I_{NWJ} = \mathbb{E}_{p(x,z)}[T] - e^{-1}\,\mathbb{E}_{p(x)p(z)}[e^{T}]
+
+    A lower bound on I(X; Z) for every critic, tight at
+    ``T = 1 + log p(x, z) / (p(x) p(z))``. Unbiased in its minibatch estimate
+    but its variance grows like ``e^{I}`` (Nguyen et al., 2010; Poole et al.,
+    2019).
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor
+        Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import nwj
+    >>> float(nwj(torch.tensor([1.0, 1.0]), torch.tensor([1.0, 1.0])))
+    0.0
+    """
+    return joint.mean() - torch.exp(log_mean_exp(marginal) - 1.0)
+
+
+def jsd(joint, marginal):
+    r"""Jensen–Shannon objective of f-GAN and Deep InfoMax (nats, **not** MI).
+
+    .. math:: J = \mathbb{E}_{p(x,z)}[-\operatorname{sp}(-T)]
+                 - \mathbb{E}_{p(x)p(z)}[\operatorname{sp}(T)]
+
+    with ``sp`` the softplus. Its supremum is ``2 JS(p(x,z) || p(x)p(z)) - log 4``,
+    which is not the mutual information: it is the negated logistic loss of a
+    classifier of joint against product pairs (balanced classes), whose optimal
+    logit is ``T = log p(x, z) / (p(x) p(z))``. Read the MI of a critic trained
+    on it with :func:`dv` or :func:`log_ratio`.
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor
+        Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar, at most 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import jsd
+    >>> round(float(jsd(torch.zeros(2), torch.zeros(2))), 4)  # -log 4
+    -1.3863
+    """
+    mask = _unmasked(marginal)
+    return -F.softplus(-joint).mean() - _masked_mean(F.softplus(marginal), mask)
+
+
+def infonce(joint, marginal):
+    r"""InfoNCE (contrastive predictive coding) lower bound (nats).
+
+    .. math:: I_{NCE} = \frac{1}{n}\sum_i \left[T_{ii} - \log \frac{1}{k_i + 1}
+              \Big(e^{T_{ii}} + \sum_{j} e^{T_{ij}}\Big)\right]
+
+    where row ``i`` contrasts positive ``T_ii`` with its ``k_i`` negatives
+    ``T_ij`` (unmasked entries of ``marginal[i]``). A lower bound on I(X; Z)
+    with low variance, but never above ``log(k + 1)``, the log of the number of
+    candidates (van den Oord et al., 2018; Poole et al., 2019).
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor of shape (n, k)
+        Row ``i`` holds the negatives of positive ``i``; ``-inf`` entries are
+        masked (the all-pairs matrix of :func:`split_scores` fits as it is).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import infonce
+    >>> x = infonce(torch.full((4,), 50.0), torch.zeros(4, 3))
+    >>> round(float(x), 4)  # log(4): the ceiling with 4 candidates
+    1.3863
+    """
+    if marginal.ndim != 2 or marginal.shape[0] != joint.shape[0]:
+        raise ValueError(
+            "infonce needs marginal of shape (n, k) with one row per positive, got "
+            f"{tuple(marginal.shape)} for {joint.shape[0]} positives"
+        )
+    candidates = torch.cat([joint[:, None], marginal], dim=1)
+    count = _unmasked(candidates).sum(1).to(joint.dtype)
+    return (joint - torch.logsumexp(candidates, dim=1) + torch.log(count)).mean()
+
+
+def smile(joint, marginal, clip=5.0):
+    r"""SMILE: Donsker–Varadhan with a clipped partition term (nats).
+
+    .. math:: I_{SMILE} = \mathbb{E}_{p(x,z)}[T]
+              - \log \mathbb{E}_{p(x)p(z)}[e^{\operatorname{clip}(T, -\tau, \tau)}]
+
+    Clipping bounds the variance of the partition term by ``e^{2\tau}``
+    at the price of a bias; ``clip=inf`` recovers :func:`dv` (Song & Ermon,
+    ICLR 2020).
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor
+        Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+    clip : float, default=5.0
+        The clipping threshold tau > 0.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import smile
+    >>> float(smile(torch.tensor([9.0]), torch.tensor([9.0]), clip=5.0))
+    4.0
+    """
+    clipped = torch.where(_unmasked(marginal), marginal.clamp(-clip, clip), marginal)
+    return joint.mean() - log_mean_exp(clipped)
+
+
+def log_ratio(joint, marginal=None):
+    r"""Mean log density ratio of a discriminative critic (nats, an estimate).
+
+    .. math:: \hat I = \mathbb{E}_{p(x,z)}[T]
+
+    If ``T`` is the logit of a classifier of joint against product pairs
+    trained with balanced classes (for instance by maximising :func:`jsd`), its
+    optimum is ``T = log p(x, z) / (p(x) p(z))`` and the mean over joint pairs
+    is the mutual information. Not a bound: it may land on either side of the
+    truth, but it has no ``log n`` ceiling and no ``e^I`` variance (the
+    discriminative estimators DEMI and GAN-DIME).
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor, default=None
+        Unused; accepted so that every read-out takes the same arguments.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import log_ratio
+    >>> float(log_ratio(torch.tensor([1.0, 3.0])))
+    2.0
+    """
+    return joint.mean()
+
+
+class MovingAverageDV(torch.nn.Module):
+    r"""Donsker–Varadhan bound with MINE's bias-corrected gradient.
+
+    The gradient of ``log E_Q[e^T]`` on a minibatch is
+    ``grad E_Q[e^T] / E_Q[e^T]``; its denominator estimated on the same
+    minibatch biases the gradient. MINE (Belghazi et al., 2018, §3.2) replaces
+    the denominator by an exponential moving average ``m`` over minibatches:
+
+    .. math:: m_t = \text{decay}\cdot m_{t-1} + (1 - \text{decay})
+              \cdot \overline{e^{T}}_{t}, \qquad m_1 = \overline{e^{T}}_1
+
+    so ``decay`` is the weight of the **old average** (0.99 keeps about the last
+    100 minibatches), and the average starts from the first minibatch rather
+    than from zero. The average is kept in log space.
+
+    The returned value is always the plain DV value of the minibatch; only its
+    gradient is corrected, and only in training mode with gradients enabled
+    (in ``eval()`` mode or under ``torch.no_grad()`` the module is :func:`dv`
+    and leaves the average untouched).
+
+    Parameters
+    ----------
+    decay : float, default=0.99
+        Weight of the previous average, in [0, 1). ``0`` gives plain DV
+        gradients.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import MovingAverageDV
+    >>> mine = MovingAverageDV(decay=0.9)
+    >>> joint = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> value = mine(joint, torch.tensor([0.0, 0.0]))
+    >>> float(value)
+    1.5
+    >>> value.backward()
+    """
+
+    def __init__(self, decay=0.99):
+        super().__init__()
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        self.decay = decay
+        self.register_buffer("log_average", torch.tensor(float("nan")))
+
+    def reset(self):
+        """Forget the moving average; the next minibatch starts it afresh."""
+        self.log_average.fill_(float("nan"))
+
+    def forward(self, joint, marginal):
+        lme = log_mean_exp(marginal)
+        value = joint.mean() - lme
+        if not (self.training and torch.is_grad_enabled()):
+            return value
+        with torch.no_grad():
+            current = lme.detach().to(self.log_average.dtype)
+            if torch.isnan(self.log_average):
+                self.log_average.copy_(current)
+            else:
+                self.log_average.copy_(
+                    torch.logaddexp(
+                        math.log(self.decay) + self.log_average
+                        if self.decay > 0
+                        else torch.tensor(-math.inf),
+                        math.log1p(-self.decay) + current,
+                    )
+                )
+        # exp(lme - log m) has gradient (mean e^T / m) * grad lme = grad mean e^T / m.
+        surrogate = joint.mean() - torch.exp(lme - self.log_average.to(lme.dtype))
+        return value.detach() + (surrogate - surrogate.detach())

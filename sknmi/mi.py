@@ -1,0 +1,534 @@
+"""NeuralMIEstimator: mutual information from a trained critic, read on held-out data."""
+
+import copy
+import math
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from sknmi import bounds
+from sknmi._training import (
+    build_module,
+    make_generator,
+    module_device,
+    resolve_device,
+    to_tensor,
+    train,
+)
+from sknmi._validation import check_device, check_hidden_layer_sizes, validate_xz
+from sknmi.nn import ACTIVATIONS, ConcatCritic, SeparableCritic, pair_scores
+
+__all__ = ["NeuralMIEstimator"]
+
+# bound -> (objective maximised in training, read-out reported as mi_)
+_BOUNDS = {
+    "mine": ("dv", "dv"),
+    "dv": ("dv", "dv"),
+    "nwj": ("nwj", "nwj"),
+    "jsd": ("jsd", "dv"),
+    "infonce": ("infonce", "infonce"),
+    "smile": ("smile", "smile"),
+    "logratio": ("jsd", "log_ratio"),
+}
+
+# Held-out scores: negatives per row, and the cap on the rows x negatives kept at once.
+_EVAL_NEGATIVES_ALL_PAIRS = 1023
+_EVAL_NEGATIVES_PER_PASS = 16
+_EVAL_MAX_PAIRS = 2**24
+_Z95 = 1.959963984540054
+
+
+def _bound_function(name, clip):
+    if name == "smile":
+        return partial(bounds.smile, clip=clip)
+    return getattr(bounds, name)
+
+
+def _interval(readout, joint, marginal, clip):
+    """Half-width of a 95% interval for a read-out, by the delta method over rows.
+
+    Rows are treated as independent units: each holds one positive and the same
+    number of negatives, so every read-out is a smooth function of row means.
+    """
+    a = joint.astype(np.float64)
+    m = marginal.astype(np.float64)
+    n, k = m.shape
+    if readout in ("dv", "smile"):
+        if readout == "smile":
+            m = np.clip(m, -clip, clip)
+        shift = m.max()
+        b = np.exp(m - shift).mean(1)
+        mb = b.mean()
+        cov = np.cov(np.stack([a, b]), ddof=1) if n > 1 else np.zeros((2, 2))
+        var = cov[0, 0] - 2 * cov[0, 1] / mb + cov[1, 1] / mb**2
+    else:
+        if readout == "nwj":
+            per_row = a - np.exp(m - 1.0).mean(1)
+        elif readout == "infonce":
+            per_row = a - logsumexp(np.column_stack([a, m]), axis=1) + math.log(k + 1)
+        else:
+            per_row = a
+        var = per_row.var(ddof=1) if n > 1 else 0.0
+    return _Z95 * math.sqrt(max(var, 0.0) / n)
+
+
+class NeuralMIEstimator(BaseEstimator):
+    r"""Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
+
+    A critic ``T(x, z)`` is trained by minibatch Adam to maximise a variational
+    bound on I(X; Z); the bound is then read with the best critic on a held-out
+    split that training never saw. Inputs are standardised internally (MI is
+    invariant to per-feature affine maps; the optimiser is not).
+
+    Parameters
+    ----------
+    bound : {"logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"}, \
+            default="logratio"
+        What the critic maximises and how ``mi_`` is read:
+
+        - ``"mine"``: Donsker–Varadhan with MINE's moving-average corrected
+          gradient (:class:`sknmi.bounds.MovingAverageDV`); read with DV.
+        - ``"dv"``: Donsker–Varadhan with plain minibatch gradients.
+        - ``"nwj"``: NWJ / MINE-f; read with NWJ.
+        - ``"jsd"``: the Jensen–Shannon objective; read with DV (a JSD value is
+          not MI).
+        - ``"infonce"``: InfoNCE; at most ``log`` of the number of candidates.
+        - ``"smile"``: DV with the partition term clipped at ``clip``.
+        - ``"logratio"``: the critic is trained as a classifier of joint against
+          product pairs (the JSD / logistic loss) and ``mi_`` is the held-out
+          mean of its log density ratio. Not a bound, but without the ``log n``
+          ceiling of InfoNCE or the ``e^I`` variance of DV and NWJ.
+
+        Every value except ``"logratio"`` is a lower bound on I(X; Z) in
+        expectation.
+    critic : {"separable", "concat"}, callable or object with ``build``, \
+            default="separable"
+        ``"separable"``: ``T = f(x) . g(z)`` (:class:`sknmi.nn.SeparableCritic`),
+        every other row of a batch is a negative. ``"concat"``:
+        ``T = MLP([x, z])`` (:class:`sknmi.nn.ConcatCritic`), one shuffled
+        partner per row. A callable ``critic(x_features, z_features)`` (a
+        ``torch.nn.Module`` class or factory) or an object with
+        ``build(x_features, z_features)`` returns your own module, whose
+        ``forward(x, z)`` gives one score per row (and ``score_matrix(x, z)``,
+        if it has one, all pairs). A fresh module is built in every ``fit``.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden widths of the built-in critics' MLPs.
+    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
+            "leaky_relu"}, default="relu"
+        Activation of the built-in critics.
+    embedding_dim : int, default=32
+        Width of f(x) and g(z) in the separable critic.
+    batch_size : int, default=256
+        Rows per minibatch (the number of candidates of InfoNCE).
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    alpha : float, default=0.0
+        L2 penalty (Adam's weight decay).
+    early_stopping : bool, default=True
+        Stop when the held-out training objective has not improved by ``tol``
+        for ``n_iter_no_change`` epochs and restore the best critic. When False
+        all ``max_iter`` epochs run and the last critic is kept.
+    validation_fraction : float, default=0.2
+        Share of rows held out; ``mi_`` is always read on them.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest improvement of the held-out objective that resets the patience.
+    ema_decay : float, default=0.99
+        For ``bound="mine"``: weight of the old moving average (see
+        :class:`sknmi.bounds.MovingAverageDV`).
+    clip : float, default=5.0
+        For ``bound="smile"``: the clipping threshold tau.
+    device : str, default="auto"
+        "auto" (CUDA when available), "cpu", "cuda", "cuda:N" or "mps". With
+        "auto" the fitted critic is moved back to the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the initial weights, the batches and the negatives,
+        through generators of the estimator's own (the global RNGs are left
+        as they were).
+    verbose : int, default=0
+        Print progress per epoch when positive.
+
+    Attributes
+    ----------
+    mi_ : float
+        The read-out of ``bound`` on the held-out split, in nats.
+    mi_ci_ : tuple of float
+        95% interval of ``mi_`` from the held-out sampling error (delta method
+        over rows). It covers the sampling noise of the read-out with this
+        critic, not the slack of a loose bound or an under-trained critic.
+    mi_train_ : float
+        The same read-out on the training split (optimistic).
+    critic_ : torch.nn.Module
+        The best critic, in ``eval()`` mode; it scores standardised inputs.
+    history_ : dict of lists
+        Per epoch: ``epoch``, ``seconds``, ``train_bound`` (training objective,
+        averaged over minibatches), ``validation_bound`` (the same objective
+        held out, which early stopping watches) and ``validation_mi`` (the
+        held-out read-out).
+    n_iter_ : int
+        Number of epochs run.
+    best_iter_ : int
+        Epoch of the restored critic.
+    classes_ : ndarray or None
+        The class labels of a 1-D integer, boolean or string Z (one-hot
+        encoded for the critic); None for continuous Z.
+    n_z_features_ : int
+        Columns of Z as the critic sees it (after one-hot encoding).
+    n_features_in_ : int
+        Number of columns of X.
+    feature_names_in_ : ndarray of str
+        Column names of X, when X has them.
+
+    See Also
+    --------
+    sknmi.bounds : the bounds as torch functions, for your own loops.
+
+    Notes
+    -----
+    The second argument of ``fit`` and ``score`` is called ``y`` because
+    scikit-learn requires that name; it is the second variable Z, of shape
+    ``(n,)`` or ``(n, d_z)``.
+
+    Negatives for training are all other rows of the minibatch for a critic
+    with ``score_matrix`` (and for InfoNCE), or one partner per row drawn by a
+    derangement (never the row itself). Held-out scores use fixed partners
+    (chunks of at least 1024 rows, each row against up to 1023 others for a
+    separable critic, 16 otherwise), so ``score`` is a deterministic function
+    of its input.
+
+    References
+    ----------
+    Belghazi et al., "Mutual Information Neural Estimation", ICML 2018.
+    Poole et al., "On Variational Bounds of Mutual Information", ICML 2019.
+    Song & Ermon, "Understanding the Limitations of Variational Mutual
+    Information Estimators", ICLR 2020.
+
+    Examples
+    --------
+    >>> from sknmi import NeuralMIEstimator
+    >>> from sknmi.datasets import make_gaussian
+    >>> X, Z, mi = make_gaussian(n_samples=2000, n_features=2, mi=1.0, random_state=0)
+    >>> est = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=30,
+    ...                         random_state=0).fit(X, Z)
+    >>> abs(est.mi_ - mi) < 0.3
+    True
+    """
+
+    _parameter_constraints = {
+        "bound": [StrOptions(set(_BOUNDS))],
+        "critic": [StrOptions({"separable", "concat"}), callable, HasMethods(["build"])],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "clip": [Interval(Real, 0, None, closed="neither")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        bound="logratio",
+        critic="separable",
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        embedding_dim=32,
+        batch_size=256,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        alpha=0.0,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=10,
+        tol=1e-4,
+        ema_decay=0.99,
+        clip=5.0,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.bound = bound
+        self.critic = critic
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.embedding_dim = embedding_dim
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.ema_decay = ema_decay
+        self.clip = clip
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- construction -----------------------------------------------------------
+
+    def _make_critic(self, x_features, z_features):
+        if self.critic == "separable":
+            return SeparableCritic(
+                x_features, z_features, self._hidden, self.embedding_dim, self.activation
+            )
+        if self.critic == "concat":
+            return ConcatCritic(x_features, z_features, self._hidden, self.activation)
+        if hasattr(self.critic, "build"):
+            module = self.critic.build(x_features, z_features)
+        else:
+            module = self.critic(x_features, z_features)
+        if not isinstance(module, torch.nn.Module):
+            raise ValueError(
+                f"critic must build a torch.nn.Module, got {type(module).__name__}"
+            )
+        return module
+
+    def _standardise(self, X, Z, device):
+        X = (X - self._x_mean) / self._x_scale
+        Z = (Z - self._z_mean) / self._z_scale
+        return to_tensor(X, device), to_tensor(Z, device)
+
+    # -- held-out scores -----------------------------------------------------------
+
+    def _eval_negatives(self, critic, n):
+        k = _EVAL_NEGATIVES_ALL_PAIRS if hasattr(critic, "score_matrix") else (
+            _EVAL_NEGATIVES_PER_PASS
+        )
+        if self.bound == "infonce":
+            k = max(k, self.batch_size - 1)
+        return max(1, min(k, n - 1, _EVAL_MAX_PAIRS // n))
+
+    def _scores(self, critic, X, Z):
+        """Joint and negative scores in fixed chunks; memory O(chunk^2 + n k)."""
+        n = X.shape[0]
+        k = self._eval_negatives(critic, n)
+        chunk = max(k + 1, 1024)
+        starts = list(range(0, n, chunk))
+        if len(starts) > 1 and n - starts[-1] < k + 1:
+            starts.pop()  # the short tail joins the chunk before it
+        ends = starts[1:] + [n]
+        joint, marginal = [], []
+        with torch.no_grad():
+            for a, b in zip(starts, ends):
+                j, m = pair_scores(critic, X[a:b], Z[a:b], negatives=k)
+                joint.append(j)
+                marginal.append(m)
+        return torch.cat(joint), torch.cat(marginal)
+
+    # -- fit ---------------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train the critic on (X, Z) and read the MI on a held-out split.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First variable.
+        y : array-like of shape (n_samples,) or (n_samples, n_z_features)
+            Second variable Z (named ``y`` for scikit-learn). A 1-D array of
+            integers, booleans or strings is read as class labels.
+
+        Returns
+        -------
+        self : NeuralMIEstimator
+        """
+        self._validate_params()
+        check_device(self.device)
+        self._hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
+        n = X.shape[0]
+        n_val = max(2, math.ceil(self.validation_fraction * n))
+        if n - n_val < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {n - n_val} "
+                f"training rows of {n}; need at least 2"
+            )
+        rng = check_random_state(self.random_state)
+        init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        order = rng.permutation(n)
+        val_rows, train_rows = order[:n_val], order[n_val:]
+        self._x_mean = X[train_rows].mean(0)
+        self._x_scale = _safe_scale(X[train_rows].std(0))
+        self._z_mean = Z[train_rows].mean(0)
+        self._z_scale = _safe_scale(Z[train_rows].std(0))
+
+        device = resolve_device(self.device)
+        Xt, Zt = self._standardise(X[train_rows], Z[train_rows], device)
+        Xv, Zv = self._standardise(X[val_rows], Z[val_rows], device)
+        critic = build_module(
+            lambda: self._make_critic(X.shape[1], Z.shape[1]), init_seed
+        ).to(device)
+        objective_name, readout_name = _BOUNDS[self.bound]
+        model = torch.nn.ModuleDict({"critic": critic})
+        if self.bound == "mine":
+            objective = model["objective"] = bounds.MovingAverageDV(self.ema_decay)
+            objective.to(device)
+        else:
+            objective = _bound_function(objective_name, self.clip)
+        readout = _bound_function(readout_name, self.clip)
+        all_pairs = hasattr(critic, "score_matrix") or objective_name == "infonce"
+        negatives = "all" if all_pairs else "derangement"
+        generator = make_generator(batch_seed)
+
+        def loss(batch):
+            joint, marginal = pair_scores(
+                critic, Xt[batch], Zt[batch], negatives=negatives, generator=generator
+            )
+            value = objective(joint, marginal)
+            return -value, {"bound": value}
+
+        def validate():
+            joint, marginal = self._scores(critic, Xv, Zv)
+            value = objective(joint, marginal)
+            return value, {
+                "validation_bound": value,
+                "validation_mi": readout(joint, marginal),
+            }
+
+        result = train(
+            model,
+            loss,
+            len(train_rows),
+            validate=validate,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate_init,
+            max_iter=self.max_iter,
+            alpha=self.alpha,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            generator=generator,
+            device=device,
+            verbose=self.verbose,
+            name=type(self).__name__,
+        )
+        self.history_ = result.history
+        self.n_iter_ = result.n_iter
+        self.best_iter_ = result.best_epoch
+        critic.eval()
+        if self.device == "auto":
+            critic.to("cpu")
+        self.critic_ = critic
+
+        joint, marginal = self._scores(critic, Xv.to(module_device(critic)),
+                                       Zv.to(module_device(critic)))
+        self.mi_, self.mi_ci_ = self._read(joint, marginal)
+        self._log_partition = self._partition(joint, marginal)
+        joint, marginal = self._scores(critic, Xt.to(module_device(critic)),
+                                       Zt.to(module_device(critic)))
+        self.mi_train_ = float(readout(joint, marginal))
+        return self
+
+    def _read(self, joint, marginal):
+        readout_name = _BOUNDS[self.bound][1]
+        value = float(_bound_function(readout_name, self.clip)(joint, marginal))
+        if not math.isfinite(value):
+            raise ValueError(
+                f"the {self.bound} read-out is not finite ({value}); the critic "
+                "diverged: try bound='logratio' or a smaller learning_rate_init"
+            )
+        half = _interval(readout_name, joint.cpu().numpy(), marginal.cpu().numpy(),
+                         self.clip)
+        return value, (value - half, value + half)
+
+    def _partition(self, joint, marginal):
+        """Constant that turns a critic score into a pointwise log density ratio."""
+        readout_name = _BOUNDS[self.bound][1]
+        if readout_name == "log_ratio":
+            return 0.0
+        if readout_name == "nwj":
+            return 1.0
+        return float(bounds.log_mean_exp(marginal))
+
+    # -- inference ---------------------------------------------------------------
+
+    def _checked_tensors(self, X, y):
+        check_is_fitted(self)
+        X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
+        return self._standardise(X, Z, module_device(self.critic_))
+
+    def score(self, X, y):
+        """The read-out of ``bound`` on (X, Z) with the fitted critic, in nats.
+
+        On held-out rows this is a fresh estimate of the MI (for every bound but
+        ``"logratio"`` a lower bound), so :class:`~sklearn.model_selection.GridSearchCV`
+        picks the critic with the highest held-out value.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            First variable, at least 2 rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_z_features)
+            Second variable Z.
+
+        Returns
+        -------
+        score : float
+        """
+        Xt, Zt = self._checked_tensors(X, y)
+        joint, marginal = self._scores(self.critic_, Xt, Zt)
+        readout_name = _BOUNDS[self.bound][1]
+        return float(_bound_function(readout_name, self.clip)(joint, marginal))
+
+    def pointwise_mi(self, X, y):
+        """The critic's estimate of ``log p(x, z) / (p(x) p(z))`` for each row.
+
+        The critic's score shifted by the constant its bound leaves free (the
+        held-out log partition for DV-type bounds, 1 for NWJ); its mean over
+        joint rows estimates the MI.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_z_features)
+            Second variable Z.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        Xt, Zt = self._checked_tensors(X, y)
+        with torch.no_grad():
+            scores = self.critic_(Xt, Zt)
+        return scores.double().cpu().numpy() - self._log_partition
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "critic_" in state and module_device(state["critic_"]).type != "cpu":
+            # Pickles load on machines without the fitting device.
+            state["critic_"] = copy.deepcopy(state["critic_"]).to("cpu")
+        return state
+
+
+def _safe_scale(scale):
+    # A constant column carries no information; dividing it by ~0 would only
+    # blow up rounding noise.
+    return np.where(scale > 1e-12, scale, 1.0)
