@@ -119,7 +119,9 @@ def split_scores(scores):
     tensor([[-inf, 1.], [2., -inf]])
     """
     if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
-        raise ValueError(f"scores must be a square matrix, got shape {tuple(scores.shape)}")
+        raise ValueError(
+            f"scores must be a square matrix, got shape {tuple(scores.shape)}"
+        )
     eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
     return scores.diagonal(), scores.masked_fill(eye, -math.inf)
 

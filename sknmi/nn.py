@@ -63,7 +63,9 @@ class MLP(nn.Sequential):
     torch.Size([5, 2])
     """
 
-    def __init__(self, in_features, hidden_layer_sizes, out_features, activation="relu"):
+    def __init__(
+        self, in_features, hidden_layer_sizes, out_features, activation="relu"
+    ):
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
@@ -101,8 +103,9 @@ class ConcatCritic(nn.Module):
     torch.Size([4])
     """
 
-    def __init__(self, x_features, z_features, hidden_layer_sizes=(256, 256),
-                 activation="relu"):
+    def __init__(
+        self, x_features, z_features, hidden_layer_sizes=(256, 256), activation="relu"
+    ):
         super().__init__()
         self.net = MLP(x_features + z_features, hidden_layer_sizes, 1, activation)
 
@@ -137,8 +140,14 @@ class SeparableCritic(nn.Module):
     torch.Size([5, 7])
     """
 
-    def __init__(self, x_features, z_features, hidden_layer_sizes=(256, 256),
-                 embedding_dim=32, activation="relu"):
+    def __init__(
+        self,
+        x_features,
+        z_features,
+        hidden_layer_sizes=(256, 256),
+        embedding_dim=32,
+        activation="relu",
+    ):
         super().__init__()
         self.f = MLP(x_features, hidden_layer_sizes, embedding_dim, activation)
         self.g = MLP(z_features, hidden_layer_sizes, embedding_dim, activation)

@@ -74,7 +74,9 @@ def test_jsd_is_maximised_by_the_log_ratio_and_is_not_the_mi(gaussian_pair):
     assert best < 0.0 < mi  # a JSD value is at most 0: not an MI
 
 
-def test_infonce_of_the_optimal_critic_is_close_to_the_mi_and_below_log_n(gaussian_pair):
+def test_infonce_of_the_optimal_critic_is_close_to_the_mi_and_below_log_n(
+    gaussian_pair,
+):
     mi, n, scores = gaussian_pair
     joint, marginal = split_scores(scores)
     value = float(infonce(joint, marginal))
@@ -98,8 +100,9 @@ def test_infonce_with_log_n_ceiling_on_high_mi():
     mi, d, n = 8.0, 4, 256
     X, Z, _ = make_gaussian(n_samples=n, n_features=d, mi=mi, random_state=1)
     rho = math.sqrt(-math.expm1(-2 * mi / d))
-    value = float(infonce(*split_scores(optimal_scores(torch.tensor(X),
-                                                       torch.tensor(Z), rho))))
+    value = float(
+        infonce(*split_scores(optimal_scores(torch.tensor(X), torch.tensor(Z), rho)))
+    )
     assert value <= math.log(n) < mi
 
 
@@ -111,8 +114,10 @@ def test_masked_entries_are_neither_summed_nor_counted():
         float(joint.mean() - torch.log(torch.exp(off).mean()))
     )
     assert float(jsd(joint, marginal)) == pytest.approx(
-        float(-torch.nn.functional.softplus(-joint).mean()
-              - torch.nn.functional.softplus(off).mean())
+        float(
+            -torch.nn.functional.softplus(-joint).mean()
+            - torch.nn.functional.softplus(off).mean()
+        )
     )
     assert float(nwj(joint, marginal)) == pytest.approx(
         float(joint.mean() - torch.exp(off - 1).mean())

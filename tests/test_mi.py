@@ -19,9 +19,7 @@ from sknmi.datasets import make_gaussian
 BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
 SMALL = dict(hidden_layer_sizes=(64,), embedding_dim=16, batch_size=128, max_iter=40)
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +113,9 @@ def test_history_early_stopping_and_restored_best(gauss2):
     best = int(np.argmax(h["validation_bound"]))
     assert est.best_iter_ == best + 1
     assert est.mi_ == pytest.approx(h["validation_mi"][best], abs=1e-5)
-    full = NeuralMIEstimator(random_state=0, early_stopping=False, max_iter=7,
-                             hidden_layer_sizes=(8,)).fit(X, Z)
+    full = NeuralMIEstimator(
+        random_state=0, early_stopping=False, max_iter=7, hidden_layer_sizes=(8,)
+    ).fit(X, Z)
     assert full.n_iter_ == 7
     assert full.mi_ == pytest.approx(full.history_["validation_mi"][-1], abs=1e-5)
 
@@ -147,8 +146,12 @@ def test_pointwise_mi_averages_to_the_estimate(gauss2):
 
 def test_pipeline_and_grid_search(gauss2):
     X, Z, _ = gauss2
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("mi", NeuralMIEstimator(random_state=0, **SMALL))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("mi", NeuralMIEstimator(random_state=0, **SMALL)),
+        ]
+    )
     pipe.fit(X, Z)
     assert math.isfinite(pipe.score(X, Z))
     grid = GridSearchCV(
@@ -192,8 +195,13 @@ class Spec:
 def test_user_critics(gauss2):
     X, Z, mi = gauss2
     for critic in (ScaledDot, Spec()):
-        est = NeuralMIEstimator(critic=critic, bound="dv", random_state=0,
-                                max_iter=20, learning_rate_init=0.01).fit(X, Z)
+        est = NeuralMIEstimator(
+            critic=critic,
+            bound="dv",
+            random_state=0,
+            max_iter=20,
+            learning_rate_init=0.01,
+        ).fit(X, Z)
         assert isinstance(est.critic_, ScaledDot)
         assert 0.1 < est.mi_ <= mi + 0.1
     with pytest.raises(ValueError, match="torch.nn.Module"):
@@ -202,8 +210,13 @@ def test_user_critics(gauss2):
 
 def test_divergence_is_caught_and_the_best_state_restored(gauss2):
     X, Z, _ = gauss2
-    est = NeuralMIEstimator(critic=ScaledDot, bound="nwj", learning_rate_init=50.0,
-                            max_iter=30, random_state=0)
+    est = NeuralMIEstimator(
+        critic=ScaledDot,
+        bound="nwj",
+        learning_rate_init=50.0,
+        max_iter=30,
+        random_state=0,
+    )
     with pytest.warns(RuntimeWarning, match="NaN or inf"):
         est.fit(X, Z)
     assert math.isfinite(est.mi_)

@@ -47,8 +47,9 @@ def test_all_pairs_agree_between_separable_and_generic_paths():
 @pytest.mark.parametrize("negatives", ["all", "derangement", 1, 4])
 def test_no_negative_pair_is_a_positive_pair(negatives):
     x, z = rows(8)
-    joint, marginal = pair_scores(IndexCritic(), x, z, negatives,
-                                  generator=torch.Generator().manual_seed(0))
+    joint, marginal = pair_scores(
+        IndexCritic(), x, z, negatives, generator=torch.Generator().manual_seed(0)
+    )
     assert bool((joint == 1).all())
     assert bool((marginal[torch.isfinite(marginal)] == 0).all())
 
