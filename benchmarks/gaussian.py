@@ -35,8 +35,10 @@ def configs(names):
         names = list(table)
     unknown = set(names) - set(table)
     if unknown:
-        raise SystemExit(f"unknown configurations {sorted(unknown)}; "
-                         f"choose from {list(table)} or 'all'")
+        raise SystemExit(
+            f"unknown configurations {sorted(unknown)}; "
+            f"choose from {list(table)} or 'all'"
+        )
     return {name: table[name] for name in names}
 
 
@@ -46,8 +48,13 @@ def run(levels, variants, config_table, seeds, n_samples, max_iter, csv_path):
         transform = "cubic" if variant == "cubic" else None
         for mi in levels:
             data = [
-                make_gaussian(n_samples=n_samples, n_features=20, mi=mi,
-                              transform=transform, random_state=seed)
+                make_gaussian(
+                    n_samples=n_samples,
+                    n_features=20,
+                    mi=mi,
+                    transform=transform,
+                    random_state=seed,
+                )
                 for seed in range(seeds)
             ]
             for name, params in config_table.items():
@@ -59,12 +66,25 @@ def run(levels, variants, config_table, seeds, n_samples, max_iter, csv_path):
                     est.fit(X, Z)
                     seconds = time.perf_counter() - start
                     lo, hi = est.mi_ci_
-                    rows.append(dict(variant=variant, true_mi=truth, config=name,
-                                     seed=seed, estimate=est.mi_, ci_low=lo, ci_high=hi,
-                                     epochs=est.n_iter_, seconds=seconds))
-                    print(f"  {variant:8s} {truth:4.1f} nats {name:9s} seed {seed}: "
-                          f"{est.mi_:6.3f} [{lo:.3f}, {hi:.3f}] "
-                          f"{est.n_iter_:3d} epochs {seconds:5.1f} s", flush=True)
+                    rows.append(
+                        dict(
+                            variant=variant,
+                            true_mi=truth,
+                            config=name,
+                            seed=seed,
+                            estimate=est.mi_,
+                            ci_low=lo,
+                            ci_high=hi,
+                            epochs=est.n_iter_,
+                            seconds=seconds,
+                        )
+                    )
+                    print(
+                        f"  {variant:8s} {truth:4.1f} nats {name:9s} seed {seed}: "
+                        f"{est.mi_:6.3f} [{lo:.3f}, {hi:.3f}] "
+                        f"{est.n_iter_:3d} epochs {seconds:5.1f} s",
+                        flush=True,
+                    )
     if csv_path:
         os.makedirs(os.path.dirname(csv_path) or ".", exist_ok=True)
         with open(csv_path, "w", newline="") as f:
@@ -78,7 +98,9 @@ def summarise(rows):
     groups = {}
     for r in rows:
         groups.setdefault((r["variant"], r["config"], r["true_mi"]), []).append(r)
-    print("\n| data | config | true MI | mean | bias | bias % | sd | coverage | s/fit |")
+    print(
+        "\n| data | config | true MI | mean | bias | bias % | sd | coverage | s/fit |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for (variant, config, truth), g in groups.items():
         est = [r["estimate"] for r in g]
@@ -86,20 +108,34 @@ def summarise(rows):
         sd = statistics.stdev(est) if len(est) > 1 else float("nan")
         cover = sum(r["ci_low"] <= truth <= r["ci_high"] for r in g)
         secs = statistics.fmean(r["seconds"] for r in g)
-        print(f"| {variant} | {config} | {truth:.0f} | {mean:.3f} | {mean - truth:+.3f} "
-              f"| {100 * (mean - truth) / truth:+.1f} | {sd:.3f} | {cover}/{len(g)} "
-              f"| {secs:.1f} |")
+        bias = mean - truth
+        print(
+            f"| {variant} | {config} | {truth:.0f} | {mean:.3f} | {bias:+.3f} "
+            f"| {100 * bias / truth:+.1f} | {sd:.3f} | {cover}/{len(g)} "
+            f"| {secs:.1f} |"
+        )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="defaults at 2, 6 and 10 nats, one seed, 20,000 rows")
-    parser.add_argument("--configs", nargs="+", default=["defaults"],
-                        help="'defaults', bound names, or 'all'")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="defaults at 2, 6 and 10 nats, one seed, 20,000 rows",
+    )
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=["defaults"],
+        help="'defaults', bound names, or 'all'",
+    )
     parser.add_argument("--levels", nargs="+", type=float, default=[2, 4, 6, 8, 10])
-    parser.add_argument("--variants", nargs="+", default=["gaussian", "cubic"],
-                        choices=["gaussian", "cubic"])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["gaussian", "cubic"],
+        choices=["gaussian", "cubic"],
+    )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-samples", type=int, default=50_000)
     parser.add_argument("--max-iter", type=int, default=None)
@@ -112,13 +148,22 @@ def main():
     before = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        rows = run(args.levels, args.variants, configs(args.configs), args.seeds,
-                   args.n_samples, args.max_iter, args.csv)
+        rows = run(
+            args.levels,
+            args.variants,
+            configs(args.configs),
+            args.seeds,
+            args.n_samples,
+            args.max_iter,
+            args.csv,
+        )
     finally:
         torch.set_num_threads(before)
     summarise(rows)
-    print(f"\n{torch.get_num_threads()} torch threads available, "
-          f"{args.threads} used; CSV: {args.csv}")
+    print(
+        f"\n{torch.get_num_threads()} torch threads available, "
+        f"{args.threads} used; CSV: {args.csv}"
+    )
 
 
 if __name__ == "__main__":

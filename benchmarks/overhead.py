@@ -78,15 +78,20 @@ def main():
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(args.threads)
-        print(f"\n## Steps per second ({n} rows, 20-d, {epochs} epochs, "
-              f"{args.threads} thread(s), median of {repeats})\n")
+        print(
+            f"\n## Steps per second ({n} rows, 20-d, {epochs} epochs, "
+            f"{args.threads} thread(s), median of {repeats})\n"
+        )
         print("| critic | batch | plain loop | NeuralMIEstimator.fit | ratio |")
         print("|---|---|---|---|---|")
         for hidden, batch in [((256, 256), 256), ((64,), 128)]:
             plain, ours = [], []
             for r in range(repeats):
-                plain.append(plain_loop(X[:n_train], Z[:n_train], hidden, 32, batch,
-                                        epochs, 1e-3, r))
+                plain.append(
+                    plain_loop(
+                        X[:n_train], Z[:n_train], hidden, 32, batch, epochs, 1e-3, r
+                    )
+                )
                 ours.append(estimator_loop(X, Z, hidden, 32, batch, epochs, 1e-3, r))
             p, o = statistics.median(plain), statistics.median(ours)
             print(f"| separable {hidden} | {batch} | {p:.0f} | {o:.0f} | {o / p:.2f} |")
@@ -98,8 +103,9 @@ def main():
             for threads in (1, 2):
                 torch.set_num_threads(threads)
                 rate = statistics.median(
-                    plain_loop(X[:n_train], Z[:n_train], hidden, 32, batch, epochs,
-                               1e-3, r)
+                    plain_loop(
+                        X[:n_train], Z[:n_train], hidden, 32, batch, epochs, 1e-3, r
+                    )
                     for r in range(repeats)
                 )
                 print(f"| separable {hidden} | {batch} | {threads} | {rate:.0f} |")

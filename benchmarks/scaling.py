@@ -42,15 +42,20 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-    print(f"\n## Scaling: 20-d Gaussian, {args.epochs} epochs, "
-          f"{args.threads} thread(s)\n")
-    print("| rows | fit seconds | seconds per 10^4 rows | data MB | "
-          "peak RSS MB | RSS growth in fit MB |")
+    print(
+        f"\n## Scaling: 20-d Gaussian, {args.epochs} epochs, {args.threads} thread(s)\n"
+    )
+    print(
+        "| rows | fit seconds | seconds per 10^4 rows | data MB | "
+        "peak RSS MB | RSS growth in fit MB |"
+    )
     print("|---|---|---|---|---|---|")
     for n in sizes:
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(n), str(args.epochs), str(args.threads)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         row = json.loads(out.strip().splitlines()[-1])
         print(

@@ -10,9 +10,7 @@ from sknmi.datasets import make_gaussian
 
 BENCH = pathlib.Path(__file__).parents[1] / "benchmarks"
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def load(name):
@@ -29,8 +27,9 @@ def test_gaussian_benchmark_pieces(tmp_path, capsys):
     assert set(bench["configs"](["all"])) == {"defaults", *bench["BOUNDS"]}
     with pytest.raises(SystemExit):
         bench["configs"](["nope"])
-    rows = bench["run"]([1.0], ["cubic"], bench["configs"](["dv"]), 2, 300, 2,
-                        str(tmp_path / "out.csv"))
+    rows = bench["run"](
+        [1.0], ["cubic"], bench["configs"](["dv"]), 2, 300, 2, str(tmp_path / "out.csv")
+    )
     assert len(rows) == 2 and (tmp_path / "out.csv").exists()
     bench["summarise"](rows)
     assert "| cubic | dv | 1 |" in capsys.readouterr().out
