@@ -147,7 +147,20 @@ class SeparableCritic(nn.Module):
         return (self.f(x) * self.g(z)).sum(-1)
 
     def score_matrix(self, x, z):
-        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix."""
+        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (m, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, m)
+            ``f(x) @ g(z).T``.
+        """
         return self.f(x) @ self.g(z).T
 
 
