@@ -111,7 +111,7 @@ class ConcatCritic(nn.Module):
 
 
 class SeparableCritic(nn.Module):
-    """Critic ``T(x, z) = f(x) . g(z)`` with two MLP embeddings.
+    """Critic ``T(x, z) = <f(x), g(z)>``, the inner product of two MLP embeddings.
 
     ``score_matrix`` gives all pairs of a batch from one matrix product, the
     cheap source of ``n - 1`` negatives per positive used by InfoNCE and by
