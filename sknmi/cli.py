@@ -274,7 +274,21 @@ def _estimate(args, out):
 
 
 def main(argv=None, out=None):
-    """Run the ``sknmi`` command line; returns the exit status.
+    """Run the ``sknmi`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; None reads ``sys.argv[1:]``.
+    out : file-like, default=None
+        Where results go; None is ``sys.stdout``. Training progress (without
+        ``--quiet``) is printed to ``sys.stdout``, errors to ``sys.stderr``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a problem with the input (a
+        missing file, unknown columns, non-numeric data).
 
     Examples
     --------

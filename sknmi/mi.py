@@ -80,7 +80,7 @@ def _interval(readout, joint, marginal, clip):
 
 
 class NeuralMIEstimator(BaseEstimator):
-    r"""Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
+    """Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
 
     A critic ``T(x, z)`` is trained by minibatch Adam to maximise a variational
     bound on I(X; Z); the bound is then read with the best critic on a held-out
@@ -524,12 +524,14 @@ class NeuralMIEstimator(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            First variable.
         y : array-like of shape (n_samples,) or (n_samples, n_z_features)
             Second variable Z.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The pointwise MI of each row, in nats.
         """
         Xt, Zt = self._checked_tensors(X, y)
         with torch.no_grad():

@@ -114,7 +114,7 @@ class ConcatCritic(nn.Module):
 
 
 class SeparableCritic(nn.Module):
-    """Critic ``T(x, z) = f(x) . g(z)`` with two MLP embeddings.
+    """Critic ``T(x, z) = <f(x), g(z)>``, the inner product of two MLP embeddings.
 
     ``score_matrix`` gives all pairs of a batch from one matrix product, the
     cheap source of ``n - 1`` negatives per positive used by InfoNCE and by
@@ -156,7 +156,20 @@ class SeparableCritic(nn.Module):
         return (self.f(x) * self.g(z)).sum(-1)
 
     def score_matrix(self, x, z):
-        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix."""
+        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (m, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, m)
+            ``f(x) @ g(z).T``.
+        """
         return self.f(x) @ self.g(z).T
 
 
