@@ -1,4 +1,4 @@
-"""InfoBottleneckTransformer: a stochastic code that keeps what predicts y, tuned by beta."""
+"""InfoBottleneckTransformer: a stochastic code that keeps what predicts y."""
 
 import copy
 import math
@@ -7,7 +7,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -315,7 +319,9 @@ class InfoBottleneckTransformer(
     _parameter_constraints = {
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left")
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "mi_estimator": [StrOptions({"variational", "mine"})],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
@@ -609,7 +615,8 @@ class InfoBottleneckTransformer(
     def _inputs(self, X):
         """Standardised X as a tensor in X's float type, and that type."""
         dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        return to_tensor(self._standardise(X), module_device(self.encoder_), dtype), dtype
+        device = module_device(self.encoder_)
+        return to_tensor(self._standardise(X), device, dtype), dtype
 
     def _encode(self, X):
         x, dtype = self._inputs(X)
@@ -815,7 +822,7 @@ def _gaussian_entropy(values):
     return float(0.5 * (d * math.log(2 * math.pi * math.e) + np.log(eig).sum()))
 
 
-# -- scorers for searches ---------------------------------------------------------------
+# -- scorers for searches --------------------------------------------------------
 
 
 def _find_bottleneck(estimator, X=None):
