@@ -393,7 +393,7 @@ class InfoBottleneckTransformer(
         Returns integer class codes (classification) or the raw float target of
         shape (n, n_outputs) (regression).
         """
-        kind = type_of_target(y, input_name="y")
+        kind = type_of_target(y, input_name="y", raise_unknown=True)
         if y.ndim == 1 and kind in ("binary", "multiclass"):
             if y.dtype.kind == "O" and any(v is None for v in y):
                 raise ValueError("y contains missing class labels (None)")
@@ -411,12 +411,6 @@ class InfoBottleneckTransformer(
                 )
             self.n_outputs_ = 1
             return codes.astype(np.int64)
-        if kind not in ("continuous", "continuous-multioutput", "binary",
-                        "multiclass", "multiclass-multioutput",
-                        "multilabel-indicator"):
-            raise ValueError(
-                f"y must hold class labels or numbers, got a target of type {kind!r}"
-            )
         try:
             values = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
