@@ -260,3 +260,36 @@ def test_bad_input():
         ib.transform(X[:, :5])
     with pytest.raises(ValueError, match="not seen in fit"):
         ib.information_plane(X[:4], np.array([0, 1, 2, 7]))
+
+
+def test_information_plane_display():
+    import matplotlib.pyplot as plt
+
+    from sknmi.plotting import InformationPlaneDisplay
+
+    X, y = load_digits(n_class=3, return_X_y=True)
+    fits = [_fit(X, y, beta=b, max_iter=4) for b in (1e-4, 1.0)]
+    try:
+        one = InformationPlaneDisplay.from_estimator(fits[0])
+        np.testing.assert_array_equal(one.ixz, fits[0].history_["validation_ixz"])
+        assert one.kind == "trajectory"
+        sweep = InformationPlaneDisplay.from_estimators(fits, X, y)
+        assert sweep.labels == ["beta=1e-04", "beta=1e+00"]
+        assert sweep.ixz[0] == fits[0].information_plane(X, y)[0]
+        assert sweep.target_entropy == fits[0].target_entropy_
+        offsets = sweep.points_.get_offsets()
+        np.testing.assert_allclose(offsets[:, 1], sweep.izy)
+        search = GridSearchCV(InfoBottleneckTransformer(**{**DIGITS, "max_iter": 3}),
+                              {"beta": [1e-3, 1.0]}, cv=2,
+                              scoring=information_scoring(), refit="score").fit(X, y)
+        grid = InformationPlaneDisplay.from_estimators(search)
+        np.testing.assert_array_equal(grid.ixz, search.cv_results_["mean_test_ixz"])
+        assert grid.labels == ["beta=1e-03", "beta=1e+00"]
+        plain = GridSearchCV(InfoBottleneckTransformer(**{**DIGITS, "max_iter": 2}),
+                             {"beta": [1e-3]}, cv=2).fit(X, y)
+        with pytest.raises(ValueError, match="information_scoring"):
+            InformationPlaneDisplay.from_estimators(plain)
+        with pytest.raises(ValueError, match="not an InfoBottleneckTransformer"):
+            InformationPlaneDisplay.from_estimator(LogisticRegression().fit(X, y))
+    finally:
+        plt.close("all")
