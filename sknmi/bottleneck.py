@@ -2,6 +2,7 @@
 
 import copy
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -291,6 +293,10 @@ class InfoBottleneckTransformer(
     codes. ``predict_proba`` averages the decoder over 12 code draws with noise
     fixed at fit, so predictions are deterministic functions of each row.
 
+    The estimator is a transformer, not a classifier, so a search given
+    ``cv=5`` splits class labels with an unstratified ``KFold``: pass
+    ``cv=StratifiedKFold(5)`` when the rows are sorted by class.
+
     A 1-D target of type "binary" or "multiclass" (see
     :func:`~sklearn.utils.multiclass.type_of_target`: strings, integers, and
     floats that are all whole numbers) is read as class labels; any other
@@ -309,7 +315,8 @@ class InfoBottleneckTransformer(
     >>> from sknmi import InfoBottleneckTransformer
     >>> X, y = load_iris(return_X_y=True)
     >>> ib = InfoBottleneckTransformer(beta=1e-3, n_components=2,
-    ...                                hidden_layer_sizes=(16,), random_state=0)
+    ...                                hidden_layer_sizes=(32,),
+    ...                                learning_rate_init=1e-2, random_state=0)
     >>> ib.fit(X, y).transform(X).shape
     (150, 2)
     >>> ib.score(X, y) > 0.8
@@ -394,6 +401,14 @@ class InfoBottleneckTransformer(
         shape (n, n_outputs) (regression).
         """
         kind = type_of_target(y, input_name="y", raise_unknown=True)
+        if y.ndim == 2 and y.shape[1] == 1 and kind in ("binary", "multiclass"):
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is "
+                "read as class labels and raveled.",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
         if y.ndim == 1 and kind in ("binary", "multiclass"):
             if y.dtype.kind == "O" and any(v is None for v in y):
                 raise ValueError("y contains missing class labels (None)")
@@ -875,13 +890,13 @@ def information_scoring():
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.model_selection import GridSearchCV, StratifiedKFold
     >>> from sknmi import InfoBottleneckTransformer
     >>> from sknmi.bottleneck import information_scoring
     >>> X, y = load_iris(return_X_y=True)
     >>> ib = InfoBottleneckTransformer(n_components=2, hidden_layer_sizes=(8,),
     ...                                max_iter=20, random_state=0)
-    >>> search = GridSearchCV(ib, {"beta": [1e-3, 1.0]}, cv=2,
+    >>> search = GridSearchCV(ib, {"beta": [1e-3, 1.0]}, cv=StratifiedKFold(2),
     ...                       scoring=information_scoring(), refit="score")
     >>> sorted(k for k in search.fit(X, y).cv_results_ if k.startswith("mean_test"))
     ['mean_test_ixz', 'mean_test_izy', 'mean_test_score']

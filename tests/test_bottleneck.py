@@ -8,7 +8,7 @@ import pytest
 from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -200,6 +200,10 @@ def test_float_targets_with_whole_values_are_classes():
     X, y = load_digits(n_class=3, return_X_y=True)
     ib = _fit(X, y.astype(float), max_iter=2)
     np.testing.assert_array_equal(ib.classes_, [0.0, 1.0, 2.0])
+    with pytest.warns(DataConversionWarning):
+        column = _fit(X, y[:, None], max_iter=2)
+    np.testing.assert_array_equal(column.classes_, [0, 1, 2])
+    assert column.predict(X[:3]).shape == (3,)
 
 
 @pytest.mark.parametrize("mi_estimator", ["variational", "mine"])
