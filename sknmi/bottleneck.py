@@ -279,7 +279,14 @@ class InfoBottleneckTransformer(
     - ``I(X; Z) <= E_x KL(p(z | x) || r(z))`` for any r; with ``r = N(0, I)``
       it is the closed form ``(mu^2 + sigma^2 - 1 - log sigma^2) / 2`` summed
       over components (``"variational"``). MINE instead gives a lower bound
-      with a critic, which the encoder then minimises (``"mine"``).
+      with a critic, which the encoder then minimises (``"mine"``). The
+      encoder minimises ``max(0, DV)`` (I(X; Z) >= 0): a negative estimate only
+      says that the critic is behind. Where I(X; Z) is large (small ``beta``,
+      nearly deterministic codes) the DV estimate has a variance that grows
+      like ``e^I / n`` and its held-out value can be far off, even negative;
+      the KL bound of ``"variational"`` is the steadier measure and
+      optimiser. MINE's critic starts from noisy codes (``sigma ~ 0.7``) so
+      that the game starts from a finite I(X; Z).
 
     Codes are ``z = mu(x) + sigma(x) * eps`` with ``eps ~ N(0, I)``
     (reparameterisation), ``sigma = 0.001 + softplus(raw - 5)``. The decoder is
