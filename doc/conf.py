@@ -60,14 +60,11 @@ nitpick_ignore_regex = [(r"py:.*", rf"({_OTHER_PROJECTS})(\..*)?")]
 _PENDING = [
     "sknmi.KSGEstimator",
     "sknmi.GaussianMIEstimator",
-    "sknmi.InfoBottleneckTransformer",
     "sknmi.DeepInfoMaxTransformer",
     "sknmi.datasets.make_invariance",
     "sknmi.datasets.make_staircase",
     "sknmi.metrics.neural_dependency_measure",
-    "sknmi.plotting",
     "sknmi.plotting.TrainingCurveDisplay",
-    "sknmi.plotting.InformationPlaneDisplay",
     "sknmi.regularizers",
     "sknmi.regularizers.MIRegularizer",
 ]

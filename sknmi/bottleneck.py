@@ -184,9 +184,9 @@ class InfoBottleneckTransformer(
         Dimension of the code z.
     hidden_layer_sizes : tuple of int, default=(256, 256)
         Hidden widths of the encoder MLP (and of the MINE critic's two MLPs).
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
-            "leaky_relu"}, default="relu"
-        Activation of the encoder (and critic).
+    activation : str, default="relu"
+        Activation of the encoder (and critic): "relu", "tanh", "logistic",
+        "identity", "elu", "gelu" or "leaky_relu".
     mi_estimator : {"variational", "mine"}, default="variational"
         The term that stands for I(X; Z):
 
@@ -882,9 +882,9 @@ def information_scoring():
     Pass the result as ``scoring`` (with ``refit="score"``) to
     :class:`~sklearn.model_selection.GridSearchCV`: ``cv_results_`` then holds
     ``mean_test_score`` (the estimator's own ``score``: accuracy or R² for an
-    :class:`InfoBottleneckTransformer`, the final step's score for a
+    :class:`~sknmi.InfoBottleneckTransformer`, the final step's score for a
     Pipeline), ``mean_test_ixz`` and ``mean_test_izy`` (the held-out
-    coordinates of :meth:`InfoBottleneckTransformer.information_plane`), which
+    coordinates of :meth:`sknmi.InfoBottleneckTransformer.information_plane`), which
     :meth:`sknmi.plotting.InformationPlaneDisplay.from_estimators` plots.
 
     Returns

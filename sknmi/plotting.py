@@ -73,6 +73,7 @@ class InformationPlaneDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
         cmap : str, default="viridis"
             Colour map of a trajectory's epochs.
         annotate : bool, default=True
@@ -128,6 +129,7 @@ class InformationPlaneDisplay:
         split : {"validation", "train"}, default="validation"
             Which curves of ``history_`` to plot.
         ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
         **kwargs
             Passed to :meth:`plot`.
 
@@ -165,6 +167,7 @@ class InformationPlaneDisplay:
             restored epoch on the estimator's own ``split``.
         split : {"validation", "train"}, default="validation"
         ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
         **kwargs
             Passed to :meth:`plot`.
 
