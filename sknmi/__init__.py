@@ -1,7 +1,8 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
+from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["NeuralMIEstimator", "__version__"]
+__all__ = ["DeepInfoMaxTransformer", "NeuralMIEstimator", "__version__"]
