@@ -254,11 +254,15 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         Weight of the global MI term (``alpha`` in the paper).
     local_weight : float, default=1.0
         Weight of the local MI term (``beta``).
-    prior_weight : float, default=0.1
-        Weight of the prior-matching term (``gamma``); 0 trains no
-        discriminator. With all three weights 0 the encoder keeps its random
-        initial weights (the untrained baseline of the paper's tables) and
-        ``n_iter_`` is 0.
+    prior_weight : float, default=0.0
+        Weight of the prior-matching term (``gamma``; the paper used 0.1); 0
+        trains no discriminator. On small data the adversarial push can stall
+        the MI terms before they start: on digits (1347 rows, 16 components,
+        12 epochs) a linear probe reached 96% with 0, 94% with 0.01, 79% with
+        0.1 and 15% with 1 (the code then matched the prior and carried little
+        else). With all three weights 0 the encoder keeps its random initial
+        weights (the untrained baseline of the paper's tables) and ``n_iter_``
+        is 0.
     bound : {"jsd", "infonce", "dv"}, default="jsd"
         The MI objective of the global and local terms (see
         :mod:`sknmi.bounds`). ``"jsd"`` is the paper's robust default;
@@ -403,7 +407,7 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         image_shape=None,
         global_weight=0.0,
         local_weight=1.0,
-        prior_weight=0.1,
+        prior_weight=0.0,
         bound="jsd",
         prior="gaussian",
         hidden_layer_sizes=(256,),

@@ -317,7 +317,7 @@ def probe_accuracy(Z_train, y_train, Z_test, y_test, *, probe="linear",
     elif probe == "mlp":
         clf = MLPClassifier(hidden_layer_sizes=(200,), max_iter=1000,
                             early_stopping=True, random_state=random_state)
-    elif is_classifier(probe):
+    elif not isinstance(probe, str) and is_classifier(probe):
         clf = clone(probe)
     else:
         raise ValueError(
@@ -332,11 +332,12 @@ def reconstruction_error(Z_train, X_train, Z_test, X_test, *, decoder="mlp",
     """Held-out mean squared error of a decoder from frozen codes back to the input.
 
     A regressor learns ``X`` from the standardised codes on the training rows;
-    the error is the mean over test rows and features of the squared
-    difference, divided by the variance of each feature on the training rows
-    (so 1 is the error of predicting the mean, 0 is perfect). This is the
-    reconstruction evaluation of Hjelm et al. (2019, section 4), with the
-    encoder kept fixed.
+    the error is the sum over test rows and features of the squared
+    difference, divided by the total variance of the test rows around the
+    training mean (so 1 is the error of predicting the mean image, 0 is
+    perfect; features are weighed by their variance, so nearly constant
+    pixels do not dominate). This is the reconstruction evaluation of Hjelm
+    et al. (2019, section 4), with the encoder kept fixed.
 
     Parameters
     ----------
@@ -382,7 +383,7 @@ def reconstruction_error(Z_train, X_train, Z_test, X_test, *, decoder="mlp",
                            early_stopping=True, random_state=random_state)
     elif decoder == "linear":
         reg = Ridge(alpha=1e-3)
-    elif is_regressor(decoder):
+    elif not isinstance(decoder, str) and is_regressor(decoder):
         reg = clone(decoder)
     else:
         raise ValueError(
@@ -391,9 +392,10 @@ def reconstruction_error(Z_train, X_train, Z_test, X_test, *, decoder="mlp",
     X_train = np.asarray(X_train, dtype=np.float64)
     X_test = np.asarray(X_test, dtype=np.float64)
     mean = X_train.mean(0)
-    scale = X_train.std(0)
-    scale = np.where(scale > 1e-12, scale, 1.0)
-    # Standardised targets weigh every feature alike in the MLP's squared loss.
+    # One scale for all features keeps the squared loss weighted by variance.
+    scale = np.sqrt(X_train.var(0).mean())
+    scale = scale if scale > 1e-12 else 1.0
     model = make_pipeline(StandardScaler(), reg).fit(Z_train, (X_train - mean) / scale)
     residual = model.predict(Z_test) - (X_test - mean) / scale
-    return float(np.mean(residual**2))
+    total = ((X_test - mean) / scale) ** 2
+    return float(np.sum(residual**2) / np.sum(total))

@@ -24,7 +24,8 @@ FAST = dict(n_components=3, hidden_layer_sizes=(8,), embedding_dim=8, max_iter=2
 
 @parametrize_with_checks([
     DeepInfoMaxTransformer(**FAST),
-    DeepInfoMaxTransformer(global_weight=1.0, bound="infonce", prior="uniform", **FAST),
+    DeepInfoMaxTransformer(global_weight=1.0, bound="infonce", prior="uniform",
+                           prior_weight=0.1, **FAST),
     DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv", **FAST),
 ])
 def test_sklearn_compatible(estimator, check):
@@ -132,8 +133,10 @@ def test_flat_local_objective_learns_about_each_feature():
 
 def test_uniform_prior_codes_lie_in_the_unit_cube():
     X = np.random.default_rng(0).standard_normal((40, 4))
-    Z = DeepInfoMaxTransformer(prior="uniform", **FAST).fit_transform(X)
+    dim = DeepInfoMaxTransformer(prior="uniform", prior_weight=0.1, **FAST)
+    Z = dim.fit_transform(X)
     assert Z.min() > 0.0 and Z.max() < 1.0
+    assert len(dim.history_["train_prior"]) == dim.n_iter_
 
 
 def test_transform_float32_and_float64_agree():
