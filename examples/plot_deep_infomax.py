@@ -121,7 +121,7 @@ fig.tight_layout()
 fig, ax = plt.subplots(figsize=(5, 3.2))
 for name in ("DIM(G)", "DIM(L)"):
     history = encoders[name].history_
-    ax.plot(history["epoch"], history["validation_objective"], label=name)
+    ax.plot(history["epoch"], history["validation_objective"], marker=".", label=name)
 ax.axhline(-np.log(4), color="gray", linestyle=":", label="no information")
 ax.set_xlabel("epoch")
 ax.set_ylabel("held-out JSD objective")
