@@ -210,6 +210,12 @@ def neural_dependency_measure(
     batch: column ``k`` of each comes from an independently drawn row.
     A single column gives 0 by definition.
 
+    The defaults are chosen to be fast, for comparing codes with one another;
+    the bound is loose for strongly dependent columns (two Gaussians with a
+    total correlation of 2.31 nats read 0.99 at the defaults with 2000 rows).
+    Raise ``max_iter``, ``n_iter_no_change`` and the discriminator's width for
+    a tighter value.
+
     References
     ----------
     Hjelm et al., "Learning deep representations by mutual information
