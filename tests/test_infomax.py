@@ -9,6 +9,7 @@ import torch
 from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknmi import DeepInfoMaxTransformer, bounds
@@ -31,6 +32,22 @@ FAST = dict(n_components=3, hidden_layer_sizes=(8,), embedding_dim=8, max_iter=2
 ])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("check", [
+    estimator_checks.check_param_validation,
+    estimator_checks.check_dataframe_column_names_consistency,
+    estimator_checks.check_set_output_transform,
+    estimator_checks.check_set_output_transform_pandas,
+    estimator_checks.check_global_output_transform_pandas,
+    estimator_checks.check_transformer_get_feature_names_out,
+    estimator_checks.check_transformer_get_feature_names_out_pandas,
+], ids=lambda check: check.__name__)
+@pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names")
+def test_checks_that_check_estimator_leaves_out(check):
+    # The pandas set_output checks themselves mix frames and arrays (PCA warns too).
+    pytest.importorskip("pandas")
+    check("DeepInfoMaxTransformer", DeepInfoMaxTransformer(**FAST))
 
 
 @pytest.fixture(scope="module")
