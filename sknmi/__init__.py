@@ -1,8 +1,14 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
 from sknmi.bottleneck import InfoBottleneckTransformer
+from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["InfoBottleneckTransformer", "NeuralMIEstimator", "__version__"]
+__all__ = [
+    "DeepInfoMaxTransformer",
+    "InfoBottleneckTransformer",
+    "NeuralMIEstimator",
+    "__version__",
+]

@@ -61,3 +61,53 @@ def test_gaussian_kl_against_monte_carlo():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- evaluation of representations -----------------------------------------------------
+
+from sknmi.metrics import (  # noqa: E402
+    neural_dependency_measure,
+    probe_accuracy,
+    reconstruction_error,
+)
+
+
+def test_ndm_separates_dependent_from_independent_columns():
+    rng = np.random.default_rng(0)
+    independent = rng.standard_normal((1500, 3))
+    latent = rng.standard_normal((1500, 1))
+    dependent = latent + 0.2 * rng.standard_normal((1500, 3))
+    ndm_ind = neural_dependency_measure(independent, max_iter=20, random_state=0)
+    ndm_dep = neural_dependency_measure(dependent, max_iter=20, random_state=0)
+    assert abs(ndm_ind) < 0.1
+    # Total correlation of this Gaussian: sum of marginal entropies - joint entropy.
+    cov = np.ones((3, 3)) + 0.04 * np.eye(3)
+    truth = 0.5 * (3 * np.log(1.04) - np.linalg.slogdet(cov)[1])
+    # A lower bound read by a small, briefly trained discriminator: well above 0.
+    assert 0.3 * truth < ndm_dep < 1.2 * truth
+
+
+def test_ndm_single_column_and_bad_input():
+    assert neural_dependency_measure(np.arange(10.0)[:, None]) == 0.0
+    with pytest.raises(ValueError, match="validation_fraction"):
+        neural_dependency_measure(np.ones((10, 2)), validation_fraction=1.5)
+
+
+def test_probe_and_reconstruction_on_perfect_and_useless_codes():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 5))
+    y = (X[:, 0] > 0).astype(int)
+    noise = rng.standard_normal((400, 2))
+    assert probe_accuracy(X[:300], y[:300], X[300:], y[300:]) > 0.95
+    assert probe_accuracy(noise[:300], y[:300], noise[300:], y[300:]) < 0.7
+    assert probe_accuracy(X[:300], y[:300], X[300:], y[300:], probe="mlp",
+                          random_state=0) > 0.85
+    exact = reconstruction_error(X[:300], X[:300], X[300:], X[300:], decoder="linear")
+    useless = reconstruction_error(noise[:300], X[:300], noise[300:], X[300:],
+                                   decoder="linear")
+    assert exact < 1e-3
+    assert 0.9 < useless < 1.2
+    with pytest.raises(ValueError, match="probe"):
+        probe_accuracy(X, y, X, y, probe="svm")
+    with pytest.raises(ValueError, match="decoder"):
+        reconstruction_error(X, X, X, X, decoder="pca")

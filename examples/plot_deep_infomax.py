@@ -1,0 +1,152 @@
+"""
+=====================================================
+Deep InfoMax on digits: is the learned code any good?
+=====================================================
+
+Deep InfoMax (Hjelm et al., ICLR 2019) trains an encoder without labels by
+maximising the mutual information between an image and its code. The
+*global* variant (DIM(G)) asks the code to be predictable from the whole
+feature map; the *local* variant (DIM(L)) asks it to be predictable from every
+small patch, which rewards what the patches share (the digit) over what only
+one patch knows (pixel noise). (A third term, prior matching, is left out
+here: on 1347 images its adversarial push stalls the MI terms; see
+``prior_weight``.)
+
+We compare four encoders with the same number of components on the 8 x 8
+digits of scikit-learn: PCA, a convolutional encoder left at its random
+initial weights, DIM(G) and DIM(L). Each code is judged, with the encoder
+frozen, by
+
+- the test accuracy of a linear probe (logistic regression on the code),
+- the neural dependency measure (NDM, how far the code's dimensions are from
+  independent; lower is more independent),
+- the normalised error of an MLP decoder that reconstructs the image from the
+  code (1 is the error of predicting the mean image).
+"""
+
+# %%
+# Data and encoders
+# -----------------
+# Each row of ``load_digits`` is an 8 x 8 image flattened, so the encoders get
+# ``image_shape=(1, 8, 8)``. The encoders never see the labels; the test rows
+# are not used in training.
+import os
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.model_selection import train_test_split
+
+from sknmi import DeepInfoMaxTransformer
+from sknmi.metrics import (
+    neural_dependency_measure,
+    probe_accuracy,
+    reconstruction_error,
+)
+
+QUICK = bool(os.environ.get("SKNMI_QUICK"))
+N_COMPONENTS = 16
+MAX_ITER = 1 if QUICK else 30
+
+X, y = load_digits(return_X_y=True)
+if QUICK:
+    X, y = X[:300], y[:300]
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, test_size=0.25, stratify=y, random_state=0
+)
+
+common = dict(
+    n_components=N_COMPONENTS, image_shape=(1, 8, 8), max_iter=MAX_ITER,
+    device="cpu", random_state=0,
+)
+encoders = {
+    "PCA": PCA(N_COMPONENTS, random_state=0),
+    "random": DeepInfoMaxTransformer(
+        global_weight=0.0, local_weight=0.0, prior_weight=0.0, **common
+    ),
+    "DIM(G)": DeepInfoMaxTransformer(
+        global_weight=1.0, local_weight=0.0, **common
+    ),
+    "DIM(L)": DeepInfoMaxTransformer(
+        global_weight=0.0, local_weight=1.0, **common
+    ),
+}
+
+codes, seconds = {}, {}
+for name, encoder in encoders.items():
+    start = time.perf_counter()
+    encoder.fit(X_train)
+    seconds[name] = time.perf_counter() - start
+    codes[name] = encoder.transform(X_train), encoder.transform(X_test)
+
+# %%
+# Judging the codes
+# -----------------
+# All three measures use the frozen codes only. NDM is read on the training
+# codes (more rows, less noise), the probe and the decoder on the test rows.
+results = {}
+for name, (Z_train, Z_test) in codes.items():
+    results[name] = {
+        "linear probe accuracy": probe_accuracy(Z_train, y_train, Z_test, y_test),
+        "NDM (nats)": neural_dependency_measure(Z_train, random_state=0),
+        "reconstruction error": reconstruction_error(
+            Z_train, X_train, Z_test, X_test, random_state=0
+        ),
+    }
+
+print(f"{N_COMPONENTS} components, {len(X_train)} training and {len(X_test)} test rows")
+print(f"{'encoder':8s} " + " ".join(f"{k:>22s}" for k in results["PCA"]) + "  fit (s)")
+for name, row in results.items():
+    values = " ".join(f"{v:22.3f}" for v in row.values())
+    print(f"{name:8s} {values} {seconds[name]:8.1f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+names = list(results)
+colors = ["tab:gray", "tab:olive", "tab:blue", "tab:orange"]
+for ax, measure in zip(axes, results["PCA"]):
+    ax.bar(names, [results[n][measure] for n in names], color=colors)
+    ax.set_title(measure)
+    ax.tick_params(axis="x", labelrotation=30)
+axes[0].set_ylim(min(results[n]["linear probe accuracy"] for n in names) - 0.05, 1.0)
+fig.tight_layout()
+
+# %%
+# On the full data (30 epochs, 16 components) DIM(L)'s linear probe matched or
+# beat PCA's (97.3% against 96.2%; the random encoder 76.9%, DIM(G) 86.9%), and
+# its decoder error was lower than the random encoder's but well above PCA's:
+# PCA keeps what reconstructs pixels, DIM(L) what the patches share. Without
+# prior matching the DIM codes are far from independent (high NDM).
+
+# %%
+# What training did
+# -----------------
+# The held-out value of each objective per epoch (the Jensen–Shannon objective:
+# ``-log 4`` means no information, 0 is its ceiling). Early stopping restores
+# the epoch with the best held-out value.
+fig, ax = plt.subplots(figsize=(5, 3.2))
+for name in ("DIM(G)", "DIM(L)"):
+    history = encoders[name].history_
+    ax.plot(history["epoch"], history["validation_objective"], marker=".", label=name)
+ax.axhline(-np.log(4), color="gray", linestyle=":", label="no information")
+ax.set_xlabel("epoch")
+ax.set_ylabel("held-out JSD objective")
+ax.legend()
+fig.tight_layout()
+
+# %%
+# A 2-D view of the codes
+# -----------------------
+# The first two principal components of each test code, coloured by the digit
+# the encoder never saw. DIM(L)'s code separates the classes more than the
+# random encoder's.
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+for ax, (name, (Z_train, Z_test)) in zip(axes, codes.items()):
+    view = PCA(2).fit(Z_train).transform(Z_test)
+    ax.scatter(view[:, 0], view[:, 1], c=y_test, cmap="tab10", s=6)
+    ax.set_title(name)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.tight_layout()
+plt.show()
