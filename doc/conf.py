@@ -60,10 +60,8 @@ nitpick_ignore_regex = [(r"py:.*", rf"({_OTHER_PROJECTS})(\..*)?")]
 _PENDING = [
     "sknmi.KSGEstimator",
     "sknmi.GaussianMIEstimator",
-    "sknmi.DeepInfoMaxTransformer",
     "sknmi.datasets.make_invariance",
     "sknmi.datasets.make_staircase",
-    "sknmi.metrics.neural_dependency_measure",
     "sknmi.plotting.TrainingCurveDisplay",
     "sknmi.regularizers",
     "sknmi.regularizers.MIRegularizer",

@@ -281,9 +281,9 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     hidden_layer_sizes : tuple of int, default=(256,)
         Hidden widths of the encoder's MLP (after the convolutions for images)
         and of the critics and the discriminator.
-    activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
-            "leaky_relu"}, default="relu"
-        Activation of every network.
+    activation : str, default="relu"
+        Activation of every network: "relu", "tanh", "logistic", "identity",
+        "elu", "gelu" or "leaky_relu".
     embedding_dim : int, default=64
         Width of the embeddings whose dot product is a critic score.
     batch_size : int, default=64
