@@ -1,7 +1,8 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
+from sknmi.baselines import GaussianMIEstimator, KSGEstimator
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["NeuralMIEstimator", "__version__"]
+__all__ = ["GaussianMIEstimator", "KSGEstimator", "NeuralMIEstimator", "__version__"]
