@@ -370,7 +370,7 @@ def _ross(X, labels, n_neighbors):
 
 def _with_interval(mi, terms):
     n = len(terms)
-    sd = terms.std(ddof=1) if n > 1 else 0.0
+    sd = float(terms.std(ddof=1)) if n > 1 else 0.0
     half = _Z95 * sd / math.sqrt(n)
     return mi, (mi - half, mi + half)
 

@@ -32,7 +32,9 @@ _TRANSFORMS = {
     },
     prefer_skip_nested_validation=True,
 )
-def make_gaussian(n_samples=1000, n_features=1, mi=1.0, transform=None, random_state=None):
+def make_gaussian(
+    n_samples=1000, n_features=1, mi=1.0, transform=None, random_state=None
+):
     r"""Componentwise-correlated Gaussian pair with a chosen mutual information.
 
     ``X ~ N(0, I_d)`` and ``Z = rho X + sqrt(1 - rho^2) eps`` with

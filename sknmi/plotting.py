@@ -178,7 +178,7 @@ class TrainingCurveDisplay:
                                           label="true MI")
         self.errorbar_ = None
         if self.mi is not None:
-            at = self.best_epoch if self.best_epoch else (epoch[-1] if len(epoch) else 0)
+            at = self.best_epoch or (epoch[-1] if len(epoch) else 0)
             yerr = None
             if self.mi_ci is not None:
                 yerr = [[self.mi - self.mi_ci[0]], [self.mi_ci[1] - self.mi]]
