@@ -73,6 +73,7 @@ def true_mi(rho, d):
 
 
 def fit_all(d, rho, seed):
+    cpu = time.process_time()
     X, Z, mi = make_gaussian(N_SAMPLES, d, true_mi(rho, d), random_state=seed)
     estimators = {b: NeuralMIEstimator(bound=b, **NEURAL) for b in BOUNDS}
     estimators["KSG"] = KSGEstimator(random_state=0)
@@ -81,16 +82,17 @@ def fit_all(d, rho, seed):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for est in estimators.values():
             est.fit(X, Z)
-    return mi, estimators
+    return mi, estimators, time.process_time() - cpu
 
 
 start = time.perf_counter()
 tasks = [(d, rho, i) for d in DIMS for i, rho in enumerate(RHOS)]
 fitted = Parallel(n_jobs=1 if QUICK else 2)(delayed(fit_all)(*task) for task in tasks)
 elapsed = time.perf_counter() - start
-print(f"{len(tasks) * (len(BOUNDS) + 2)} fits in {elapsed:.0f} s")
+print(f"{len(tasks) * (len(BOUNDS) + 2)} fits in {elapsed:.0f} s "
+      f"({sum(f[-1] for f in fitted):.0f} CPU-seconds)")
 results = {}  # (name, d) -> list of (mi, low, high) over RHOS
-for (d, _, _), (_, estimators) in zip(tasks, fitted):
+for (d, _, _), (_, estimators, _) in zip(tasks, fitted):
     for name, est in estimators.items():
         results.setdefault((name, d), []).append((est.mi_, *est.mi_ci_))
 
@@ -131,7 +133,7 @@ fig.tight_layout()
 # The ``logratio`` critic in 20-d at the second-highest rho: training and
 # held-out objective per epoch, the read-out reported as MI, the truth, and
 # the final estimate with its interval.
-mi, estimators = fitted[tasks.index((20, RHOS[-2], len(RHOS) - 2))]
+mi, estimators, _ = fitted[tasks.index((20, RHOS[-2], len(RHOS) - 2))]
 est = estimators["logratio"]
 TrainingCurveDisplay.from_estimator(est, true_mi=mi)
 plt.show()

@@ -56,6 +56,11 @@ class TrainingCurveDisplay:
     Attributes
     ----------
     ax_ : matplotlib Axes
+        The axes of the MI curves.
+    ax_objective_ : matplotlib Axes or None
+        A twin axis holding the training objective when the estimator reports
+        a different read-out as MI (``validation_mi`` differs from
+        ``validation_bound``, e.g. a JSD-trained critic); None otherwise.
     figure_ : matplotlib Figure
     lines_ : dict of matplotlib Line2D
         The drawn curves by key: ``"train_bound"``, ``"validation_bound"``,
@@ -157,21 +162,31 @@ class TrainingCurveDisplay:
         Returns
         -------
         display : TrainingCurveDisplay
-            ``self``, with ``ax_``, ``figure_``, ``lines_`` and ``errorbar_``.
+            ``self``, with ``ax_``, ``ax_objective_``, ``figure_``, ``lines_``
+            and ``errorbar_``.
         """
         import numpy as np
 
         ax = _axes(ax)
         epoch = np.asarray(self.epoch)
         lines = {}
-        (lines["train_bound"],) = ax.plot(epoch, self.train_bound, label="train bound",
-                                          alpha=0.8)
-        (lines["validation_bound"],) = ax.plot(epoch, self.validation_bound,
-                                               label="validation bound")
-        if self.validation_mi is not None and not np.allclose(
+        separate = self.validation_mi is not None and not np.allclose(
             self.validation_mi, self.validation_bound, equal_nan=True
-        ):
-            (lines["validation_mi"],) = ax.plot(epoch, self.validation_mi,
+        )
+        # An objective that is not MI (JSD, say) lives on its own scale: a
+        # twin axis keeps it from flattening the MI curves.
+        objective_ax = ax.twinx() if separate else ax
+        (lines["train_bound"],) = objective_ax.plot(
+            epoch, self.train_bound, label="train objective" if separate
+            else "train bound", alpha=0.8, linestyle=":" if separate else "-", color="C0",
+        )
+        (lines["validation_bound"],) = objective_ax.plot(
+            epoch, self.validation_bound, label="validation objective" if separate
+            else "validation bound", linestyle=":" if separate else "-", color="C1",
+        )
+        if separate:
+            objective_ax.set_ylabel("training objective")
+            (lines["validation_mi"],) = ax.plot(epoch, self.validation_mi, color="C2",
                                                 label="validation MI read-out")
         if self.true_mi is not None:
             lines["true_mi"] = ax.axhline(self.true_mi, color="black", linestyle="--",
@@ -186,10 +201,15 @@ class TrainingCurveDisplay:
                                          color="black", capsize=4,
                                          label="estimate (95% interval)")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("nats")
+        ax.set_ylabel("MI [nats]")
         if self.estimator_name:
             ax.set_title(self.estimator_name)
-        ax.legend(loc="best")
+        handles, labels = ax.get_legend_handles_labels()
+        if separate:
+            more = objective_ax.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        ax.legend(handles, labels, loc="best")
+        self.ax_objective_ = objective_ax if separate else None
         self.lines_ = lines
         self.ax_ = ax
         self.figure_ = ax.figure

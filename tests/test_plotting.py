@@ -29,9 +29,13 @@ def test_from_estimator_draws_history_truth_and_interval(fitted):
                                est.history_["train_bound"])
     np.testing.assert_allclose(lines["validation_bound"].get_ydata(),
                                est.history_["validation_bound"])
-    # JSD is trained, DV is read: the read-out gets its own line.
+    # JSD is trained, DV is read: the read-out gets its own line, the objective
+    # its own axis.
     np.testing.assert_allclose(lines["validation_mi"].get_ydata(),
                                est.history_["validation_mi"])
+    assert lines["train_bound"].axes is display.ax_objective_
+    assert lines["validation_mi"].axes is display.ax_
+    assert len(display.ax_.get_legend().get_texts()) == 5
     assert lines["true_mi"].get_ydata()[0] == mi
     point = display.errorbar_.lines[0]
     assert point.get_xdata()[0] == est.best_iter_
@@ -47,7 +51,7 @@ def test_constructor_and_given_axes():
                                    validation_mi=[0.1, 0.3]).plot(ax=ax)
     assert display.ax_ is ax and display.figure_ is fig
     assert set(display.lines_) == {"train_bound", "validation_bound"}
-    assert display.errorbar_ is None
+    assert display.errorbar_ is None and display.ax_objective_ is None
 
 
 def test_from_estimator_without_history_is_a_clear_error():
