@@ -176,13 +176,14 @@ class TrainingCurveDisplay:
         # An objective that is not MI (JSD, say) lives on its own scale: a
         # twin axis keeps it from flattening the MI curves.
         objective_ax = ax.twinx() if separate else ax
+        word, style = ("objective", ":") if separate else ("bound", "-")
         (lines["train_bound"],) = objective_ax.plot(
-            epoch, self.train_bound, label="train objective" if separate
-            else "train bound", alpha=0.8, linestyle=":" if separate else "-", color="C0",
+            epoch, self.train_bound, label=f"train {word}", linestyle=style,
+            color="C0", alpha=0.8,
         )
         (lines["validation_bound"],) = objective_ax.plot(
-            epoch, self.validation_bound, label="validation objective" if separate
-            else "validation bound", linestyle=":" if separate else "-", color="C1",
+            epoch, self.validation_bound, label=f"validation {word}",
+            linestyle=style, color="C1",
         )
         if separate:
             objective_ax.set_ylabel("training objective")
