@@ -6,7 +6,7 @@ The simulation of the MINE paper: ``X`` and ``Z`` are d-dimensional standard
 Gaussians whose coordinates are pairwise correlated, ``corr(X_j, Z_j) = rho``,
 so the mutual information is known in closed form,
 
-.. math:: I(X; Z) = -\frac{d}{2} \log(1 - \\rho^2).
+.. math:: I(X; Z) = -\frac{d}{2} \log(1 - \rho^2).
 
 We sweep ``rho`` in 2 and in 20 dimensions and compare, against that truth,
 
