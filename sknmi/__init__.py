@@ -1,8 +1,15 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
 from sknmi.baselines import GaussianMIEstimator, KSGEstimator
+from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
-__all__ = ["GaussianMIEstimator", "KSGEstimator", "NeuralMIEstimator", "__version__"]
+__all__ = [
+    "GaussianMIEstimator",
+    "InfoBottleneckTransformer",
+    "KSGEstimator",
+    "NeuralMIEstimator",
+    "__version__",
+]

@@ -174,7 +174,9 @@ def train(
         for key, v in {**train_logs, **val_logs}.items():
             history.setdefault(key, []).append(float(v))
 
-        finite = math.isfinite(score) and all(math.isfinite(v) for v in train_logs.values())
+        finite = math.isfinite(score) and all(
+            math.isfinite(v) for v in train_logs.values()
+        )
         if not finite:
             model.load_state_dict(best_state)
             result.diverged = True
@@ -195,8 +197,11 @@ def train(
             result.best_epoch = epoch
             best_state = copy.deepcopy(model.state_dict())
         if verbose and (epoch % report_every == 0 or epoch == 1):
-            shown = ", ".join(f"{k} = {v[-1]:.4f}" for k, v in history.items()
-                              if k not in ("epoch", "seconds"))
+            shown = ", ".join(
+                f"{k} = {v[-1]:.4f}"
+                for k, v in history.items()
+                if k not in ("epoch", "seconds")
+            )
             print(f"{name} epoch {epoch}/{max_iter}: {shown}", flush=True)
         if early_stopping and no_improvement >= n_iter_no_change:
             break

@@ -1,4 +1,4 @@
-"""Input checks shared by the estimators: only what scikit-learn does not already give."""
+"""Input checks shared by the estimators: only what scikit-learn does not give."""
 
 import re
 from numbers import Integral
@@ -10,7 +10,7 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 def check_device(device):
-    """Raise a ValueError unless ``device`` is "auto", "cpu", "mps", "cuda" or "cuda:N"."""
+    """Raise a ValueError unless ``device`` is auto, cpu, mps, cuda or cuda:N."""
     if not isinstance(device, str) or not _DEVICE.match(device):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}"
@@ -24,7 +24,9 @@ def check_hidden_layer_sizes(sizes, name="hidden_layer_sizes"):
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise ValueError(f"{name} must be a sequence of positive ints, got {sizes!r}")
+        raise ValueError(
+            f"{name} must be a sequence of positive ints, got {sizes!r}"
+        ) from None
     if not all(isinstance(s, Integral) and s > 0 for s in sizes):
         raise ValueError(f"{name} must be a sequence of positive ints, got {sizes!r}")
     return tuple(int(s) for s in sizes)
@@ -57,14 +59,15 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
                 raise ValueError("y (Z) contains missing class labels (None or NaN)")
             estimator.classes_, labels = np.unique(y, return_inverse=True)
         elif getattr(estimator, "classes_", None) is None:
-            labels = None  # fitted on continuous Z: let validation treat y as numbers
+            labels = None  # fitted on continuous Z: y is numbers here too
         else:
             labels = np.searchsorted(estimator.classes_, y)
             labels = np.clip(labels, 0, len(estimator.classes_) - 1)
             unseen = estimator.classes_[labels] != y
             if unseen.any():
                 raise ValueError(
-                    f"y (Z) has class labels not seen in fit: {np.unique(y[unseen])[:5]}"
+                    "y (Z) has class labels not seen in fit: "
+                    f"{np.unique(y[unseen])[:5]}"
                 )
         if labels is not None:
             y = labels
@@ -90,8 +93,8 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
         estimator.n_z_features_ = Z.shape[1]
     elif Z.shape[1] != estimator.n_z_features_:
         raise ValueError(
-            f"y (Z) has {Z.shape[1]} columns, but {type(estimator).__name__} was fitted "
-            f"with {estimator.n_z_features_}"
+            f"y (Z) has {Z.shape[1]} columns, but {type(estimator).__name__} was "
+            f"fitted with {estimator.n_z_features_}"
         )
     return X, Z
 
@@ -99,7 +102,9 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
 def validate_x(estimator, X, *, reset, min_samples=1):
     """Validate the features of a transformer; floats kept as float32 or float64."""
     return validate_data(
-        estimator, X, reset=reset, dtype=[np.float64, np.float32],
+        estimator,
+        X,
+        reset=reset,
+        dtype=[np.float64, np.float32],
         ensure_min_samples=min_samples,
     )
-

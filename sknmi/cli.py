@@ -1,4 +1,4 @@
-"""The ``sknmi`` command: ``sknmi demo`` and ``sknmi estimate FILE --x COLS --z COLS``."""
+"""The ``sknmi`` command: ``sknmi demo`` and ``sknmi estimate FILE --x C --z C``."""
 
 import argparse
 import csv
@@ -19,16 +19,35 @@ class CommandError(Exception):
 
 
 def _add_training_options(parser):
-    parser.add_argument("--bound", choices=_BOUND_CHOICES, default="logratio",
-                        help="bound the critic maximises (default: %(default)s)")
-    parser.add_argument("--critic", choices=["separable", "concat"], default="separable",
-                        help="critic architecture (default: %(default)s)")
-    parser.add_argument("--max-iter", type=int, default=200,
-                        help="maximum number of epochs (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random_state of the estimator (default: %(default)s)")
-    parser.add_argument("--device", default="auto",
-                        help="auto, cpu, cuda or cuda:N (default: %(default)s)")
+    parser.add_argument(
+        "--bound",
+        choices=_BOUND_CHOICES,
+        default="logratio",
+        help="bound the critic maximises (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--critic",
+        choices=["separable", "concat"],
+        default="separable",
+        help="critic architecture (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=int,
+        default=200,
+        help="maximum number of epochs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random_state of the estimator (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto, cpu, cuda or cuda:N (default: %(default)s)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
@@ -40,12 +59,21 @@ def _build_parser():
     demo = sub.add_parser(
         "demo", help="estimate the MI of a Gaussian pair whose MI is known"
     )
-    demo.add_argument("--n-samples", type=int, default=10_000,
-                      help="rows of the data set (default: %(default)s)")
-    demo.add_argument("--n-features", type=int, default=10,
-                      help="dimension of X and of Z (default: %(default)s)")
-    demo.add_argument("--mi", type=float, default=2.0,
-                      help="true MI in nats (default: %(default)s)")
+    demo.add_argument(
+        "--n-samples",
+        type=int,
+        default=10_000,
+        help="rows of the data set (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--n-features",
+        type=int,
+        default=10,
+        help="dimension of X and of Z (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--mi", type=float, default=2.0, help="true MI in nats (default: %(default)s)"
+    )
     _add_training_options(demo)
 
     est = sub.add_parser(
@@ -53,7 +81,8 @@ def _build_parser():
     )
     est.add_argument("file", help="a .csv, .npy or .npz file")
     est.add_argument(
-        "--x", required=True,
+        "--x",
+        required=True,
         help="columns of X: names or 0-based indices, comma-separated, ranges as "
         "'2-5'; for .npz, an array name optionally followed by ':COLS'",
     )
@@ -113,7 +142,9 @@ def _read_csv(path):
     data = np.empty((len(rows), width))
     for r, row in enumerate(rows):
         if len(row) != width:
-            raise CommandError(f"{path}: row {r + 1} has {len(row)} fields, expected {width}")
+            raise CommandError(
+                f"{path}: row {r + 1} has {len(row)} fields, expected {width}"
+            )
         for c, value in enumerate(row):
             try:
                 data[r, c] = float(value)
@@ -144,6 +175,7 @@ def load_columns(path, x_spec, z_spec):
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
+
             def pick(spec, what):
                 key, _, cols = spec.partition(":")
                 if key not in archive.files:
@@ -168,8 +200,9 @@ def load_columns(path, x_spec, z_spec):
     elif suffix in (".csv", ".txt"):
         data, names = _read_csv(path)
     else:
-        raise CommandError(f"{path}: unsupported file type {suffix!r} (use .csv, .npy "
-                           "or .npz)")
+        raise CommandError(
+            f"{path}: unsupported file type {suffix!r} (use .csv, .npy or .npz)"
+        )
     x_cols = _parse_columns(x_spec, names, data.shape[1], "--x")
     z_cols = _parse_columns(z_spec, names, data.shape[1], "--z")
     return data[:, x_cols], data[:, z_cols]
@@ -179,8 +212,12 @@ def _estimator(args):
     from sknmi import NeuralMIEstimator
 
     return NeuralMIEstimator(
-        bound=args.bound, critic=args.critic, max_iter=args.max_iter,
-        random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1,
+        bound=args.bound,
+        critic=args.critic,
+        max_iter=args.max_iter,
+        random_state=args.seed,
+        device=args.device,
+        verbose=0 if args.quiet else 1,
     )
 
 
@@ -199,7 +236,9 @@ def _demo(args, out):
     from sknmi.datasets import make_gaussian
 
     X, Z, truth = make_gaussian(
-        n_samples=args.n_samples, n_features=args.n_features, mi=args.mi,
+        n_samples=args.n_samples,
+        n_features=args.n_features,
+        mi=args.mi,
         random_state=args.seed,
     )
     print(
@@ -211,16 +250,21 @@ def _demo(args, out):
     est = _estimator(args).fit(X, Z)
     _report(est, time.perf_counter() - start, out)
     lo, hi = est.mi_ci_
-    print(f"truth {truth:.3f} nats; error {est.mi_ - truth:+.3f} nats "
-          f"({'inside' if lo <= truth <= hi else 'outside'} the interval)", file=out)
+    print(
+        f"truth {truth:.3f} nats; error {est.mi_ - truth:+.3f} nats "
+        f"({'inside' if lo <= truth <= hi else 'outside'} the interval)",
+        file=out,
+    )
 
 
 def _estimate(args, out):
     X, Z = load_columns(args.file, args.x, args.z)
     if not (np.isfinite(X).all() and np.isfinite(Z).all()):
         raise CommandError(f"{args.file}: the selected columns contain NaN or inf")
-    print(f"{args.file}: {len(X)} rows, X has {X.shape[1]} columns, Z has "
-          f"{Z.shape[1]}", file=out)
+    print(
+        f"{args.file}: {len(X)} rows, X has {X.shape[1]} columns, Z has {Z.shape[1]}",
+        file=out,
+    )
     start = time.perf_counter()
     try:
         est = _estimator(args).fit(X, Z)
@@ -230,7 +274,21 @@ def _estimate(args, out):
 
 
 def main(argv=None, out=None):
-    """Run the ``sknmi`` command line; returns the exit status.
+    """Run the ``sknmi`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after the program name; None reads ``sys.argv[1:]``.
+    out : file-like, default=None
+        Where results go; None is ``sys.stdout``. Training progress (without
+        ``--quiet``) is printed to ``sys.stdout``, errors to ``sys.stderr``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a problem with the input (a
+        missing file, unknown columns, non-numeric data).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""NeuralMIEstimator: mutual information from a trained critic, read on held-out data."""
+"""NeuralMIEstimator: mutual information from a trained critic, read held out."""
 
 import copy
 import math
@@ -82,7 +82,7 @@ def _interval(readout, joint, marginal, clip):
 
 
 class NeuralMIEstimator(BaseEstimator):
-    r"""Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
+    """Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
 
     A critic ``T(x, z)`` is trained by minibatch Adam to maximise a variational
     bound on I(X; Z); the bound is then read with the best critic on a held-out
@@ -229,8 +229,15 @@ class NeuralMIEstimator(BaseEstimator):
 
     _parameter_constraints = {
         "bound": [StrOptions(set(_BOUNDS))],
-        "critic": [StrOptions({"separable", "concat"}), callable, HasMethods(["build"])],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "critic": [
+            StrOptions({"separable", "concat"}),
+            callable,
+            HasMethods(["build"]),
+        ],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
@@ -300,7 +307,11 @@ class NeuralMIEstimator(BaseEstimator):
     def _make_critic(self, x_features, z_features):
         if self.critic == "separable":
             return SeparableCritic(
-                x_features, z_features, self._hidden, self.embedding_dim, self.activation
+                x_features,
+                z_features,
+                self._hidden,
+                self.embedding_dim,
+                self.activation,
             )
         if self.critic == "concat":
             return ConcatCritic(x_features, z_features, self._hidden, self.activation)
@@ -322,8 +333,10 @@ class NeuralMIEstimator(BaseEstimator):
     # -- held-out scores -----------------------------------------------------------
 
     def _eval_negatives(self, critic, n):
-        k = _EVAL_NEGATIVES_ALL_PAIRS if hasattr(critic, "score_matrix") else (
-            _EVAL_NEGATIVES_PER_PASS
+        k = (
+            _EVAL_NEGATIVES_ALL_PAIRS
+            if hasattr(critic, "score_matrix")
+            else (_EVAL_NEGATIVES_PER_PASS)
         )
         if self.bound == "infonce":
             k = max(k, self.batch_size - 1)
@@ -441,12 +454,14 @@ class NeuralMIEstimator(BaseEstimator):
             critic.to("cpu")
         self.critic_ = critic
 
-        joint, marginal = self._scores(critic, Xv.to(module_device(critic)),
-                                       Zv.to(module_device(critic)))
+        joint, marginal = self._scores(
+            critic, Xv.to(module_device(critic)), Zv.to(module_device(critic))
+        )
         self.mi_, self.mi_ci_ = self._read(joint, marginal)
         self._log_partition = self._partition(joint, marginal)
-        joint, marginal = self._scores(critic, Xt.to(module_device(critic)),
-                                       Zt.to(module_device(critic)))
+        joint, marginal = self._scores(
+            critic, Xt.to(module_device(critic)), Zt.to(module_device(critic))
+        )
         self.mi_train_ = float(readout(joint, marginal))
         return self
 
@@ -458,8 +473,9 @@ class NeuralMIEstimator(BaseEstimator):
                 f"the {self.bound} read-out is not finite ({value}); the critic "
                 "diverged: try bound='logratio' or a smaller learning_rate_init"
             )
-        half = _interval(readout_name, joint.cpu().numpy(), marginal.cpu().numpy(),
-                         self.clip)
+        half = _interval(
+            readout_name, joint.cpu().numpy(), marginal.cpu().numpy(), self.clip
+        )
         return value, (value - half, value + half)
 
     def _partition(self, joint, marginal):
@@ -511,12 +527,14 @@ class NeuralMIEstimator(BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            First variable.
         y : array-like of shape (n_samples,) or (n_samples, n_z_features)
             Second variable Z.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The pointwise MI of each row, in nats.
         """
         Xt, Zt = self._checked_tensors(X, y)
         with torch.no_grad():

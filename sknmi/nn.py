@@ -63,7 +63,9 @@ class MLP(nn.Sequential):
     torch.Size([5, 2])
     """
 
-    def __init__(self, in_features, hidden_layer_sizes, out_features, activation="relu"):
+    def __init__(
+        self, in_features, hidden_layer_sizes, out_features, activation="relu"
+    ):
         if activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}"
@@ -101,8 +103,9 @@ class ConcatCritic(nn.Module):
     torch.Size([4])
     """
 
-    def __init__(self, x_features, z_features, hidden_layer_sizes=(256, 256),
-                 activation="relu"):
+    def __init__(
+        self, x_features, z_features, hidden_layer_sizes=(256, 256), activation="relu"
+    ):
         super().__init__()
         self.net = MLP(x_features + z_features, hidden_layer_sizes, 1, activation)
 
@@ -111,7 +114,7 @@ class ConcatCritic(nn.Module):
 
 
 class SeparableCritic(nn.Module):
-    """Critic ``T(x, z) = f(x) . g(z)`` with two MLP embeddings.
+    """Critic ``T(x, z) = <f(x), g(z)>``, the inner product of two MLP embeddings.
 
     ``score_matrix`` gives all pairs of a batch from one matrix product, the
     cheap source of ``n - 1`` negatives per positive used by InfoNCE and by
@@ -137,8 +140,14 @@ class SeparableCritic(nn.Module):
     torch.Size([5, 7])
     """
 
-    def __init__(self, x_features, z_features, hidden_layer_sizes=(256, 256),
-                 embedding_dim=32, activation="relu"):
+    def __init__(
+        self,
+        x_features,
+        z_features,
+        hidden_layer_sizes=(256, 256),
+        embedding_dim=32,
+        activation="relu",
+    ):
         super().__init__()
         self.f = MLP(x_features, hidden_layer_sizes, embedding_dim, activation)
         self.g = MLP(z_features, hidden_layer_sizes, embedding_dim, activation)
@@ -147,7 +156,20 @@ class SeparableCritic(nn.Module):
         return (self.f(x) * self.g(z)).sum(-1)
 
     def score_matrix(self, x, z):
-        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix."""
+        """All scores ``T(x_i, z_j)`` as an ``(n, m)`` matrix.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (m, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, m)
+            ``f(x) @ g(z).T``.
+        """
         return self.f(x) @ self.g(z).T
 
 

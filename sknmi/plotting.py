@@ -1,6 +1,6 @@
 """Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, imported lazily)."""
 
-__all__ = ["TrainingCurveDisplay"]
+__all__ = ["InformationPlaneDisplay", "TrainingCurveDisplay"]
 
 
 def _pyplot():
@@ -19,6 +19,208 @@ def _axes(ax):
     if ax is None:
         _, ax = _pyplot().subplots()
     return ax
+
+
+# -- information plane ------------------------------------------------------------
+
+
+class InformationPlaneDisplay:
+    """The information plane: I(X; Z) against I(Z; Y), in nats.
+
+    One point per epoch of a fit (:meth:`from_estimator`, a trajectory) or one
+    point per fitted estimator of a sweep (:meth:`from_estimators`), for
+    :class:`sknmi.InfoBottleneckTransformer`. The dashed line is H(Y), the
+    ceiling of I(Z; Y).
+
+    Parameters
+    ----------
+    ixz, izy : array-like of shape (n_points,)
+        Coordinates: the I(X; Z) term (KL bound or MINE estimate) and the
+        lower bound ``H(Y) - cross-entropy`` on I(Z; Y).
+    labels : list of str, default=None
+        A label per point (for instance ``"beta=1e-03"``).
+    target_entropy : float, default=None
+        H(Y), drawn as a horizontal line when given.
+    kind : {"trajectory", "sweep"}, default="sweep"
+        A trajectory is coloured by epoch; a sweep's points are labelled.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    points_ : matplotlib PathCollection
+
+    Examples
+    --------
+    >>> from sknmi.plotting import InformationPlaneDisplay
+    >>> display = InformationPlaneDisplay([5.0, 1.0], [2.2, 0.4],
+    ...                                   labels=["beta=1e-3", "beta=1"],
+    ...                                   target_entropy=2.3).plot()
+    >>> display.ax_.get_xlabel()
+    'I(X; Z) [nats]'
+    """
+
+    def __init__(self, ixz, izy, *, labels=None, target_entropy=None, kind="sweep"):
+        self.ixz = ixz
+        self.izy = izy
+        self.labels = labels
+        self.target_entropy = target_entropy
+        self.kind = kind
+
+    def plot(self, ax=None, *, cmap="viridis", annotate=True, connect=False):
+        """Draw the points on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        cmap : str, default="viridis"
+            Colour map of a trajectory's epochs.
+        annotate : bool, default=True
+            Write each point's label next to it (sweeps).
+        connect : bool, default=False
+            Join a sweep's points in their order (a trajectory always is).
+
+        Returns
+        -------
+        self : InformationPlaneDisplay
+        """
+        import numpy as np
+
+        if self.kind not in ("trajectory", "sweep"):
+            raise ValueError(
+                f"kind must be 'trajectory' or 'sweep', got {self.kind!r}"
+            )
+        ixz = np.asarray(self.ixz, dtype=float)
+        izy = np.asarray(self.izy, dtype=float)
+        if ixz.shape != izy.shape or ixz.ndim != 1:
+            raise ValueError("ixz and izy must be 1-D and of the same length")
+        ax = _axes(ax)
+        if self.kind == "trajectory":
+            ax.plot(ixz, izy, color="0.7", lw=1, zorder=1)
+            self.points_ = ax.scatter(ixz, izy, c=np.arange(1, len(ixz) + 1),
+                                      cmap=cmap, s=14, zorder=2)
+            ax.figure.colorbar(self.points_, ax=ax, label="epoch")
+        else:
+            if connect:
+                ax.plot(ixz, izy, color="0.7", lw=1, zorder=1)
+            self.points_ = ax.scatter(ixz, izy, zorder=2)
+            if annotate and self.labels is not None:
+                for x, y, text in zip(ixz, izy, self.labels):
+                    ax.annotate(text, (x, y), textcoords="offset points",
+                                xytext=(4, 4), fontsize="small")
+        if self.target_entropy is not None:
+            ax.axhline(self.target_entropy, ls="--", color="0.4", lw=1,
+                       label="H(Y)")
+            ax.legend(loc="lower right")
+        ax.set_xlabel("I(X; Z) [nats]")
+        ax.set_ylabel("I(Z; Y) >= H(Y) - CE [nats]")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, *, split="validation", ax=None, **kwargs):
+        """The trajectory of one fit, epoch by epoch, from its ``history_``.
+
+        Parameters
+        ----------
+        estimator : InfoBottleneckTransformer or Pipeline holding one
+            A fitted bottleneck.
+        split : {"validation", "train"}, default="validation"
+            Which curves of ``history_`` to plot.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : InformationPlaneDisplay
+        """
+        from sknmi.bottleneck import _find_bottleneck
+
+        if split not in ("validation", "train"):
+            raise ValueError(f"split must be 'validation' or 'train', got {split!r}")
+        bottleneck, _ = _find_bottleneck(estimator)
+        history = bottleneck.history_
+        return cls(
+            history[f"{split}_ixz"], history[f"{split}_izy"],
+            target_entropy=bottleneck.target_entropy_, kind="trajectory",
+        ).plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_estimators(cls, estimators, X=None, y=None, *, split="validation",
+                        ax=None, **kwargs):
+        """One point per fitted estimator of a sweep.
+
+        Parameters
+        ----------
+        estimators : list of estimators, or a fitted search
+            A list of fitted InfoBottleneckTransformers (or Pipelines holding
+            one), or a fitted :class:`~sklearn.model_selection.GridSearchCV`
+            run with ``scoring=sknmi.bottleneck.information_scoring()``, whose
+            ``cv_results_`` hold the cross-validated coordinates.
+        X, y : array-like, default=None
+            Held-out data for a list of estimators: each point is then
+            :meth:`~sknmi.InfoBottleneckTransformer.information_plane` on
+            (X, y). Without them each point is the ``history_`` of the
+            restored epoch on the estimator's own ``split``.
+        split : {"validation", "train"}, default="validation"
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : InformationPlaneDisplay
+        """
+        from sknmi.bottleneck import _find_bottleneck
+
+        results = getattr(estimators, "cv_results_", None)
+        if results is not None:
+            if "mean_test_ixz" not in results or "mean_test_izy" not in results:
+                raise ValueError(
+                    "the search has no information-plane scores: fit it with "
+                    "scoring=sknmi.bottleneck.information_scoring() and "
+                    "refit='score'"
+                )
+            labels = [_label(params) for params in results["params"]]
+            entropy = None
+            best = getattr(estimators, "best_estimator_", None)
+            if best is not None:
+                entropy = _find_bottleneck(best)[0].target_entropy_
+            return cls(results["mean_test_ixz"], results["mean_test_izy"],
+                       labels=labels, target_entropy=entropy).plot(ax=ax, **kwargs)
+        if split not in ("validation", "train"):
+            raise ValueError(f"split must be 'validation' or 'train', got {split!r}")
+        if (X is None) != (y is None):
+            raise ValueError("pass both X and y, or neither")
+        ixz, izy, labels = [], [], []
+        for estimator in estimators:
+            bottleneck, Xt = _find_bottleneck(estimator, X)
+            if X is None:
+                epoch = bottleneck.best_iter_ - 1 if bottleneck.best_iter_ else -1
+                ixz.append(bottleneck.history_[f"{split}_ixz"][epoch])
+                izy.append(bottleneck.history_[f"{split}_izy"][epoch])
+            else:
+                point = bottleneck.information_plane(Xt, y)
+                ixz.append(point[0])
+                izy.append(point[1])
+            labels.append(f"beta={bottleneck.beta:.0e}")
+        if not ixz:
+            raise ValueError("estimators is empty")
+        kwargs.setdefault("connect", True)
+        return cls(ixz, izy, labels=labels,
+                   target_entropy=bottleneck.target_entropy_).plot(ax=ax, **kwargs)
+
+
+def _label(params):
+    parts = []
+    for key, value in params.items():
+        name = key.rsplit("__", 1)[-1]
+        parts.append(f"{name}={value:.0e}" if name == "beta" else f"{name}={value}")
+    return ", ".join(parts)
 
 
 # -- TrainingCurveDisplay ------------------------------------------------------------

@@ -1,0 +1,184 @@
+"""Sphinx configuration of the sknmi documentation.
+
+Build (warnings are errors, gallery examples not executed)::
+
+    sphinx-build -W --keep-going -b html -D plot_gallery=0 doc doc/_build/html
+
+Drop ``-D plot_gallery=0`` to execute the gallery's examples (``make examples``).
+The build needs no network: there is no intersphinx, and references to other
+projects' objects are written as plain links.
+"""
+
+import importlib
+import os
+import pkgutil
+import re
+import sys
+
+from sphinx.util import logging
+
+# Build the documentation of the source tree, not of an installed copy.
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
+
+import sknmi  # noqa: E402
+
+project = "sknmi"
+author = "The sknmi developers"
+copyright = "2026, The sknmi developers"
+release = sknmi.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["templates"]
+# sg_execution_times.rst: sphinx-gallery's timing page, written only when the
+# examples run; a stale copy would name examples that no longer exist.
+exclude_patterns = ["_build", "templates", "sg_execution_times.rst",
+                    "auto_examples/sg_execution_times.rst"]
+root_doc = "index"
+language = "en"
+pygments_style = "sphinx"
+
+# -- Cross-references -------------------------------------------------------------
+# Every reference to an sknmi object must resolve: a renamed or missing name
+# fails the build. References to other projects (no intersphinx, so the build
+# works offline) are left as unresolved literals.
+nitpicky = True
+_OTHER_PROJECTS = "torch|numpy|np|scipy|sklearn|joblib|pandas|matplotlib|dask|ray"
+nitpick_ignore_regex = [(r"py:.*", rf"({_OTHER_PROJECTS})(\..*)?")]
+
+# Names that the user guide mentions and that land with other branches
+# (issues #4-#7). Delete each line once its object is importable and listed in
+# api.rst; after that a wrong name fails the build like any other.
+_PENDING = [
+    "sknmi.KSGEstimator",
+    "sknmi.GaussianMIEstimator",
+    "sknmi.DeepInfoMaxTransformer",
+    "sknmi.datasets.make_invariance",
+    "sknmi.datasets.make_staircase",
+    "sknmi.metrics.neural_dependency_measure",
+    "sknmi.plotting.TrainingCurveDisplay",
+    "sknmi.regularizers",
+    "sknmi.regularizers.MIRegularizer",
+]
+nitpick_ignore_regex += [(r"py:.*", re.escape(name)) for name in _PENDING]
+
+# -- autodoc / autosummary / numpydoc ------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"
+# torch's docstrings (nn.Module.forward) are not ours to render or check.
+autodoc_inherit_docstrings = False
+add_module_names = False
+
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+# A small set of checks that catch real mistakes: an undocumented or misspelt
+# parameter, a parameter without description, a missing summary, a missing or
+# misplaced section. Methods inherited from scikit-learn are not ours to check.
+numpydoc_validation_checks = {
+    "GL06",  # unknown section
+    "GL07",  # sections in the wrong order
+    "GL08",  # no docstring
+    "PR01",  # parameter in the signature, not in the docstring
+    "PR02",  # parameter in the docstring, not in the signature
+    "PR07",  # parameter without description
+    "PR10",  # "name: type" without the space before the colon
+    "RT01",  # returns something, no Returns section
+    "SS01",  # no summary
+    "SS03",  # summary does not end with a period
+}
+numpydoc_validation_exclude = {
+    r"\.get_params$",
+    r"\.set_params$",
+    r"\.set_\w+_request$",
+    r"\.__init__$",
+    r"\.forward$",
+}
+
+_logger = logging.getLogger("sknmi.doc")
+
+
+def _require_examples(app, what, name, obj, options, lines):
+    """Warn (an error under -W) when a public class or function has no Examples.
+
+    numpydoc's EX01 would also demand examples of every method; the rule here is
+    the project's: each public class and function shows a runnable example.
+    """
+    if what not in ("class", "function") or not name.startswith("sknmi."):
+        return
+    if any(part.startswith("_") for part in name.split(".")):
+        return
+    if not any(line.strip() in ("Examples", ":Examples:") or
+               line.strip().startswith(".. rubric:: Examples") for line in lines):
+        _logger.warning("%s %s has no Examples section", what, name,
+                        type="sknmi", subtype="examples")
+
+
+def _public_names():
+    """Every name in the ``__all__`` of sknmi and of its public modules."""
+    names = {f"sknmi.{n}" for n in sknmi.__all__ if not n.startswith("_")}
+    for info in pkgutil.iter_modules(sknmi.__path__):
+        if info.name.startswith("_"):
+            continue  # private, and __main__ would run the command line
+        module = importlib.import_module(f"sknmi.{info.name}")
+        names |= {f"{module.__name__}.{n}" for n in getattr(module, "__all__", [])}
+    return names
+
+
+def _require_api_entries(app, env):
+    """Warn for each public object that the API reference does not document.
+
+    A module that lands without its entries in api.rst fails the build here
+    rather than going unnoticed. An object documented under the package
+    (``sknmi.KSGEstimator``) counts for the module that defines it too.
+    """
+    documented = set(env.get_domain("py").objects)
+    for name in sorted(_public_names()):
+        short = "sknmi." + name.rsplit(".", 1)[1]
+        if name not in documented and short not in documented:
+            _logger.warning("%s is public (in __all__) but not in doc/api.rst", name,
+                            type="sknmi", subtype="api")
+
+
+def setup(app):
+    # After numpydoc (priority 500) has turned the sections into reST.
+    app.connect("autodoc-process-docstring", _require_examples, priority=900)
+    app.connect("env-check-consistency", _require_api_entries)
+
+
+# -- sphinx-gallery ---------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",
+    "doc_module": ("sknmi",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reference_url": {"sknmi": None},
+    "reset_modules": ("matplotlib",),
+    "remove_config_comments": True,
+    "show_memory": False,
+    "write_computation_times": False,
+}
+
+# -- HTML -------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"sknmi {release}"
+html_static_path = []
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 6,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+}
+html_sidebars = {"index": [], "install": [], "benchmarks": []}
+html_show_sourcelink = True

@@ -1,0 +1,42 @@
+"""The benchmark scripts import and their pieces run on tiny data (CI never runs
+the benchmarks themselves)."""
+
+import pathlib
+import runpy
+
+import pytest
+
+from sknmi.datasets import make_gaussian
+
+BENCH = pathlib.Path(__file__).parents[1] / "benchmarks"
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def load(name):
+    return runpy.run_path(str(BENCH / f"{name}.py"), run_name="benchmark")
+
+
+@pytest.mark.parametrize("name", ["gaussian", "overhead", "scaling"])
+def test_script_imports_and_has_main(name):
+    assert callable(load(name)["main"])
+
+
+def test_gaussian_benchmark_pieces(tmp_path, capsys):
+    bench = load("gaussian")
+    assert set(bench["configs"](["all"])) == {"defaults", *bench["BOUNDS"]}
+    with pytest.raises(SystemExit):
+        bench["configs"](["nope"])
+    rows = bench["run"](
+        [1.0], ["cubic"], bench["configs"](["dv"]), 2, 300, 2, str(tmp_path / "out.csv")
+    )
+    assert len(rows) == 2 and (tmp_path / "out.csv").exists()
+    bench["summarise"](rows)
+    assert "| cubic | dv | 1 |" in capsys.readouterr().out
+
+
+def test_overhead_benchmark_pieces():
+    bench = load("overhead")
+    X, Z, _ = make_gaussian(n_samples=400, n_features=3, mi=1.0, random_state=0)
+    assert bench["plain_loop"](X, Z, (8,), 4, 64, 1, 1e-3, 0) > 0
+    assert bench["estimator_loop"](X, Z, (8,), 4, 64, 1, 1e-3, 0) > 0

@@ -1,0 +1,293 @@
+import math
+import pickle
+import time
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknmi import NeuralMIEstimator
+from sknmi.datasets import make_gaussian
+
+BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
+SMALL = dict(hidden_layer_sizes=(64,), embedding_dim=16, batch_size=128, max_iter=40)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def gauss2():
+    return make_gaussian(n_samples=3000, n_features=2, mi=0.5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def gauss5():
+    return make_gaussian(n_samples=4000, n_features=5, mi=2.0, random_state=1)
+
+
+@pytest.mark.parametrize("critic", ["separable", "concat"])
+@pytest.mark.parametrize("bound", BOUNDS)
+def test_trained_estimate_on_a_small_gaussian(bound, critic, gauss2):
+    X, Z, mi = gauss2
+    est = NeuralMIEstimator(bound=bound, critic=critic, random_state=0, **SMALL)
+    est.fit(X, Z)
+    assert est.mi_ == pytest.approx(mi, abs=0.15)
+    lo, hi = est.mi_ci_
+    assert lo <= est.mi_ <= hi
+    assert lo <= mi  # the held-out estimate is not above the truth beyond its noise
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+def test_trained_estimate_at_two_nats(bound, gauss5):
+    X, Z, mi = gauss5
+    est = NeuralMIEstimator(bound=bound, random_state=0, **SMALL).fit(X, Z)
+    # 3200 training rows and a one-layer critic: the lower bounds fall short by
+    # up to about 15%; none may overshoot beyond its interval.
+    assert est.mi_ == pytest.approx(mi, abs=0.35)
+    assert est.mi_ci_[0] <= mi
+    assert est.mi_train_ >= est.mi_ - 0.05  # training pairs flatter the critic
+
+
+@pytest.mark.parametrize("bound", ["logratio", "dv", "infonce"])
+def test_independent_variables_give_about_zero(bound):
+    rng = np.random.default_rng(0)
+    X, Z = rng.standard_normal((3000, 3)), rng.standard_normal((3000, 2))
+    est = NeuralMIEstimator(bound=bound, random_state=0, **SMALL).fit(X, Z)
+    assert abs(est.mi_) < 0.05
+    assert est.mi_ci_[0] <= 0.0
+
+
+@pytest.mark.slow
+def test_defaults_meet_the_foundation_target():
+    X, Z, mi = make_gaussian(n_samples=10_000, n_features=5, mi=2.0, random_state=0)
+    start = time.perf_counter()
+    est = NeuralMIEstimator(random_state=0).fit(X, Z)
+    seconds = time.perf_counter() - start
+    assert abs(est.mi_ - mi) <= 0.15
+    assert est.mi_ci_[0] <= est.mi_ <= est.mi_ci_[1]
+    assert seconds < 120  # the target is 60 s on an idle 2-core machine
+
+
+def test_same_random_state_same_result_and_no_global_side_effects(gauss2):
+    X, Z, _ = gauss2
+    X_before, Z_before = X.copy(), Z.copy()
+    torch_state = torch.random.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    threads = torch.get_num_threads()
+    a = NeuralMIEstimator(bound="mine", random_state=3, **SMALL).fit(X, Z)
+    b = NeuralMIEstimator(bound="mine", random_state=3, **SMALL).fit(X, Z)
+    c = NeuralMIEstimator(bound="mine", random_state=4, **SMALL).fit(X, Z)
+    assert a.mi_ == b.mi_ and a.mi_ci_ == b.mi_ci_
+    assert a.history_["validation_bound"] == b.history_["validation_bound"]
+    assert a.mi_ != c.mi_
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], np_state)
+    assert torch.get_num_threads() == threads
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(Z, Z_before)
+
+
+def test_read_only_and_float32_inputs(gauss2):
+    X, Z, mi = gauss2
+    X32, Z32 = X.astype(np.float32), Z.astype(np.float32)
+    X32.setflags(write=False)
+    Z32.setflags(write=False)
+    est = NeuralMIEstimator(random_state=0, **SMALL).fit(X32, Z32)
+    assert est.mi_ == pytest.approx(mi, abs=0.15)
+
+
+def test_history_early_stopping_and_restored_best(gauss2):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(random_state=0, n_iter_no_change=3, **SMALL).fit(X, Z)
+    h = est.history_
+    for key in ("epoch", "seconds", "train_bound", "validation_bound", "validation_mi"):
+        assert len(h[key]) == est.n_iter_
+    assert est.n_iter_ < SMALL["max_iter"]  # stopped early
+    best = int(np.argmax(h["validation_bound"]))
+    assert est.best_iter_ == best + 1
+    assert est.mi_ == pytest.approx(h["validation_mi"][best], abs=1e-5)
+    full = NeuralMIEstimator(
+        random_state=0, early_stopping=False, max_iter=7, hidden_layer_sizes=(8,)
+    ).fit(X, Z)
+    assert full.n_iter_ == 7
+    assert full.mi_ == pytest.approx(full.history_["validation_mi"][-1], abs=1e-5)
+
+
+def test_score_pickle_joblib_clone(gauss2, tmp_path):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(bound="dv", random_state=0, **SMALL).fit(X, Z)
+    score = est.score(X[:500], Z[:500])
+    assert est.score(X[:500], Z[:500]) == score  # deterministic
+    restored = pickle.loads(pickle.dumps(est))
+    assert restored.score(X[:500], Z[:500]) == score
+    joblib.dump(est, tmp_path / "est.joblib")
+    assert joblib.load(tmp_path / "est.joblib").score(X[:500], Z[:500]) == score
+    fresh = clone(est)
+    assert not hasattr(fresh, "critic_")
+    assert fresh.get_params() == est.get_params()
+
+
+def test_pointwise_mi_averages_to_the_estimate(gauss2):
+    X, Z, _ = gauss2
+    X2, Z2, _ = make_gaussian(n_samples=2000, n_features=2, mi=0.5, random_state=9)
+    for bound in ("logratio", "dv"):
+        est = NeuralMIEstimator(bound=bound, random_state=0, **SMALL).fit(X, Z)
+        pmi = est.pointwise_mi(X2, Z2)
+        assert pmi.shape == (2000,)
+        assert pmi.mean() == pytest.approx(est.score(X2, Z2), abs=0.05)
+
+
+def test_pipeline_and_grid_search(gauss2):
+    X, Z, _ = gauss2
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("mi", NeuralMIEstimator(random_state=0, **SMALL)),
+        ]
+    )
+    pipe.fit(X, Z)
+    assert math.isfinite(pipe.score(X, Z))
+    grid = GridSearchCV(
+        NeuralMIEstimator(random_state=0, batch_size=128, max_iter=15),
+        {"hidden_layer_sizes": [(4,), (64,)], "bound": ["dv", "logratio"]},
+        cv=2,
+    ).fit(X, Z)
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    assert grid.best_params_["hidden_layer_sizes"] in [(4,), (64,)]
+    assert grid.best_score_ == max(grid.cv_results_["mean_test_score"])
+
+
+def test_class_labels_are_one_hot_encoded():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=3000)
+    X = np.eye(3)[labels] * 8 + rng.standard_normal((3000, 3))
+    est = NeuralMIEstimator(random_state=0, **SMALL).fit(X, labels)
+    assert est.n_z_features_ == 3 and list(est.classes_) == [0, 1, 2]
+    assert est.mi_ == pytest.approx(math.log(3), abs=0.1)
+    names = np.array(["a", "b", "c"])[labels]
+    est_s = NeuralMIEstimator(random_state=0, **SMALL).fit(X, names)
+    assert est_s.mi_ == pytest.approx(est.mi_, abs=1e-6)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        est_s.score(X[:10], np.array(["a", "d"] * 5))
+
+
+class ScaledDot(torch.nn.Module):
+    def __init__(self, x_features, z_features):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x, z):
+        return self.scale * (x * z).sum(-1)
+
+
+class Spec:
+    def build(self, x_features, z_features):
+        return ScaledDot(x_features, z_features)
+
+
+def test_user_critics(gauss2):
+    X, Z, mi = gauss2
+    for critic in (ScaledDot, Spec()):
+        est = NeuralMIEstimator(
+            critic=critic,
+            bound="dv",
+            random_state=0,
+            max_iter=20,
+            learning_rate_init=0.01,
+        ).fit(X, Z)
+        assert isinstance(est.critic_, ScaledDot)
+        assert 0.1 < est.mi_ <= mi + 0.1
+    with pytest.raises(ValueError, match="torch.nn.Module"):
+        NeuralMIEstimator(critic=lambda a, b: "nope").fit(X, Z)
+
+
+def test_divergence_is_caught_and_the_best_state_restored(gauss2):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(
+        critic=ScaledDot,
+        bound="nwj",
+        learning_rate_init=50.0,
+        max_iter=30,
+        random_state=0,
+    )
+    with pytest.warns(RuntimeWarning, match="NaN or inf"):
+        est.fit(X, Z)
+    assert math.isfinite(est.mi_)
+    assert all(math.isfinite(v) for v in est.mi_ci_)
+
+
+def test_verbose_prints_and_quiet_does_not(gauss2, capsys):
+    X, Z, _ = gauss2
+    NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,)).fit(X, Z)
+    assert capsys.readouterr().out == ""
+    NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,), verbose=1).fit(X, Z)
+    assert "epoch 1/2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "X, Z, match",
+    [
+        (np.full((20, 2), np.nan), np.zeros(20), "NaN"),
+        (np.full((20, 2), np.inf), np.zeros(20), "infinity"),
+        (np.zeros((20, 2)), np.full((20, 1), np.inf), "infinity"),
+        (np.zeros((20, 2)), np.zeros(19), "inconsistent numbers of samples"),
+        (np.zeros((3, 2)), np.zeros(3), "minimum of 4"),
+        (np.zeros(20), np.zeros(20), "2D array"),
+        (np.zeros((20, 2, 2)), np.zeros(20), "dim 3"),
+        (np.zeros((20, 2)), None, "requires y"),
+    ],
+)
+def test_bad_input(X, Z, match):
+    with pytest.raises(ValueError, match=match):
+        NeuralMIEstimator(max_iter=1).fit(X, Z)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(bound="kl"), "bound"),
+        (dict(critic="bilinear"), "critic"),
+        (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes"),
+        (dict(batch_size=1), "batch_size"),
+        (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(device="tpu"), "device"),
+        (dict(activation="swish"), "activation"),
+        (dict(ema_decay=1.0), "ema_decay"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, Z, _ = make_gaussian(n_samples=40, n_features=2, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        NeuralMIEstimator(max_iter=1, **params).fit(X, Z)
+
+
+def test_cuda_asked_for_but_missing():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, Z, _ = make_gaussian(n_samples=40, n_features=2, random_state=0)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        NeuralMIEstimator(device="cuda", max_iter=1).fit(X, Z)
+
+
+def test_not_fitted_and_wrong_shapes_after_fit(gauss2):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,))
+    for method in (est.score, est.pointwise_mi):
+        with pytest.raises(NotFittedError):
+            method(X, Z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, Z)
+    with pytest.raises(ValueError, match="features"):
+        est.score(X[:, :1], Z)
+    with pytest.raises(ValueError, match="columns"):
+        est.score(X, Z[:, :1])
+    with pytest.raises(ValueError, match="minimum of 2"):
+        est.score(X[:1], Z[:1])
