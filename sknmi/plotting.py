@@ -1,4 +1,4 @@
-"""Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, imported lazily)."""
+"""Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, lazily)."""
 
 __all__ = ["InformationPlaneDisplay", "TrainingCurveDisplay"]
 
