@@ -20,18 +20,38 @@ _Z95 = 1.959963984540054
 _CHUNK = 2**15
 
 
-class _MIBaseline(BaseEstimator):
-    """Shared scikit-learn face: fit stores the estimate, score recomputes it."""
+def _mi_tags(tags):
+    tags.target_tags.required = True
+    tags.target_tags.single_output = True
+    tags.target_tags.multi_output = True
+    return tags
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        return tags
 
-    def fit(self, X, y):
-        """Estimate I(X; Z) on (X, Z).
+def _labels(estimator, Z):
+    # validate_xz one-hot encodes class labels; the baselines want the codes.
+    if getattr(estimator, "classes_", None) is None:
+        return None
+    return Z.argmax(1)
+
+
+def _fit(estimator, X, y):
+    estimator._validate_params()
+    X, Z = validate_xz(estimator, X, y, reset=True, min_samples=2)
+    estimator.mi_, estimator.mi_ci_, extra = estimator._estimate(
+        X, Z, _labels(estimator, Z)
+    )
+    for name, value in extra.items():
+        setattr(estimator, name, value)
+    return estimator
+
+
+def _score(estimator, X, y):
+    check_is_fitted(estimator)
+    X, Z = validate_xz(estimator, X, y, reset=False, min_samples=2)
+    return estimator._estimate(X, Z, _labels(estimator, Z))[0]
+
+
+_FIT_DOC = """Estimate I(X; Z) on (X, Z).
 
         Parameters
         ----------
@@ -43,17 +63,11 @@ class _MIBaseline(BaseEstimator):
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
-        self._validate_params()
-        X, Z = validate_xz(self, X, y, reset=True, min_samples=2)
-        self.mi_, self.mi_ci_, extra = self._estimate(X, Z, self._labels(Z))
-        for name, value in extra.items():
-            setattr(self, name, value)
-        return self
 
-    def score(self, X, y):
-        """The estimate of I(X; Z) on the given rows, in nats.
+_SCORE_DOC = """The estimate of I(X; Z) on the given rows, in nats.
 
         Parameters
         ----------
@@ -65,19 +79,11 @@ class _MIBaseline(BaseEstimator):
         Returns
         -------
         score : float
+            The estimate, in nats.
         """
-        check_is_fitted(self)
-        X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
-        return self._estimate(X, Z, self._labels(Z))[0]
-
-    def _labels(self, Z):
-        # validate_xz one-hot encodes class labels; the baselines want the codes.
-        if getattr(self, "classes_", None) is None:
-            return None
-        return Z.argmax(1)
 
 
-class KSGEstimator(_MIBaseline):
+class KSGEstimator(BaseEstimator):
     r"""Kraskov–Stögbauer–Grassberger k-nearest-neighbour estimate of I(X; Z).
 
     Algorithm 1 of Kraskov et al. (2004) with the max-norm, for multivariate X
@@ -178,6 +184,18 @@ class KSGEstimator(_MIBaseline):
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        return _mi_tags(super().__sklearn_tags__())
+
+    def fit(self, X, y):
+        return _fit(self, X, y)
+
+    def score(self, X, y):
+        return _score(self, X, y)
+
+    fit.__doc__ = _FIT_DOC
+    score.__doc__ = _SCORE_DOC
+
     def _estimate(self, X, Z, labels):
         n = X.shape[0]
         rng = check_random_state(self.random_state)
@@ -199,7 +217,7 @@ class KSGEstimator(_MIBaseline):
         return (*_with_interval(float(mi), terms), {})
 
 
-class GaussianMIEstimator(_MIBaseline):
+class GaussianMIEstimator(BaseEstimator):
     r"""I(X; Z) of the Gaussian with the sample covariance of (X, Z).
 
     Exact (up to sampling error) when (X, Z) is jointly Gaussian. For other
@@ -283,6 +301,18 @@ class GaussianMIEstimator(_MIBaseline):
 
     def __init__(self, bias_correction=True):
         self.bias_correction = bias_correction
+
+    def __sklearn_tags__(self):
+        return _mi_tags(super().__sklearn_tags__())
+
+    def fit(self, X, y):
+        return _fit(self, X, y)
+
+    def score(self, X, y):
+        return _score(self, X, y)
+
+    fit.__doc__ = _FIT_DOC
+    score.__doc__ = _SCORE_DOC
 
     def _estimate(self, X, Z, labels):
         n = X.shape[0]

@@ -146,8 +146,7 @@ def make_gaussian_covariance(
         Width of Z; None means ``n_x`` (or the rest of an array covariance).
     mi : float, default=1.0
         The mutual information in nats for ``"dense"`` and ``"sparse"``.
-    covariance : {"dense", "sparse"} or array-like of shape (d, d), \
-            default="dense"
+    covariance : {"dense", "sparse"} or array-like of shape (d, d), default="dense"
         How the joint covariance is made (above).
     n_pairs : int or None, default=None
         For ``"sparse"``: number of dependent pairs, at most

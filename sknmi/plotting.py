@@ -360,6 +360,7 @@ class TrainingCurveDisplay:
         Parameters
         ----------
         ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
 
         Returns
         -------
