@@ -1,5 +1,6 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
+from sknmi.baselines import GaussianMIEstimator, KSGEstimator
 from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
@@ -8,7 +9,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DeepInfoMaxTransformer",
+    "GaussianMIEstimator",
     "InfoBottleneckTransformer",
+    "KSGEstimator",
     "NeuralMIEstimator",
     "__version__",
 ]

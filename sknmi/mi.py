@@ -34,7 +34,9 @@ _BOUNDS = {
     "nwj": ("nwj", "nwj"),
     "jsd": ("jsd", "dv"),
     "infonce": ("infonce", "infonce"),
-    "smile": ("smile", "smile"),
+    # Song & Ermon train SMILE's critic on the JS objective: the clipped DV
+    # itself is unbounded above in the joint scores and diverges.
+    "smile": ("jsd", "smile"),
     "logratio": ("jsd", "log_ratio"),
 }
 
@@ -100,7 +102,8 @@ class NeuralMIEstimator(BaseEstimator):
         - ``"jsd"``: the Jensen–Shannon objective; read with DV (a JSD value is
           not MI).
         - ``"infonce"``: InfoNCE; at most ``log`` of the number of candidates.
-        - ``"smile"``: DV with the partition term clipped at ``clip``.
+        - ``"smile"``: trained on the Jensen–Shannon objective, read as DV with
+          the partition term clipped at ``clip`` (as Song & Ermon do).
         - ``"logratio"``: the critic is trained as a classifier of joint against
           product pairs (the JSD / logistic loss) and ``mi_`` is the held-out
           mean of its log density ratio. Not a bound, but without the ``log n``

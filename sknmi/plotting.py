@@ -1,6 +1,6 @@
-"""Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, imported lazily)."""
+"""Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, lazily)."""
 
-__all__ = ["InformationPlaneDisplay"]
+__all__ = ["InformationPlaneDisplay", "TrainingCurveDisplay"]
 
 
 def _pyplot():
@@ -221,3 +221,200 @@ def _label(params):
         name = key.rsplit("__", 1)[-1]
         parts.append(f"{name}={value:.0e}" if name == "beta" else f"{name}={value}")
     return ", ".join(parts)
+
+
+# -- TrainingCurveDisplay ------------------------------------------------------------
+
+
+class TrainingCurveDisplay:
+    """Training curves of a neural MI estimator: bound per epoch, truth, interval.
+
+    Build it with :meth:`from_estimator` from a fitted estimator that has a
+    ``history_`` (e.g. :class:`sknmi.NeuralMIEstimator`), or with the
+    constructor from arrays, then call :meth:`plot`.
+
+    Parameters
+    ----------
+    epoch : array-like of shape (n_epochs,)
+        Epoch numbers.
+    train_bound : array-like of shape (n_epochs,)
+        Training objective per epoch, averaged over minibatches (nats).
+    validation_bound : array-like of shape (n_epochs,)
+        The same objective on the held-out split.
+    validation_mi : array-like of shape (n_epochs,) or None, default=None
+        The held-out read-out reported as MI, where it differs from the
+        objective (e.g. the DV read-out of a JSD-trained critic).
+    mi : float or None, default=None
+        The final estimate (``mi_``).
+    mi_ci : tuple of float or None, default=None
+        Its interval (``mi_ci_``), drawn as an error bar at ``best_epoch``.
+    best_epoch : int or None, default=None
+        Epoch of the kept critic; the last epoch when None.
+    true_mi : float or None, default=None
+        The true MI, drawn as a horizontal line, when known.
+    estimator_name : str or None, default=None
+        Used in the title.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes of the MI curves.
+    ax_objective_ : matplotlib Axes or None
+        A twin axis holding the training objective when the estimator reports
+        a different read-out as MI (``validation_mi`` differs from
+        ``validation_bound``, e.g. a JSD-trained critic); None otherwise.
+    figure_ : matplotlib Figure
+    lines_ : dict of matplotlib Line2D
+        The drawn curves by key: ``"train_bound"``, ``"validation_bound"``,
+        ``"validation_mi"`` and ``"true_mi"`` when drawn.
+    errorbar_ : matplotlib ErrorbarContainer or None
+        The final estimate with its interval.
+
+    See Also
+    --------
+    sklearn.model_selection.LearningCurveDisplay : the same idea for scores.
+
+    Examples
+    --------
+    >>> from sknmi.plotting import TrainingCurveDisplay
+    >>> display = TrainingCurveDisplay(
+    ...     epoch=[1, 2, 3], train_bound=[0.2, 0.6, 0.8],
+    ...     validation_bound=[0.3, 0.5, 0.7], mi=0.7, mi_ci=(0.6, 0.8), true_mi=0.9,
+    ... ).plot()
+    >>> sorted(display.lines_)
+    ['train_bound', 'true_mi', 'validation_bound']
+    """
+
+    def __init__(
+        self,
+        *,
+        epoch,
+        train_bound,
+        validation_bound,
+        validation_mi=None,
+        mi=None,
+        mi_ci=None,
+        best_epoch=None,
+        true_mi=None,
+        estimator_name=None,
+    ):
+        self.epoch = epoch
+        self.train_bound = train_bound
+        self.validation_bound = validation_bound
+        self.validation_mi = validation_mi
+        self.mi = mi
+        self.mi_ci = mi_ci
+        self.best_epoch = best_epoch
+        self.true_mi = true_mi
+        self.estimator_name = estimator_name
+
+    @classmethod
+    def from_estimator(cls, estimator, true_mi=None, ax=None, *, name=None):
+        """Plot the training curves of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            Must have ``history_`` with keys ``epoch``, ``train_bound``,
+            ``validation_bound`` and optionally ``validation_mi``; ``mi_``,
+            ``mi_ci_`` and ``best_iter_`` are used when present.
+        true_mi : float or None, default=None
+            The true MI, when known.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
+        name : str or None, default=None
+            Title; the estimator's class name (and bound) when None.
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+        """
+        history = getattr(estimator, "history_", None)
+        if history is None:
+            raise ValueError(
+                f"{type(estimator).__name__} has no history_: fit it first, or use an "
+                "estimator trained by epochs (e.g. NeuralMIEstimator)"
+            )
+        missing = {"epoch", "train_bound", "validation_bound"} - set(history)
+        if missing:
+            raise ValueError(f"history_ lacks the keys {sorted(missing)}")
+        if name is None:
+            bound = getattr(estimator, "bound", None)
+            name = type(estimator).__name__ + (f" ({bound})" if bound else "")
+        display = cls(
+            epoch=history["epoch"],
+            train_bound=history["train_bound"],
+            validation_bound=history["validation_bound"],
+            validation_mi=history.get("validation_mi"),
+            mi=getattr(estimator, "mi_", None),
+            mi_ci=getattr(estimator, "mi_ci_", None),
+            best_epoch=getattr(estimator, "best_iter_", None),
+            true_mi=true_mi,
+            estimator_name=name,
+        )
+        return display.plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw the curves on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        display : TrainingCurveDisplay
+            ``self``, with ``ax_``, ``ax_objective_``, ``figure_``, ``lines_``
+            and ``errorbar_``.
+        """
+        import numpy as np
+
+        ax = _axes(ax)
+        epoch = np.asarray(self.epoch)
+        lines = {}
+        separate = self.validation_mi is not None and not np.allclose(
+            self.validation_mi, self.validation_bound, equal_nan=True
+        )
+        # An objective that is not MI (JSD, say) lives on its own scale: a
+        # twin axis keeps it from flattening the MI curves.
+        objective_ax = ax.twinx() if separate else ax
+        word, style = ("objective", ":") if separate else ("bound", "-")
+        (lines["train_bound"],) = objective_ax.plot(
+            epoch, self.train_bound, label=f"train {word}", linestyle=style,
+            color="C0", alpha=0.8,
+        )
+        (lines["validation_bound"],) = objective_ax.plot(
+            epoch, self.validation_bound, label=f"validation {word}",
+            linestyle=style, color="C1",
+        )
+        if separate:
+            objective_ax.set_ylabel("training objective")
+            (lines["validation_mi"],) = ax.plot(epoch, self.validation_mi, color="C2",
+                                                label="validation MI read-out")
+        if self.true_mi is not None:
+            lines["true_mi"] = ax.axhline(self.true_mi, color="black", linestyle="--",
+                                          label="true MI")
+        self.errorbar_ = None
+        if self.mi is not None:
+            at = self.best_epoch or (epoch[-1] if len(epoch) else 0)
+            yerr = None
+            if self.mi_ci is not None:
+                yerr = [[self.mi - self.mi_ci[0]], [self.mi_ci[1] - self.mi]]
+            self.errorbar_ = ax.errorbar([at], [self.mi], yerr=yerr, fmt="o",
+                                         color="black", capsize=4,
+                                         label="estimate (95% interval)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("MI [nats]")
+        if self.estimator_name:
+            ax.set_title(self.estimator_name)
+        handles, labels = ax.get_legend_handles_labels()
+        if separate:
+            more = objective_ax.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+        ax.legend(handles, labels, loc="best")
+        self.ax_objective_ = objective_ax if separate else None
+        self.lines_ = lines
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
