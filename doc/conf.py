@@ -58,11 +58,6 @@ nitpick_ignore_regex = [(r"py:.*", rf"({_OTHER_PROJECTS})(\..*)?")]
 # (issues #4-#7). Delete each line once its object is importable and listed in
 # api.rst; after that a wrong name fails the build like any other.
 _PENDING = [
-    "sknmi.KSGEstimator",
-    "sknmi.GaussianMIEstimator",
-    "sknmi.datasets.make_invariance",
-    "sknmi.datasets.make_staircase",
-    "sknmi.plotting.TrainingCurveDisplay",
     "sknmi.regularizers",
     "sknmi.regularizers.MIRegularizer",
 ]
