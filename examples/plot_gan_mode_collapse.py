@@ -173,9 +173,15 @@ for name, rows in results.items():
 # %%
 # Samples against the modes
 # -------------------------
-# Each panel shows 2500 samples (blue) and the 25 modes (red). The vanilla GAN
-# settles on a subset of the grid and leaves the rest empty; the MINE term
-# keeps the generator spreading its code over more of the grid.
+# Each panel shows 2500 samples (blue) and the 25 modes (red). With these
+# seeds the vanilla GAN settles on the inner 3 x 3 block of the grid and
+# sharpens it; the MINE term keeps pushing the generator's codes apart, and
+# the generator reaches modes of the outer ring that the vanilla GAN never
+# visits. The price, within this budget, is sample quality: more samples sit
+# on the bridges between modes, which the discriminator has not yet removed.
+# In our full run (3 seeds, 3000 steps, 3 minutes on 2 shared CPU cores) the
+# vanilla GAN covered 9, 9 and 9 modes with 94%, 93% and 91% high-quality
+# samples, the MINE GAN 13, 10 and 12 modes with 55%, 52% and 51%.
 
 fig, axes = plt.subplots(
     2, len(SEEDS), figsize=(3.2 * len(SEEDS), 6.4), squeeze=False, sharex=True,
@@ -215,10 +221,11 @@ fig.tight_layout()
 # %%
 # What the critic sees
 # --------------------
-# The critic's bound on each minibatch while the MINE GAN trains. A generator
-# that places its code on 25 well-separated modes carries about
-# log 25 ≈ 3.2 nats about which mode a code goes to, plus whatever the code
-# still decides inside a mode.
+# The critic's bound on each minibatch while the MINE GAN trains. It rises as
+# the critic learns to read the code from the samples, then falls as the
+# discriminator squeezes the samples onto modes and removes what the code
+# decided inside a mode. For scale: telling which of k equally likely modes a
+# code goes to is worth log k nats (log 25 = 3.2, log 9 = 2.2).
 
 fig, ax = plt.subplots(figsize=(5, 3.2))
 for seed in SEEDS:
