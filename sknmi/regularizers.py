@@ -1,19 +1,25 @@
 r"""Mutual information as a differentiable term in your own training loop.
 
-Maximising (or minimising) I(X; Z) between two batches produced by a network
-is a max–min game. A critic ``T`` *maximises* a variational lower bound
-:math:`\hat I_T(X; Z)` (its own parameters, its own optimiser, inputs
-detached); the network then takes the bound at the current critic as a
-differentiable function of its outputs and adds it to its loss:
+Using I(X; Z) between two batches produced by a network as a loss term is a
+game of two players with two optimisers. The critic ``T`` always *maximises*
+a variational lower bound :math:`\hat I_T(X; Z)` of :mod:`sknmi.bounds` on
+detached inputs, since the bound is tightest at the best critic; the network
+then takes the bound at the current critic as a differentiable function of its
+outputs, and either maximises it (a max–max game: MINE against mode collapse,
+InfoGAN, Deep InfoMax) or minimises it (a max–min game: the information
+bottleneck, fair or private representations):
 
-.. math:: \max_\theta\; \hat I_{T^*}(G_\theta(\varepsilon, c); c),
-          \qquad T^* \approx \arg\max_T \hat I_T .
+.. math:: \max_\theta\; \pm\,\hat I_{T^*}(G_\theta(\varepsilon, c); c),
+          \qquad T^* \approx \arg\max_T \hat I_T(G_\theta(\varepsilon, c); c).
+
+A single optimiser over both players would make the critic follow the
+network's sign, which is wrong whenever the network minimises.
 
 :class:`MIRegularizer` holds the critic, its optimiser and the bound, and keeps
 the two moves apart: :meth:`MIRegularizer.critic_step` is the critic's update,
 :meth:`MIRegularizer.forward` the estimate that the network's loss uses.
-:func:`adaptive_clip_grad_` adds the network's MI gradient rescaled to the size
-of its main gradient, as MINE does for GANs (Belghazi et al., 2018, §5.1).
+:func:`adaptive_clip_grad_` adds the network's MI gradient scaled down to at
+most the norm of its main gradient, as MINE does for GANs (Belghazi et al., 2018, §5.1).
 
 The bounds are those of :mod:`sknmi.bounds`, the critics those of
 :mod:`sknmi.nn`; nothing here imports scikit-learn.
