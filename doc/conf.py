@@ -12,7 +12,6 @@ projects' objects are written as plain links.
 import importlib
 import os
 import pkgutil
-import re
 import sys
 
 from sphinx.util import logging
@@ -53,15 +52,6 @@ pygments_style = "sphinx"
 nitpicky = True
 _OTHER_PROJECTS = "torch|numpy|np|scipy|sklearn|joblib|pandas|matplotlib|dask|ray"
 nitpick_ignore_regex = [(r"py:.*", rf"({_OTHER_PROJECTS})(\..*)?")]
-
-# Names that the user guide mentions and that land with other branches
-# (issues #4-#7). Delete each line once its object is importable and listed in
-# api.rst; after that a wrong name fails the build like any other.
-_PENDING = [
-    "sknmi.regularizers",
-    "sknmi.regularizers.MIRegularizer",
-]
-nitpick_ignore_regex += [(r"py:.*", re.escape(name)) for name in _PENDING]
 
 # -- autodoc / autosummary / numpydoc ------------------------------------------------
 autosummary_generate = True
