@@ -7,32 +7,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 from sklearn.model_selection import GridSearchCV
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_param_validation,
-    parametrize_with_checks,
-)
 
 from sknmi import GaussianMIEstimator, KSGEstimator
 from sknmi.datasets import make_gaussian, make_gaussian_covariance
-
-
-@parametrize_with_checks(
-    [KSGEstimator(random_state=0), GaussianMIEstimator(),
-     GaussianMIEstimator(bias_correction=False)]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize("estimator", [KSGEstimator(random_state=0),
-                                       GaussianMIEstimator()], ids=repr)
-@pytest.mark.parametrize("check", [check_param_validation,
-                                   check_dataframe_column_names_consistency],
-                         ids=lambda c: c.__name__)
-def test_checks_left_out_of_check_estimator(estimator, check):
-    check(type(estimator).__name__, estimator)
-
 
 # -- KSG ----------------------------------------------------------------------------
 

@@ -13,11 +13,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_param_validation,
-    parametrize_with_checks,
-)
 
 from sknmi import InfoBottleneckTransformer
 from sknmi.bottleneck import information_scoring
@@ -25,26 +20,9 @@ from sknmi.bottleneck import information_scoring
 FAST = dict(hidden_layer_sizes=(8,), n_components=2, max_iter=3, batch_size=16,
             random_state=0)
 
-ESTIMATORS = [
-    InfoBottleneckTransformer(**FAST),
-    InfoBottleneckTransformer(mi_estimator="mine", **FAST),
-]
-
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
-
-
-@parametrize_with_checks(ESTIMATORS)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=["variational", "mine"])
-def test_public_checks_left_out(estimator):
-    name = type(estimator).__name__
-    check_param_validation(name, estimator)
-    check_dataframe_column_names_consistency(name, estimator)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ import torch
 from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from sklearn.utils import estimator_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknmi import DeepInfoMaxTransformer, bounds
 from sknmi.infomax import _local_infonce, _local_scores, _split_local
@@ -22,32 +20,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 FAST = dict(n_components=3, hidden_layer_sizes=(8,), embedding_dim=8, max_iter=2,
             batch_size=16, random_state=0)
-
-
-@parametrize_with_checks([
-    DeepInfoMaxTransformer(**FAST),
-    DeepInfoMaxTransformer(global_weight=1.0, bound="infonce", prior="uniform",
-                           prior_weight=0.1, **FAST),
-    DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv", **FAST),
-])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.parametrize("check", [
-    estimator_checks.check_param_validation,
-    estimator_checks.check_dataframe_column_names_consistency,
-    estimator_checks.check_set_output_transform,
-    estimator_checks.check_set_output_transform_pandas,
-    estimator_checks.check_global_output_transform_pandas,
-    estimator_checks.check_transformer_get_feature_names_out,
-    estimator_checks.check_transformer_get_feature_names_out_pandas,
-], ids=lambda check: check.__name__)
-@pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names")
-def test_checks_that_check_estimator_leaves_out(check):
-    # The pandas set_output checks themselves mix frames and arrays (PCA warns too).
-    pytest.importorskip("pandas")
-    check("DeepInfoMaxTransformer", DeepInfoMaxTransformer(**FAST))
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,60 @@
-"""scikit-learn's estimator checks over every estimator, with small, fast settings."""
+"""scikit-learn's estimator checks over every estimator, with small, fast settings.
+
+The one list of test instances; ``check_estimator``'s checks plus the public
+checks it leaves out (parameter validation, DataFrame column names, and for
+transformers set_output and get_feature_names_out).
+"""
 
 import pytest
+from sklearn.base import TransformerMixin
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sknmi import NeuralMIEstimator
+from sknmi import (
+    DeepInfoMaxTransformer,
+    GaussianMIEstimator,
+    InfoBottleneckTransformer,
+    KSGEstimator,
+    NeuralMIEstimator,
+)
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=3, batch_size=16, random_state=0)
+FAST_DIM = dict(FAST, n_components=3, embedding_dim=8, max_iter=2)
 
 ESTIMATORS = [
     NeuralMIEstimator(**FAST),
     NeuralMIEstimator(bound="mine", critic="concat", **FAST),
+    KSGEstimator(random_state=0),
+    GaussianMIEstimator(),
+    GaussianMIEstimator(bias_correction=False),
+    InfoBottleneckTransformer(n_components=2, **FAST),
+    InfoBottleneckTransformer(n_components=2, mi_estimator="mine", **FAST),
+    DeepInfoMaxTransformer(**FAST_DIM),
+    DeepInfoMaxTransformer(global_weight=1.0, bound="infonce", prior="uniform",
+                           prior_weight=0.1, **FAST_DIM),
+    DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv",
+                           **FAST_DIM),
 ]
 
 # Checks expected to fail, with the reason; keyed by (estimator class, check name).
+# There are none: keep it that way or say here why a check cannot pass.
 EXPECTED_FAILED = {}
+
+LEFT_OUT = [
+    estimator_checks.check_param_validation,
+    estimator_checks.check_dataframe_column_names_consistency,
+]
+LEFT_OUT_TRANSFORMERS = [
+    estimator_checks.check_set_output_transform,
+    estimator_checks.check_set_output_transform_pandas,
+    estimator_checks.check_global_output_transform_pandas,
+    estimator_checks.check_transformer_get_feature_names_out,
+    estimator_checks.check_transformer_get_feature_names_out_pandas,
+]
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
 
 
 def _expected_failed_checks(estimator):
@@ -24,7 +65,22 @@ def _expected_failed_checks(estimator):
     }
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def _left_out_cases():
+    for estimator in ESTIMATORS:
+        checks = LEFT_OUT + (
+            LEFT_OUT_TRANSFORMERS if isinstance(estimator, TransformerMixin) else []
+        )
+        for check in checks:
+            yield pytest.param(estimator, check, id=f"{estimator!r}-{check.__name__}")
+
+
+@pytest.mark.parametrize("estimator, check", list(_left_out_cases()))
+@pytest.mark.filterwarnings("ignore:X (has|does not have valid) feature names")
+def test_checks_that_check_estimator_leaves_out(estimator, check):
+    pytest.importorskip("pandas")
+    check(type(estimator).__name__, estimator)
