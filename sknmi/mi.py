@@ -128,9 +128,9 @@ class NeuralMIEstimator(BaseEstimator):
         Activation of the built-in critics.
     embedding_dim : int, default=32
         Width of f(x) and g(z) in the separable critic.
-    batch_size : int, default=256
+    batch_size : int, default=512
         Rows per minibatch (the number of candidates of InfoNCE).
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=5e-4
         Adam's learning rate.
     max_iter : int, default=200
         Maximum number of epochs.
@@ -262,8 +262,8 @@ class NeuralMIEstimator(BaseEstimator):
         hidden_layer_sizes=(256, 256),
         activation="relu",
         embedding_dim=32,
-        batch_size=256,
-        learning_rate_init=1e-3,
+        batch_size=512,
+        learning_rate_init=5e-4,
         max_iter=200,
         alpha=0.0,
         early_stopping=True,
