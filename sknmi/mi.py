@@ -128,8 +128,11 @@ class NeuralMIEstimator(BaseEstimator):
         Activation of the built-in critics.
     embedding_dim : int, default=32
         Width of f(x) and g(z) in the separable critic.
-    batch_size : int, default=512
-        Rows per minibatch (the number of candidates of InfoNCE).
+    batch_size : int or "auto", default="auto"
+        Rows per minibatch (the number of candidates of InfoNCE). "auto" takes
+        the power of two nearest to ``n_train / 32``, between 32 and 512, so
+        that an epoch has about 32 steps or more: 512 from 16,000 training rows
+        up, 256 at 8,000.
     learning_rate_init : float, default=5e-4
         Adam's learning rate.
     max_iter : int, default=200
@@ -180,6 +183,8 @@ class NeuralMIEstimator(BaseEstimator):
         held-out read-out).
     n_iter_ : int
         Number of epochs run.
+    batch_size_ : int
+        Rows per minibatch actually used (``batch_size`` resolved).
     best_iter_ : int
         Epoch of the restored critic.
     classes_ : ndarray or None
@@ -240,7 +245,10 @@ class NeuralMIEstimator(BaseEstimator):
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -262,7 +270,7 @@ class NeuralMIEstimator(BaseEstimator):
         hidden_layer_sizes=(256, 256),
         activation="relu",
         embedding_dim=32,
-        batch_size=512,
+        batch_size="auto",
         learning_rate_init=5e-4,
         max_iter=200,
         alpha=0.0,
@@ -339,7 +347,7 @@ class NeuralMIEstimator(BaseEstimator):
             else (_EVAL_NEGATIVES_PER_PASS)
         )
         if self.bound == "infonce":
-            k = max(k, self.batch_size - 1)
+            k = max(k, self.batch_size_ - 1)
         return max(1, min(k, n - 1, _EVAL_MAX_PAIRS // n))
 
     def _scores(self, critic, X, Z):
@@ -391,6 +399,7 @@ class NeuralMIEstimator(BaseEstimator):
         init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         order = rng.permutation(n)
         val_rows, train_rows = order[:n_val], order[n_val:]
+        self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
         self._x_mean = X[train_rows].mean(0)
         self._x_scale = _safe_scale(X[train_rows].std(0))
         self._z_mean = Z[train_rows].mean(0)
@@ -434,7 +443,7 @@ class NeuralMIEstimator(BaseEstimator):
             loss,
             len(train_rows),
             validate=validate,
-            batch_size=self.batch_size,
+            batch_size=self.batch_size_,
             learning_rate=self.learning_rate_init,
             max_iter=self.max_iter,
             alpha=self.alpha,
@@ -547,6 +556,15 @@ class NeuralMIEstimator(BaseEstimator):
             # Pickles load on machines without the fitting device.
             state["critic_"] = copy.deepcopy(state["critic_"]).to("cpu")
         return state
+
+
+def _resolve_batch_size(batch_size, n_train):
+    if batch_size != "auto":
+        return min(batch_size, n_train)
+    # About 32 steps an epoch keeps early stopping's per-epoch checks fine-grained
+    # on small data; 512 rows were best on the 20-d benchmark at 50,000 rows.
+    size = 2 ** round(math.log2(max(n_train, 1) / 32))
+    return min(int(np.clip(size, 32, 512)), n_train)
 
 
 def _safe_scale(scale):

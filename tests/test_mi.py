@@ -17,7 +17,13 @@ from sknmi import NeuralMIEstimator
 from sknmi.datasets import make_gaussian
 
 BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
-SMALL = dict(hidden_layer_sizes=(64,), embedding_dim=16, batch_size=128, max_iter=40)
+SMALL = dict(
+    hidden_layer_sizes=(64,),
+    embedding_dim=16,
+    batch_size=128,
+    learning_rate_init=1e-3,
+    max_iter=40,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
