@@ -88,10 +88,6 @@ def log_mean_exp(t, dim=None):
     return torch.logsumexp(t, dim) - torch.log(count)
 
 
-def _masked_mean(values, mask):
-    return torch.where(mask, values, torch.zeros_like(values)).sum() / mask.sum()
-
-
 def split_scores(scores):
     """Split an all-pairs score matrix into positive and negative scores.
 
@@ -122,8 +118,9 @@ def split_scores(scores):
         raise ValueError(
             f"scores must be a square matrix, got shape {tuple(scores.shape)}"
         )
-    eye = torch.eye(scores.shape[0], dtype=torch.bool, device=scores.device)
-    return scores.diagonal(), scores.masked_fill(eye, -math.inf)
+    marginal = scores.clone()
+    marginal.diagonal().fill_(-math.inf)
+    return scores.diagonal(), marginal
 
 
 def derangement(n, generator=None, device=None):
@@ -261,8 +258,10 @@ def jsd(joint, marginal):
     >>> round(float(jsd(torch.zeros(2), torch.zeros(2))), 4)  # -log 4
     -1.3863
     """
-    mask = _unmasked(marginal)
-    return -F.softplus(-joint).mean() - _masked_mean(F.softplus(marginal), mask)
+    # softplus(-inf) = 0: masked entries add nothing to the sum, only the count
+    # must leave them out.
+    count = _unmasked(marginal).sum().to(marginal.dtype)
+    return -F.softplus(-joint).mean() - F.softplus(marginal).sum() / count
 
 
 def infonce(joint, marginal):

@@ -41,7 +41,7 @@ _BOUNDS = {
 }
 
 # Held-out scores: negatives per row, and the cap on the rows x negatives kept at once.
-_EVAL_NEGATIVES_ALL_PAIRS = 1023
+_EVAL_NEGATIVES_ALL_PAIRS = 255
 _EVAL_NEGATIVES_PER_PASS = 16
 _EVAL_MAX_PAIRS = 2**24
 _Z95 = 1.959963984540054
@@ -173,7 +173,8 @@ class NeuralMIEstimator(BaseEstimator):
         over rows). It covers the sampling noise of the read-out with this
         critic, not the slack of a loose bound or an under-trained critic.
     mi_train_ : float
-        The same read-out on the training split (optimistic).
+        The same read-out on as many training rows as were held out
+        (optimistic: the critic has seen them).
     critic_ : torch.nn.Module
         The best critic, in ``eval()`` mode; it scores standardised inputs.
     history_ : dict of lists
@@ -209,9 +210,11 @@ class NeuralMIEstimator(BaseEstimator):
 
     Negatives for training are all other rows of the minibatch for a critic
     with ``score_matrix`` (and for InfoNCE), or one partner per row drawn by a
-    derangement (never the row itself). Held-out scores use fixed partners
-    (chunks of at least 1024 rows, each row against up to 1023 others for a
-    separable critic, 16 otherwise), so ``score`` is a deterministic function
+    derangement (never the row itself). Held-out scores use fixed partners:
+    consecutive chunks of rows, each row against the next k rows of its chunk,
+    cyclically (k up to 255 for a critic with ``score_matrix``, in chunks of
+    k + 1 rows; 16 otherwise, in chunks of at least 1024 rows; at least
+    ``batch_size_ - 1`` for InfoNCE), so ``score`` is a deterministic function
     of its input.
 
     References
@@ -354,7 +357,9 @@ class NeuralMIEstimator(BaseEstimator):
         """Joint and negative scores in fixed chunks; memory O(chunk^2 + n k)."""
         n = X.shape[0]
         k = self._eval_negatives(critic, n)
-        chunk = max(k + 1, 1024)
+        # A score matrix costs chunk^2 whatever k: keep it just large enough.
+        # One forward pass per negative costs chunk * k: larger chunks are free.
+        chunk = k + 1 if hasattr(critic, "score_matrix") else max(k + 1, 1024)
         starts = list(range(0, n, chunk))
         if len(starts) > 1 and n - starts[-1] < k + 1:
             starts.pop()  # the short tail joins the chunk before it
@@ -468,8 +473,12 @@ class NeuralMIEstimator(BaseEstimator):
         )
         self.mi_, self.mi_ci_ = self._read(joint, marginal)
         self._log_partition = self._partition(joint, marginal)
+        # Training rows are in random order: the first n_val of them are a fair
+        # sample, and reading as many rows as held out keeps the two comparable.
         joint, marginal = self._scores(
-            critic, Xt.to(module_device(critic)), Zt.to(module_device(critic))
+            critic,
+            Xt[:n_val].to(module_device(critic)),
+            Zt[:n_val].to(module_device(critic)),
         )
         self.mi_train_ = float(readout(joint, marginal))
         return self
