@@ -57,6 +57,40 @@ def to_tensor(array, device, dtype=torch.float32):
     return torch.tensor(np.asarray(array), dtype=dtype, device=device)
 
 
+_CHUNK_ROWS = 65536
+
+
+def column_stats(array, rows):
+    """Mean and standard deviation of the columns of ``array[rows]``.
+
+    Computed chunk by chunk (Chan et al.'s pairwise update), so a data set of
+    millions of rows needs no float64 copy of the selected rows.
+    """
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        block = np.asarray(array[rows[start : start + _CHUNK_ROWS]], dtype=np.float64)
+        n_b, mean_b = len(block), block.mean(0)
+        m2_b = ((block - mean_b) ** 2).sum(0)
+        delta, total = mean_b - mean, count + n_b
+        mean = mean + delta * n_b / total
+        m2 = m2 + m2_b + delta**2 * count * n_b / total
+        count = total
+    return mean, np.sqrt(m2 / count)
+
+
+def standardised_tensor(array, rows, mean, scale, device):
+    """``(array[rows] - mean) / scale`` as a new float32 tensor, built in chunks.
+
+    Peak memory is the float32 result plus one chunk, not float64 copies of
+    the whole selection.
+    """
+    out = np.empty((len(rows), array.shape[1]), dtype=np.float32)
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        chunk = rows[start : start + _CHUNK_ROWS]
+        out[start : start + len(chunk)] = (array[chunk] - mean) / scale
+    return torch.from_numpy(out).to(device)
+
+
 def module_device(module):
     """The device of a module's first parameter (CPU for a module without any)."""
     for p in module.parameters():

@@ -16,10 +16,11 @@ from sklearn.utils.validation import check_is_fitted
 from sknmi import bounds
 from sknmi._training import (
     build_module,
+    column_stats,
     make_generator,
     module_device,
     resolve_device,
-    to_tensor,
+    standardised_tensor,
     train,
 )
 from sknmi._validation import check_device, check_hidden_layer_sizes, validate_xz
@@ -336,10 +337,12 @@ class NeuralMIEstimator(BaseEstimator):
             )
         return module
 
-    def _standardise(self, X, Z, device):
-        X = (X - self._x_mean) / self._x_scale
-        Z = (Z - self._z_mean) / self._z_scale
-        return to_tensor(X, device), to_tensor(Z, device)
+    def _standardise(self, X, Z, device, rows=None):
+        rows = np.arange(len(X)) if rows is None else rows
+        return (
+            standardised_tensor(X, rows, self._x_mean, self._x_scale, device),
+            standardised_tensor(Z, rows, self._z_mean, self._z_scale, device),
+        )
 
     # -- held-out scores -----------------------------------------------------------
 
@@ -405,14 +408,13 @@ class NeuralMIEstimator(BaseEstimator):
         order = rng.permutation(n)
         val_rows, train_rows = order[:n_val], order[n_val:]
         self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
-        self._x_mean = X[train_rows].mean(0)
-        self._x_scale = _safe_scale(X[train_rows].std(0))
-        self._z_mean = Z[train_rows].mean(0)
-        self._z_scale = _safe_scale(Z[train_rows].std(0))
+        self._x_mean, x_std = column_stats(X, train_rows)
+        self._z_mean, z_std = column_stats(Z, train_rows)
+        self._x_scale, self._z_scale = _safe_scale(x_std), _safe_scale(z_std)
 
         device = resolve_device(self.device)
-        Xt, Zt = self._standardise(X[train_rows], Z[train_rows], device)
-        Xv, Zv = self._standardise(X[val_rows], Z[val_rows], device)
+        Xt, Zt = self._standardise(X, Z, device, train_rows)
+        Xv, Zv = self._standardise(X, Z, device, val_rows)
         critic = build_module(
             lambda: self._make_critic(X.shape[1], Z.shape[1]), init_seed
         ).to(device)
