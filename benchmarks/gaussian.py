@@ -42,7 +42,9 @@ def configs(names):
     return {name: table[name] for name in names}
 
 
-def run(levels, variants, config_table, seeds, n_samples, max_iter, csv_path):
+def run(
+    levels, variants, config_table, seeds, n_samples, max_iter, csv_path, n_features=20
+):
     rows = []
     for variant in variants:
         transform = "cubic" if variant == "cubic" else None
@@ -50,7 +52,7 @@ def run(levels, variants, config_table, seeds, n_samples, max_iter, csv_path):
             data = [
                 make_gaussian(
                     n_samples=n_samples,
-                    n_features=20,
+                    n_features=n_features,
                     mi=mi,
                     transform=transform,
                     random_state=seed,
@@ -138,6 +140,7 @@ def main():
     )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-samples", type=int, default=50_000)
+    parser.add_argument("--n-features", type=int, default=20)
     parser.add_argument("--max-iter", type=int, default=None)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--csv", default="benchmarks/results/gaussian.csv")
@@ -156,6 +159,7 @@ def main():
             args.n_samples,
             args.max_iter,
             args.csv,
+            args.n_features,
         )
     finally:
         torch.set_num_threads(before)
