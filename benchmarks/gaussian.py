@@ -30,7 +30,11 @@ BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
 
 def configs(names):
     """Estimator parameters by configuration name: "defaults" or a bound."""
-    table = {"defaults": {}, **{b: {"bound": b} for b in BOUNDS}}
+    table = {
+        "defaults": {},
+        **{b: {"bound": b} for b in BOUNDS},
+        "quantile": {"preprocessing": "quantile"},
+    }
     if names == ["all"]:
         names = list(table)
     unknown = set(names) - set(table)

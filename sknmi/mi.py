@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
+from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -155,6 +156,15 @@ class NeuralMIEstimator(BaseEstimator):
         :class:`sknmi.bounds.MovingAverageDV`).
     clip : float, default=5.0
         For ``bound="smile"``: the clipping threshold tau.
+    preprocessing : {"standard", "quantile"}, default="standard"
+        How each column is put on a common scale before training, with
+        statistics of the training split. ``"standard"``: zero mean and unit
+        variance. ``"quantile"``: a rank transform to a standard normal
+        (:class:`~sklearn.preprocessing.QuantileTransformer`) of every column of
+        X and of a continuous Z; it leaves the MI unchanged (an invertible map
+        of each continuous column) and tames heavy tails and skew, at the cost
+        of flattening values beyond the training range. Class labels are never
+        transformed.
     device : str, default="auto"
         "auto" (CUDA when available), "cpu", "cuda", "cuda:N" or "mps". With
         "auto" the fitted critic is moved back to the CPU.
@@ -262,6 +272,7 @@ class NeuralMIEstimator(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
         "clip": [Interval(Real, 0, None, closed="neither")],
+        "preprocessing": [StrOptions({"standard", "quantile"})],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -284,6 +295,7 @@ class NeuralMIEstimator(BaseEstimator):
         tol=1e-4,
         ema_decay=0.99,
         clip=5.0,
+        preprocessing="standard",
         device="auto",
         random_state=None,
         verbose=0,
@@ -303,6 +315,7 @@ class NeuralMIEstimator(BaseEstimator):
         self.tol = tol
         self.ema_decay = ema_decay
         self.clip = clip
+        self.preprocessing = preprocessing
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -336,6 +349,13 @@ class NeuralMIEstimator(BaseEstimator):
                 f"critic must build a torch.nn.Module, got {type(module).__name__}"
             )
         return module
+
+    def _marginal_transform(self, X, Z):
+        qx, qz = self._quantiles
+        return (
+            X if qx is None else qx.transform(X),
+            Z if qz is None else qz.transform(Z),
+        )
 
     def _standardise(self, X, Z, device, rows=None):
         rows = np.arange(len(X)) if rows is None else rows
@@ -408,6 +428,15 @@ class NeuralMIEstimator(BaseEstimator):
         order = rng.permutation(n)
         val_rows, train_rows = order[:n_val], order[n_val:]
         self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
+        self._quantiles = [None, None]
+        if self.preprocessing == "quantile":
+            self._quantiles = [
+                _fit_quantiles(X[train_rows], init_seed),
+                None
+                if self.classes_ is not None
+                else _fit_quantiles(Z[train_rows], init_seed),
+            ]
+            X, Z = self._marginal_transform(X, Z)
         self._x_mean, x_std = column_stats(X, train_rows)
         self._z_mean, z_std = column_stats(Z, train_rows)
         self._x_scale, self._z_scale = _safe_scale(x_std), _safe_scale(z_std)
@@ -512,6 +541,7 @@ class NeuralMIEstimator(BaseEstimator):
     def _checked_tensors(self, X, y):
         check_is_fitted(self)
         X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
+        X, Z = self._marginal_transform(X, Z)
         return self._standardise(X, Z, module_device(self.critic_))
 
     def score(self, X, y):
@@ -567,6 +597,15 @@ class NeuralMIEstimator(BaseEstimator):
             # Pickles load on machines without the fitting device.
             state["critic_"] = copy.deepcopy(state["critic_"]).to("cpu")
         return state
+
+
+def _fit_quantiles(A, seed):
+    return QuantileTransformer(
+        n_quantiles=min(1000, len(A)),
+        output_distribution="normal",
+        subsample=100_000,
+        random_state=int(seed),
+    ).fit(A)
 
 
 def _resolve_batch_size(batch_size, n_train):

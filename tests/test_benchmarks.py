@@ -24,7 +24,7 @@ def test_script_imports_and_has_main(name):
 
 def test_gaussian_benchmark_pieces(tmp_path, capsys):
     bench = load("gaussian")
-    assert set(bench["configs"](["all"])) == {"defaults", *bench["BOUNDS"]}
+    assert set(bench["configs"](["all"])) == {"defaults", "quantile", *bench["BOUNDS"]}
     with pytest.raises(SystemExit):
         bench["configs"](["nope"])
     rows = bench["run"](

@@ -24,6 +24,7 @@ FAST_DIM = dict(FAST, n_components=3, embedding_dim=8, max_iter=2)
 ESTIMATORS = [
     NeuralMIEstimator(**FAST),
     NeuralMIEstimator(bound="mine", critic="concat", **FAST),
+    NeuralMIEstimator(bound="infonce", preprocessing="quantile", **FAST),
     KSGEstimator(random_state=0),
     GaussianMIEstimator(),
     GaussianMIEstimator(bias_correction=False),
