@@ -120,6 +120,49 @@ class TrainingResult:
     diverged: bool = False
 
 
+def fit_estimator(
+    estimator,
+    model,
+    loss,
+    n_samples,
+    *,
+    validate,
+    generator,
+    device,
+    batch_size=None,
+    adversaries=(),
+):
+    """:func:`train` with the shared training parameters of a scikit-learn estimator.
+
+    Reads ``batch_size`` (unless given), ``learning_rate_init``, ``max_iter``,
+    ``alpha``, ``early_stopping``, ``n_iter_no_change``, ``tol`` and ``verbose``
+    from ``estimator`` and sets its ``history_``, ``n_iter_`` and
+    ``best_iter_``.
+    """
+    result = train(
+        model,
+        loss,
+        n_samples,
+        validate=validate,
+        batch_size=estimator.batch_size if batch_size is None else batch_size,
+        learning_rate=estimator.learning_rate_init,
+        max_iter=estimator.max_iter,
+        alpha=estimator.alpha,
+        early_stopping=estimator.early_stopping,
+        n_iter_no_change=estimator.n_iter_no_change,
+        tol=estimator.tol,
+        generator=generator,
+        device=device,
+        verbose=estimator.verbose,
+        adversaries=adversaries,
+        name=type(estimator).__name__,
+    )
+    estimator.history_ = result.history
+    estimator.n_iter_ = result.n_iter
+    estimator.best_iter_ = result.best_epoch
+    return result
+
+
 def train(
     model,
     loss,

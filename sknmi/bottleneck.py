@@ -26,11 +26,11 @@ from sknmi import bounds
 from sknmi._training import (
     Adversary,
     build_module,
+    fit_estimator,
     make_generator,
     module_device,
     resolve_device,
     to_tensor,
-    train,
 )
 from sknmi._validation import check_device, check_hidden_layer_sizes, validate_x
 from sknmi.nn import ACTIVATIONS, MLP, SeparableCritic, pair_scores
@@ -589,27 +589,10 @@ class InfoBottleneckTransformer(
                 "validation_izy": h_y - ce,
             }
 
-        result = train(
-            model,
-            loss,
-            len(train_rows),
-            validate=validate,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate_init,
-            max_iter=self.max_iter,
-            alpha=self.alpha,
-            early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            generator=generator,
-            device=device,
-            verbose=self.verbose,
-            adversaries=adversaries,
-            name=type(self).__name__,
+        fit_estimator(
+            self, model, loss, len(train_rows), validate=validate,
+            generator=generator, device=device, adversaries=adversaries,
         )
-        self.history_ = result.history
-        self.n_iter_ = result.n_iter
-        self.best_iter_ = result.best_epoch
         model.eval()
         if self.device == "auto":
             model.to("cpu")

@@ -18,11 +18,11 @@ from sknmi import bounds
 from sknmi._training import (
     build_module,
     column_stats,
+    fit_estimator,
     make_generator,
     module_device,
     resolve_device,
     standardised_tensor,
-    train,
 )
 from sknmi._validation import check_device, check_hidden_layer_sizes, validate_xz
 from sknmi.nn import ACTIVATIONS, ConcatCritic, SeparableCritic, pair_scores
@@ -474,26 +474,16 @@ class NeuralMIEstimator(BaseEstimator):
                 "validation_mi": readout(joint, marginal),
             }
 
-        result = train(
+        fit_estimator(
+            self,
             model,
             loss,
             len(train_rows),
             validate=validate,
-            batch_size=self.batch_size_,
-            learning_rate=self.learning_rate_init,
-            max_iter=self.max_iter,
-            alpha=self.alpha,
-            early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
             generator=generator,
             device=device,
-            verbose=self.verbose,
-            name=type(self).__name__,
+            batch_size=self.batch_size_,
         )
-        self.history_ = result.history
-        self.n_iter_ = result.n_iter
-        self.best_iter_ = result.best_epoch
         critic.eval()
         if self.device == "auto":
             critic.to("cpu")
