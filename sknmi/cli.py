@@ -255,6 +255,11 @@ def _demo(args, out):
         f"({'inside' if lo <= truth <= hi else 'outside'} the interval)",
         file=out,
     )
+    print(
+        "The interval is the held-out sampling error of this fit; training noise "
+        "(another seed, other rows) moves the estimate by about as much again.",
+        file=out,
+    )
 
 
 def _estimate(args, out):
