@@ -1,10 +1,27 @@
 """Input checks shared by the estimators: only what scikit-learn does not give."""
 
 import re
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
+
+#: Constraints of the training parameters every neural estimator shares (the
+#: names of MLPRegressor where the idea is the same); each estimator adds its own.
+TRAINING_CONSTRAINTS = {
+    "batch_size": [Interval(Integral, 2, None, closed="left")],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 

@@ -32,7 +32,12 @@ from sknmi._training import (
     resolve_device,
     to_tensor,
 )
-from sknmi._validation import check_device, check_hidden_layer_sizes, validate_x
+from sknmi._validation import (
+    TRAINING_CONSTRAINTS,
+    check_device,
+    check_hidden_layer_sizes,
+    validate_x,
+)
 from sknmi.nn import ACTIVATIONS, MLP, SeparableCritic, pair_scores
 
 __all__ = ["InfoBottleneckTransformer", "information_scoring"]
@@ -331,6 +336,7 @@ class InfoBottleneckTransformer(
     """
 
     _parameter_constraints = {
+        **TRAINING_CONSTRAINTS,
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [
@@ -338,17 +344,6 @@ class InfoBottleneckTransformer(
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "mi_estimator": [StrOptions({"variational", "mine"})],
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

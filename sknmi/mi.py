@@ -24,7 +24,12 @@ from sknmi._training import (
     resolve_device,
     standardised_tensor,
 )
-from sknmi._validation import check_device, check_hidden_layer_sizes, validate_xz
+from sknmi._validation import (
+    TRAINING_CONSTRAINTS,
+    check_device,
+    check_hidden_layer_sizes,
+    validate_xz,
+)
 from sknmi.nn import ACTIVATIONS, ConcatCritic, SeparableCritic, pair_scores
 
 __all__ = ["NeuralMIEstimator"]
@@ -247,6 +252,7 @@ class NeuralMIEstimator(BaseEstimator):
     """
 
     _parameter_constraints = {
+        **TRAINING_CONSTRAINTS,
         "bound": [StrOptions(set(_BOUNDS))],
         "critic": [
             StrOptions({"separable", "concat"}),
@@ -263,19 +269,9 @@ class NeuralMIEstimator(BaseEstimator):
             StrOptions({"auto"}),
             Interval(Integral, 2, None, closed="left"),
         ],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
         "clip": [Interval(Real, 0, None, closed="neither")],
         "preprocessing": [StrOptions({"standard", "quantile"})],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
