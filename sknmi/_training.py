@@ -1,4 +1,4 @@
-"""The one minibatch training loop that every estimator uses, and its torch plumbing.
+"""The one minibatch training loop that every estimator uses.
 
 Data live as tensors on the device; batches are index tensors (no DataLoader,
 whose per-step overhead dominates small critics). Each epoch: one shuffled pass
@@ -9,93 +9,12 @@ them. Randomness comes only from the estimator's own ``torch.Generator``.
 
 import copy
 import math
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
-
-from sknmi._validation import check_device
-
-_GLOBAL_RNG_LOCK = threading.Lock()
-
-
-def resolve_device(device):
-    """The ``torch.device`` for a ``device`` parameter ("auto": CUDA when present)."""
-    check_device(device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for, but CUDA is not available")
-    return torch.device(device)
-
-
-def make_generator(seed):
-    """A CPU ``torch.Generator`` seeded with ``seed``."""
-    generator = torch.Generator()
-    generator.manual_seed(int(seed))
-    return generator
-
-
-def build_module(factory, seed):
-    """Call ``factory()`` with torch's global RNG seeded, then restore that RNG.
-
-    Layers initialise their weights from the global RNG; seeding it inside
-    ``fork_rng`` makes the initial weights a function of ``random_state`` and
-    leaves the caller's RNG state as it was.
-    """
-    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        return factory()
-
-
-def to_tensor(array, device, dtype=torch.float32):
-    """A new tensor holding a copy of ``array`` (read-only memmaps are fine)."""
-    return torch.tensor(np.asarray(array), dtype=dtype, device=device)
-
-
-_CHUNK_ROWS = 65536
-
-
-def column_stats(array, rows):
-    """Mean and standard deviation of the columns of ``array[rows]``.
-
-    Computed chunk by chunk (Chan et al.'s pairwise update), so a data set of
-    millions of rows needs no float64 copy of the selected rows.
-    """
-    count, mean, m2 = 0, 0.0, 0.0
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        block = np.asarray(array[rows[start : start + _CHUNK_ROWS]], dtype=np.float64)
-        n_b, mean_b = len(block), block.mean(0)
-        m2_b = ((block - mean_b) ** 2).sum(0)
-        delta, total = mean_b - mean, count + n_b
-        mean = mean + delta * n_b / total
-        m2 = m2 + m2_b + delta**2 * count * n_b / total
-        count = total
-    return mean, np.sqrt(m2 / count)
-
-
-def standardised_tensor(array, rows, mean, scale, device):
-    """``(array[rows] - mean) / scale`` as a new float32 tensor, built in chunks.
-
-    Peak memory is the float32 result plus one chunk, not float64 copies of
-    the whole selection.
-    """
-    out = np.empty((len(rows), array.shape[1]), dtype=np.float32)
-    for start in range(0, len(rows), _CHUNK_ROWS):
-        chunk = rows[start : start + _CHUNK_ROWS]
-        out[start : start + len(chunk)] = (array[chunk] - mean) / scale
-    return torch.from_numpy(out).to(device)
-
-
-def module_device(module):
-    """The device of a module's first parameter (CPU for a module without any)."""
-    for p in module.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 @dataclass
@@ -118,49 +37,6 @@ class TrainingResult:
     n_iter: int = 0
     best_epoch: int = 0
     diverged: bool = False
-
-
-def fit_estimator(
-    estimator,
-    model,
-    loss,
-    n_samples,
-    *,
-    validate,
-    generator,
-    device,
-    batch_size=None,
-    adversaries=(),
-):
-    """:func:`train` with the shared training parameters of a scikit-learn estimator.
-
-    Reads ``batch_size`` (unless given), ``learning_rate_init``, ``max_iter``,
-    ``alpha``, ``early_stopping``, ``n_iter_no_change``, ``tol`` and ``verbose``
-    from ``estimator`` and sets its ``history_``, ``n_iter_`` and
-    ``best_iter_``.
-    """
-    result = train(
-        model,
-        loss,
-        n_samples,
-        validate=validate,
-        batch_size=estimator.batch_size if batch_size is None else batch_size,
-        learning_rate=estimator.learning_rate_init,
-        max_iter=estimator.max_iter,
-        alpha=estimator.alpha,
-        early_stopping=estimator.early_stopping,
-        n_iter_no_change=estimator.n_iter_no_change,
-        tol=estimator.tol,
-        generator=generator,
-        device=device,
-        verbose=estimator.verbose,
-        adversaries=adversaries,
-        name=type(estimator).__name__,
-    )
-    estimator.history_ = result.history
-    estimator.n_iter_ = result.n_iter
-    estimator.best_iter_ = result.best_epoch
-    return result
 
 
 def train(

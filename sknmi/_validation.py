@@ -1,27 +1,10 @@
 """Input checks shared by the estimators: only what scikit-learn does not give."""
 
 import re
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
-
-#: Constraints of the training parameters every neural estimator shares (the
-#: names of MLPRegressor where the idea is the same); each estimator adds its own.
-TRAINING_CONSTRAINTS = {
-    "batch_size": [Interval(Integral, 2, None, closed="left")],
-    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "alpha": [Interval(Real, 0, None, closed="left")],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "device": [str],
-    "random_state": ["random_state"],
-    "verbose": ["verbose"],
-}
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -49,19 +32,58 @@ def check_hidden_layer_sizes(sizes, name="hidden_layer_sizes"):
     return tuple(int(s) for s in sizes)
 
 
-def _is_label_vector(y):
+def is_label_vector(y):
+    """Whether ``y`` holds class labels: the one rule of every estimator.
+
+    A 1-D array of integers, booleans, strings or other objects is a vector of
+    class labels; anything else (floats, whatever their values, and every 2-D
+    array) is continuous. The dtype decides, not the values: ``[1.0, 2.0]`` is
+    continuous, ``[1, 2]`` is two classes. Cast to ``int`` or ``str`` to say
+    that a float column holds classes.
+    """
     y = np.asarray(y)
     return y.ndim == 1 and y.dtype.kind in "iubOUS"
+
+
+def encode_labels(y, classes=None):
+    """Integer codes of the class labels ``y``, and the sorted classes.
+
+    With ``classes`` (those seen in fit) every label must be among them.
+    Missing labels (None, NaN) and labels of mixed types raise a ValueError.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "O":
+        if any(v is None or v != v for v in y):
+            raise ValueError("y (Z) contains missing class labels (None or NaN)")
+        n_strings = sum(isinstance(v, str) for v in y)
+        if 0 < n_strings < len(y):
+            raise ValueError(
+                "y (Z) mixes strings with other class labels; use one type"
+            )
+    if classes is None:
+        try:
+            classes, codes = np.unique(y, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                f"y (Z) mixes class labels of different types: {exc}"
+            ) from None
+        return codes.reshape(-1), classes
+    codes = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
+    unseen = classes[codes] != y
+    if unseen.any():
+        raise ValueError(
+            f"y (Z) has class labels not seen in fit: {np.unique(y[unseen])[:5]}"
+        )
+    return codes, classes
 
 
 def validate_xz(estimator, X, y, *, reset, min_samples=2):
     """Validate X and the second variable ``y`` (Z) of an MI estimator.
 
-    A 1-D ``y`` of integers, booleans or strings is read as class labels and
-    one-hot encoded (the classes are stored in ``estimator.classes_`` when
-    ``reset``); any other ``y`` is continuous and returned as a 2-D float
-    array. X and Z come back as new arrays or as validated views that the
-    caller must not modify.
+    Class labels (see :func:`is_label_vector`) are one-hot encoded (the
+    classes are stored in ``estimator.classes_`` when ``reset``); any other
+    ``y`` is continuous and returned as a 2-D float array. X and Z come back
+    as new arrays or as validated views that the caller must not modify.
 
     Returns
     -------
@@ -69,23 +91,11 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
     Z : ndarray of shape (n, d_z)
     """
     labels = None
-    if y is not None and _is_label_vector(y):
-        y = np.asarray(y)
+    if y is not None and is_label_vector(y):
         if reset:
-            if y.dtype.kind == "O" and any(v is None or v != v for v in y):
-                raise ValueError("y (Z) contains missing class labels (None or NaN)")
-            estimator.classes_, labels = np.unique(y, return_inverse=True)
-        elif getattr(estimator, "classes_", None) is None:
-            labels = None  # fitted on continuous Z: y is numbers here too
-        else:
-            labels = np.searchsorted(estimator.classes_, y)
-            labels = np.clip(labels, 0, len(estimator.classes_) - 1)
-            unseen = estimator.classes_[labels] != y
-            if unseen.any():
-                raise ValueError(
-                    "y (Z) has class labels not seen in fit: "
-                    f"{np.unique(y[unseen])[:5]}"
-                )
+            labels, estimator.classes_ = encode_labels(y)
+        elif getattr(estimator, "classes_", None) is not None:
+            labels, _ = encode_labels(y, estimator.classes_)
         if labels is not None:
             y = labels
     elif reset:

@@ -1,6 +1,5 @@
 """InfoBottleneckTransformer: a stochastic code that keeps what predicts y."""
 
-import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -18,35 +17,34 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from sknmi import bounds
-from sknmi._training import (
-    Adversary,
+from sknmi._base import NeuralEstimator, Standardiser
+from sknmi._scoring import information_scoring
+from sknmi._torch import (
     build_module,
-    fit_estimator,
+    in_dtype,
     make_generator,
     module_device,
     resolve_device,
     to_tensor,
+    torch_dtype,
 )
-from sknmi._validation import (
-    TRAINING_CONSTRAINTS,
-    check_device,
-    check_hidden_layer_sizes,
-    validate_x,
+from sknmi._training import Adversary
+from sknmi._validation import encode_labels, is_label_vector, validate_x
+from sknmi.nn import ACTIVATIONS, SeparableCritic, held_out_scores, pair_scores
+from sknmi.nn._encoders import (
+    SCALE_SHIFT,
+    GaussianDecoder,
+    GaussianEncoder,
+    SoftmaxDecoder,
+    gaussian_kl_to_standard,
 )
-from sknmi.nn import ACTIVATIONS, MLP, SeparableCritic, pair_scores
 
 __all__ = ["InfoBottleneckTransformer", "information_scoring"]
 
-# The encoder's scale is MIN_SCALE + softplus(raw - SCALE_SHIFT): positive, never
-# below MIN_SCALE (so the KL rate and its gradient stay finite), and close to
-# deterministic at initialisation (softplus(-5) ~ 0.007), as in Deep VIB.
-_MIN_SCALE = 1e-3
-_SCALE_SHIFT = 5.0
 # With MINE the encoder starts noisy (sigma ~ 0.7): a near-deterministic code
 # has a near-infinite I(X; Z) that no critic can estimate, and the game then
 # starts from a critic that is hopelessly behind.
@@ -56,68 +54,8 @@ _PREDICT_SAMPLES = 12
 # MINE's moving average: weight of the old average.
 _EMA_DECAY = 0.99
 _CRITIC_EMBEDDING = 32
-
-# Held-out MINE estimate: negatives per row and rows per chunk (memory O(chunk^2)).
+# Held-out MINE estimate: negatives per row.
 _EVAL_NEGATIVES = 255
-_EVAL_CHUNK = 1024
-# Gaussian decoder: log-variance kept where exp() is safe in float32.
-_LOG_VAR_RANGE = (-14.0, 14.0)
-
-
-# -- torch modules ----------------------------------------------------------------
-
-
-class _GaussianEncoder(nn.Module):
-    """x -> (mean, scale) of a diagonal Gaussian p(z | x)."""
-
-    def __init__(self, in_features, hidden_layer_sizes, n_components, activation,
-                 scale_shift=_SCALE_SHIFT):
-        super().__init__()
-        self.n_components = n_components
-        self.scale_shift = scale_shift
-        self.net = MLP(in_features, hidden_layer_sizes, 2 * n_components, activation)
-
-    def forward(self, x):
-        mean, raw = self.net(x).split(self.n_components, dim=-1)
-        return mean, _MIN_SCALE + F.softplus(raw - self.scale_shift)
-
-
-class _SoftmaxDecoder(nn.Module):
-    """q(y | z): a linear softmax over the classes."""
-
-    def __init__(self, n_components, n_classes):
-        super().__init__()
-        self.linear = nn.Linear(n_components, n_classes)
-
-    def forward(self, z):
-        return self.linear(z)
-
-    def nll(self, z, target):
-        """-log q(y | z) per row, in nats."""
-        return F.cross_entropy(self.linear(z), target, reduction="none")
-
-
-class _GaussianDecoder(nn.Module):
-    """q(y | z) = N(W z + b, diag(exp(log_var))): linear mean, learned variance."""
-
-    def __init__(self, n_components, n_outputs):
-        super().__init__()
-        self.linear = nn.Linear(n_components, n_outputs)
-        self.log_var = nn.Parameter(torch.zeros(n_outputs))
-
-    def forward(self, z):
-        return self.linear(z)
-
-    def nll(self, z, target):
-        """-log q(y | z) per row (summed over outputs), in nats."""
-        log_var = self.log_var.clamp(*_LOG_VAR_RANGE)
-        sq = (target - self.linear(z)) ** 2 * torch.exp(-log_var)
-        return 0.5 * (math.log(2 * math.pi) + log_var + sq).sum(-1)
-
-
-def _gaussian_kl(mean, scale):
-    """KL(N(mean, scale^2) || N(0, I)) per row, summed over components (nats)."""
-    return 0.5 * (mean**2 + scale**2 - 1.0 - 2.0 * torch.log(scale)).sum(-1)
 
 
 def _sample(mean, scale, generator):
@@ -125,28 +63,74 @@ def _sample(mean, scale, generator):
     return mean + scale * noise.to(mean.device)
 
 
-def _held_out_dv(critic, x, z):
-    """DV bound of ``critic`` with fixed partners, in chunks (deterministic)."""
-    n = x.shape[0]
-    k = min(_EVAL_NEGATIVES, n - 1)
-    chunk = max(k + 1, _EVAL_CHUNK)
-    starts = list(range(0, n, chunk))
-    if len(starts) > 1 and n - starts[-1] < k + 1:
-        starts.pop()  # the short tail joins the chunk before it
-    ends = starts[1:] + [n]
-    joint, marginal = [], []
-    for a, b in zip(starts, ends):
-        j, m = pair_scores(critic, x[a:b], z[a:b], negatives=k)
-        joint.append(j)
-        marginal.append(m)
-    return bounds.dv(torch.cat(joint), torch.cat(marginal))
+def _weighted(beta, term):
+    """``beta * term``, and exactly 0 for ``beta = 0`` (never ``0 * inf = nan``)."""
+    return beta * term if beta > 0 else torch.zeros_like(term)
 
 
-def _in_dtype(module, dtype):
-    """``module`` itself for float32, else a copy converted to ``dtype``."""
-    if dtype == torch.float32:
-        return module
-    return copy.deepcopy(module).to(dtype)
+# -- the I(X; Z) term: one strategy per ``mi_estimator`` ------------------------------
+
+
+class _VariationalRate:
+    """I(X; Z) <= E_x KL(p(z | x) || N(0, I)), in closed form (Deep VIB)."""
+
+    scale_shift = SCALE_SHIFT
+
+    def modules(self, x_features, hidden, n_components, activation):
+        return {}
+
+    def term(self, modules, x, mean, scale, z):
+        return gaussian_kl_to_standard(mean, scale).mean()
+
+    held_out = term
+
+    def penalty(self, ixz):
+        return ixz
+
+    def adversaries(self, modules, encoder, Xt, generator, learning_rate):
+        return ()
+
+
+class _MineRate:
+    """I(X; Z) >= DV of a critic of its own, which maximises it (MINE, §IB)."""
+
+    scale_shift = _MINE_SCALE_SHIFT
+
+    def modules(self, x_features, hidden, n_components, activation):
+        return {
+            "critic": SeparableCritic(
+                x_features, n_components, hidden, _CRITIC_EMBEDDING, activation
+            ),
+            "mine": bounds.MovingAverageDV(_EMA_DECAY),
+        }
+
+    def term(self, modules, x, mean, scale, z):
+        return bounds.dv(*pair_scores(modules["critic"], x, z, negatives="all"))
+
+    def held_out(self, modules, x, mean, scale, z):
+        scores = held_out_scores(modules["critic"], x, z, negatives=_EVAL_NEGATIVES)
+        return bounds.dv(*scores)
+
+    def penalty(self, ixz):
+        # I(X; Z) >= max(0, DV): a negative MINE estimate only says that the
+        # critic is behind, and descending it would let the encoder chase the
+        # critic's blind spots instead of removing information.
+        return ixz.clamp(min=0.0)
+
+    def adversaries(self, modules, encoder, Xt, generator, learning_rate):
+        critic = modules["critic"]
+
+        def critic_loss(batch):
+            x = Xt[batch]
+            with torch.no_grad():
+                z = _sample(*encoder(x), generator)
+            # The critic maximises the bound on the current (fixed) codes.
+            return -modules["mine"](*pair_scores(critic, x, z, negatives="all"))
+
+        return (Adversary(list(critic.parameters()), critic_loss, learning_rate),)
+
+
+_RATES = {"variational": _VariationalRate, "mine": _MineRate}
 
 
 def _is_classifier_fit(estimator):
@@ -159,7 +143,7 @@ def _is_classifier_fit(estimator):
 
 
 class InfoBottleneckTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    NeuralEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
     r"""Information bottleneck: a stochastic code Z of X that keeps what predicts y.
 
@@ -309,10 +293,10 @@ class InfoBottleneckTransformer(
     ``cv=5`` splits class labels with an unstratified ``KFold``: pass
     ``cv=StratifiedKFold(5)`` when the rows are sorted by class.
 
-    A 1-D target of type "binary" or "multiclass" (see
-    :func:`~sklearn.utils.multiclass.type_of_target`: strings, integers, and
-    floats that are all whole numbers) is read as class labels; any other
-    numeric target, and every 2-D target, as continuous.
+    A 1-D target of integers, booleans or strings is read as class labels; a
+    float target (whatever its values) and every 2-D target as continuous: the
+    rule of every sknmi estimator. Cast a float column of classes to ``int``
+    to say that it holds classes.
 
     References
     ----------
@@ -336,7 +320,7 @@ class InfoBottleneckTransformer(
     """
 
     _parameter_constraints = {
-        **TRAINING_CONSTRAINTS,
+        **NeuralEstimator._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [
@@ -382,13 +366,8 @@ class InfoBottleneckTransformer(
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    _fitted_modules = ("encoder_", "decoder_", "critic_")
+    _requires_target = True
 
     @property
     def _n_features_out(self):
@@ -402,24 +381,16 @@ class InfoBottleneckTransformer(
         Returns integer class codes (classification) or the raw float target of
         shape (n, n_outputs) (regression).
         """
-        kind = type_of_target(y, input_name="y", raise_unknown=True)
-        if y.ndim == 2 and y.shape[1] == 1 and kind in ("binary", "multiclass"):
+        if y.ndim == 2 and y.shape[1] == 1 and is_label_vector(y.ravel()):
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it is "
                 "read as class labels and raveled.",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             y = y.ravel()
-        if y.ndim == 1 and kind in ("binary", "multiclass"):
-            if y.dtype.kind == "O" and any(v is None for v in y):
-                raise ValueError("y contains missing class labels (None)")
-            try:
-                self.classes_, codes = np.unique(y, return_inverse=True)
-            except TypeError as exc:
-                raise ValueError(
-                    f"y mixes class labels of different types: {exc}"
-                ) from exc
+        if is_label_vector(y):
+            codes, self.classes_ = encode_labels(y)
             if len(self.classes_) < 2:
                 raise ValueError(
                     "y has only one class "
@@ -457,39 +428,48 @@ class InfoBottleneckTransformer(
         -------
         self : InfoBottleneckTransformer
         """
-        self._validate_params()
-        check_device(self.device)
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return self._fit_atomically(self._fit, X, y)
+
+    def _fit(self, X, y):
+        hidden = self._check_training_params()
         X, y = validate_data(
             self, X, y, multi_output=True, dtype=[np.float64, np.float32],
             ensure_min_samples=4,
         )
         target = self._encode_target(y)
-        classification = self.classes_ is not None
-        n = X.shape[0]
-        n_val = max(2, math.ceil(self.validation_fraction * n))
-        if n - n_val < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n - n_val} "
-                f"training rows of {n}; need at least 2"
-            )
-        rng = check_random_state(self.random_state)
-        init_seed, batch_seed, val_seed, eval_seed = rng.randint(
-            np.iinfo(np.int32).max, size=4
+        train_rows, val_rows, seeds = self._split(X.shape[0], n_seeds=4)
+        init_seed, batch_seed, val_seed, eval_seed = seeds
+        self._fit_scaling(X, target, train_rows, eval_seed)
+        rate = _RATES[self.mi_estimator]()
+        device = resolve_device(self.device)
+        model = build_module(
+            lambda: self._make_modules(X.shape[1], hidden, rate), init_seed
+        ).to(device)
+        loss, validate, adversaries = self._game(
+            model, rate, X, target, train_rows, val_rows, device,
+            make_generator(batch_seed), make_generator(val_seed),
         )
-        order = rng.permutation(n)
-        val_rows, train_rows = order[:n_val], order[n_val:]
-        self._x_mean = X[train_rows].mean(0)
-        self._x_scale = _safe_scale(X[train_rows].std(0))
-        if classification:
+        self._train(
+            model, loss, len(train_rows), validate=validate,
+            generator=loss.generator, device=device, adversaries=adversaries,
+        )
+        self._finish(model)
+        self.encoder_ = model["encoder"]
+        self.decoder_ = model["decoder"]
+        self.critic_ = model["critic"] if "critic" in model else None
+        return self
+
+    def _fit_scaling(self, X, target, train_rows, eval_seed):
+        """The input scaling, H(Y) and the code noise of the predictions."""
+        self._x_scaler = Standardiser().fit(X, train_rows)
+        if self.classes_ is not None:
             counts = np.bincount(target[train_rows], minlength=len(self.classes_))
             p = counts[counts > 0] / counts.sum()
             self.target_entropy_ = float(-(p * np.log(p)).sum())
         else:
-            self._y_mean = target[train_rows].mean(0)
-            self._y_scale = _safe_scale(target[train_rows].std(0))
+            self._y_scaler = Standardiser().fit(target, train_rows)
             self.target_entropy_ = _gaussian_entropy(
-                (target[train_rows] - self._y_mean) / self._y_scale
+                self._y_scaler.transform(target, train_rows, np.float64)
             )
         self._eval_seed = int(eval_seed)
         self._predict_noise = torch.randn(
@@ -497,130 +477,86 @@ class InfoBottleneckTransformer(
             dtype=torch.float64,
         ).numpy()
 
-        device = resolve_device(self.device)
+    def _make_modules(self, n_features, hidden, rate):
+        n_out = len(self.classes_) if self.classes_ is not None else self.n_outputs_
+        decoder = SoftmaxDecoder if self.classes_ is not None else GaussianDecoder
+        return nn.ModuleDict({
+            "encoder": GaussianEncoder(
+                n_features, hidden, self.n_components, self.activation,
+                rate.scale_shift,
+            ),
+            "decoder": decoder(self.n_components, n_out),
+            **rate.modules(n_features, hidden, self.n_components, self.activation),
+        })
+
+    def _game(self, model, rate, X, target, train_rows, val_rows, device,
+              generator, val_generator):
+        """The loss the encoder and decoder minimise, the held-out check, the critic.
+
+        Objective: cross-entropy + beta I(X; Z), per row in nats.
+        """
+        encoder, decoder = model["encoder"], model["decoder"]
         Xt = to_tensor(self._standardise(X[train_rows]), device)
         Xv = to_tensor(self._standardise(X[val_rows]), device)
         Yt = self._target_tensor(target[train_rows], device, torch.float32)
         Yv = self._target_tensor(target[val_rows], device, torch.float32)
-        n_out = len(self.classes_) if classification else self.n_outputs_
-        mine = self.mi_estimator == "mine"
-
-        def make_modules():
-            modules = {
-                "encoder": _GaussianEncoder(
-                    X.shape[1], hidden, self.n_components, self.activation,
-                    _MINE_SCALE_SHIFT if mine else _SCALE_SHIFT,
-                ),
-                "decoder": (_SoftmaxDecoder if classification else _GaussianDecoder)(
-                    self.n_components, n_out
-                ),
-            }
-            if mine:
-                modules["critic"] = SeparableCritic(
-                    X.shape[1], self.n_components, hidden, _CRITIC_EMBEDDING,
-                    self.activation,
-                )
-                modules["mine"] = bounds.MovingAverageDV(_EMA_DECAY)
-            return nn.ModuleDict(modules)
-
-        model = build_module(make_modules, init_seed).to(device)
-        encoder, decoder = model["encoder"], model["decoder"]
-        critic = model["critic"] if mine else None
-        generator = make_generator(batch_seed)
         val_noise = torch.randn(
-            (len(val_rows), self.n_components), generator=make_generator(val_seed)
+            (len(val_rows), self.n_components), generator=val_generator
         ).to(device)
-        beta = float(self.beta)
-        h_y = self.target_entropy_
-
-        def penalty(ixz):
-            # I(X; Z) >= max(0, DV): a negative MINE estimate only says that the
-            # critic is behind, and descending it would let the encoder chase
-            # the critic's blind spots instead of removing information.
-            return ixz.clamp(min=0.0) if mine else ixz
+        beta, h_y = float(self.beta), self.target_entropy_
 
         def loss(batch):
             x = Xt[batch]
             mean, scale = encoder(x)
             z = _sample(mean, scale, generator)
             ce = decoder.nll(z, Yt[batch]).mean()
-            if mine:
-                ixz = bounds.dv(*pair_scores(critic, x, z, negatives="all"))
-            else:
-                ixz = _gaussian_kl(mean, scale).mean()
-            # beta = 0 must not turn an infinite MINE estimate into a NaN loss.
-            objective = ce + beta * penalty(ixz) if beta > 0 else ce
-            return objective, {
-                "objective": ce + beta * penalty(ixz.detach()),
+            ixz = rate.term(model, x, mean, scale, z)
+            return ce + _weighted(beta, rate.penalty(ixz)), {
+                "objective": ce + _weighted(beta, rate.penalty(ixz.detach())),
                 "ixz": ixz,
                 "izy": h_y - ce,
             }
 
-        adversaries = ()
-        if mine:
-
-            def critic_loss(batch):
-                x = Xt[batch]
-                with torch.no_grad():
-                    z = _sample(*encoder(x), generator)
-                # The critic maximises the bound on the current (fixed) codes.
-                return -model["mine"](*pair_scores(critic, x, z, negatives="all"))
-
-            adversaries = (
-                Adversary(list(critic.parameters()), critic_loss,
-                          self.learning_rate_init),
-            )
+        loss.generator = generator
 
         def validate():
             mean, scale = encoder(Xv)
             z = mean + scale * val_noise
             ce = decoder.nll(z, Yv).mean()
-            ixz = _held_out_dv(critic, Xv, z) if mine else _gaussian_kl(
-                mean, scale).mean()
-            objective = ce + beta * penalty(ixz)
+            ixz = rate.held_out(model, Xv, mean, scale, z)
+            objective = ce + _weighted(beta, rate.penalty(ixz))
             return -objective, {
                 "validation_objective": objective,
                 "validation_ixz": ixz,
                 "validation_izy": h_y - ce,
             }
 
-        fit_estimator(
-            self, model, loss, len(train_rows), validate=validate,
-            generator=generator, device=device, adversaries=adversaries,
+        adversaries = rate.adversaries(
+            model, encoder, Xt, generator, self.learning_rate_init
         )
-        model.eval()
-        if self.device == "auto":
-            model.to("cpu")
-        self.encoder_ = encoder
-        self.decoder_ = decoder
-        self.critic_ = critic
-        return self
+        return loss, validate, adversaries
 
     # -- array-level helpers ----------------------------------------------------------
 
     def _standardise(self, X):
-        return (X - self._x_mean) / self._x_scale
+        return self._x_scaler.transform(X, dtype=np.float64)
 
     def _target_tensor(self, target, device, dtype):
         if self.classes_ is not None:
             return torch.as_tensor(target, dtype=torch.int64, device=device)
-        return to_tensor((target - self._y_mean) / self._y_scale, device, dtype)
-
-    def _inputs(self, X):
-        """Standardised X as a tensor in X's float type, and that type."""
-        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-        device = module_device(self.encoder_)
-        return to_tensor(self._standardise(X), device, dtype), dtype
+        return to_tensor(self._y_scaler.transform(target, dtype=np.float64), device,
+                         dtype)
 
     def _encode(self, X):
-        x, dtype = self._inputs(X)
+        dtype = torch_dtype(X)
+        x = to_tensor(self._standardise(X), module_device(self.encoder_), dtype)
         with torch.no_grad():
-            mean, scale = _in_dtype(self.encoder_, dtype)(x)
+            mean, scale = in_dtype(self.encoder_, dtype)(x)
         return x, mean, scale, dtype
 
     def _proba(self, X):
         _, mean, scale, dtype = self._encode(X)
-        decoder = _in_dtype(self.decoder_, dtype)
+        decoder = in_dtype(self.decoder_, dtype)
         noise = torch.as_tensor(self._predict_noise, dtype=dtype, device=mean.device)
         with torch.no_grad():
             proba = sum(F.softmax(decoder(mean + scale * e), dim=-1) for e in noise)
@@ -631,23 +567,22 @@ class InfoBottleneckTransformer(
             return self.classes_[self._proba(X).argmax(1)]
         _, mean, _, dtype = self._encode(X)
         with torch.no_grad():
-            out = _in_dtype(self.decoder_, dtype)(mean).cpu().numpy()
-        out = out * self._y_scale + self._y_mean
+            out = in_dtype(self.decoder_, dtype)(mean).cpu().numpy()
+        out = out * self._y_scaler.scale_ + self._y_scaler.mean_
         return out.ravel() if self._y_1d else out
 
     def _information(self, X, target):
         x, mean, scale, dtype = self._encode(X)
-        decoder = _in_dtype(self.decoder_, dtype)
+        decoder = in_dtype(self.decoder_, dtype)
         y = self._target_tensor(target, mean.device, dtype)
         noise = torch.randn(mean.shape, generator=make_generator(self._eval_seed),
                             dtype=dtype).to(mean.device)
         with torch.no_grad():
             z = mean + scale * noise
             ce = float(decoder.nll(z, y).mean())
-            if self.critic_ is None:
-                ixz = float(_gaussian_kl(mean, scale).mean())
-            else:
-                ixz = float(_held_out_dv(_in_dtype(self.critic_, dtype), x, z))
+            rate = _RATES[self.mi_estimator]()
+            modules = {"critic": in_dtype(self.critic_, dtype)}
+            ixz = float(rate.held_out(modules, x, mean, scale, z))
         return ixz, self.target_entropy_ - ce
 
     # -- public inference -------------------------------------------------------------
@@ -782,30 +717,8 @@ class InfoBottleneckTransformer(
         if X.shape[0] < 2:
             raise ValueError("information_plane needs at least 2 rows")
         if self.classes_ is not None:
-            codes = np.searchsorted(self.classes_, y)
-            codes = np.clip(codes, 0, len(self.classes_) - 1)
-            unseen = self.classes_[codes] != y
-            if unseen.any():
-                raise ValueError(
-                    f"y has class labels not seen in fit: {np.unique(y[unseen])[:5]}"
-                )
-            y = codes
+            y, _ = encode_labels(y, self.classes_)
         return self._information(X, y)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        for key in ("encoder_", "decoder_", "critic_"):
-            module = state.get(key)
-            if module is not None and module_device(module).type != "cpu":
-                # Pickles load on machines without the fitting device.
-                state[key] = copy.deepcopy(module).to("cpu")
-        return state
-
-
-def _safe_scale(scale):
-    # A constant column carries no information; dividing it by ~0 would only
-    # blow up rounding noise.
-    return np.where(scale > 1e-12, scale, 1.0)
 
 
 def _gaussian_entropy(values):
@@ -814,76 +727,3 @@ def _gaussian_entropy(values):
     cov = np.atleast_2d(np.cov(values, rowvar=False))
     eig = np.clip(np.linalg.eigvalsh(cov), 1e-12, None)
     return float(0.5 * (d * math.log(2 * math.pi * math.e) + np.log(eig).sum()))
-
-
-# -- scorers for searches --------------------------------------------------------
-
-
-def _find_bottleneck(estimator, X=None):
-    """The InfoBottleneckTransformer in ``estimator`` (itself or a Pipeline step).
-
-    Returns the bottleneck and ``X`` carried through the pipeline steps before
-    it (``X`` unchanged when it is None or the estimator is the bottleneck).
-    """
-    if isinstance(estimator, InfoBottleneckTransformer):
-        return estimator, X
-    for _, step in getattr(estimator, "steps", ()):
-        if isinstance(step, InfoBottleneckTransformer):
-            return step, X
-        if step is None or step == "passthrough":
-            continue
-        if X is not None:
-            X = step.transform(X)
-    raise ValueError(
-        f"{type(estimator).__name__} is not an InfoBottleneckTransformer nor a "
-        "Pipeline with one among its steps"
-    )
-
-
-def _score(estimator, X, y):
-    return estimator.score(X, y)
-
-
-def _ixz(estimator, X, y):
-    bottleneck, Xt = _find_bottleneck(estimator, X)
-    return bottleneck.information_plane(Xt, y)[0]
-
-
-def _izy(estimator, X, y):
-    bottleneck, Xt = _find_bottleneck(estimator, X)
-    return bottleneck.information_plane(Xt, y)[1]
-
-
-def information_scoring():
-    """Scorers that make a search record the information plane per candidate.
-
-    Pass the result as ``scoring`` (with ``refit="score"``) to
-    :class:`~sklearn.model_selection.GridSearchCV`: ``cv_results_`` then holds
-    ``mean_test_score`` (the estimator's own ``score``: accuracy or R² for an
-    :class:`~sknmi.InfoBottleneckTransformer`, the final step's score for a
-    Pipeline), ``mean_test_ixz`` and ``mean_test_izy`` (the held-out
-    coordinates of :meth:`sknmi.InfoBottleneckTransformer.information_plane`), which
-    :meth:`sknmi.plotting.InformationPlaneDisplay.from_estimators` plots.
-
-    Returns
-    -------
-    scoring : dict
-        ``{"score": ..., "ixz": ..., "izy": ...}``, callables
-        ``(estimator, X, y) -> float``. The estimator is an
-        InfoBottleneckTransformer or a Pipeline that holds one.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.model_selection import GridSearchCV, StratifiedKFold
-    >>> from sknmi import InfoBottleneckTransformer
-    >>> from sknmi.bottleneck import information_scoring
-    >>> X, y = load_iris(return_X_y=True)
-    >>> ib = InfoBottleneckTransformer(n_components=2, hidden_layer_sizes=(8,),
-    ...                                max_iter=20, random_state=0)
-    >>> search = GridSearchCV(ib, {"beta": [1e-3, 1.0]}, cv=StratifiedKFold(2),
-    ...                       scoring=information_scoring(), refit="score")
-    >>> sorted(k for k in search.fit(X, y).cv_results_ if k.startswith("mean_test"))
-    ['mean_test_ixz', 'mean_test_izy', 'mean_test_score']
-    """
-    return {"score": _score, "ixz": _ixz, "izy": _izy}

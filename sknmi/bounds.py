@@ -32,11 +32,18 @@ Examples
 """
 
 import math
+from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 
+# A sampler, not a bound; importable from here as before.
+from sknmi.nn.pairs import derangement
+
 __all__ = [
+    "BOUNDS",
+    "Bound",
     "derangement",
     "dv",
     "infonce",
@@ -52,6 +59,38 @@ __all__ = [
 
 def _unmasked(t):
     return t != -math.inf
+
+
+def _check_reduction(reduction):
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
+
+
+def _reduce(terms, reduction):
+    _check_reduction(reduction)
+    return terms.mean() if reduction == "mean" else terms
+
+
+def _rows(joint, marginal):
+    """``marginal`` as one row of negatives per positive, for per-row terms."""
+    if marginal.ndim == 1:
+        marginal = marginal[:, None]
+    if marginal.ndim != 2 or marginal.shape[0] != joint.shape[0]:
+        raise ValueError(
+            "per-row terms (reduction='none') need marginal of shape (n, k), one "
+            f"row per positive; got {tuple(marginal.shape)} for {joint.shape[0]}"
+        )
+    return marginal
+
+
+def _dv_terms(joint, marginal):
+    # The influence terms of DV = mean(a) - log mean(b): their mean is the
+    # bound and their variance its delta-method variance (rows with the same
+    # number of negatives).
+    marginal = _rows(joint, marginal)
+    total = log_mean_exp(marginal)
+    ratio = torch.exp(log_mean_exp(marginal, dim=1) - total)
+    return joint - ratio + 1.0 - total
 
 
 def log_mean_exp(t, dim=None):
@@ -123,47 +162,7 @@ def split_scores(scores):
     return scores.diagonal(), marginal
 
 
-def derangement(n, generator=None, device=None):
-    """A random permutation of ``range(n)`` without fixed points.
-
-    Pairing row ``i`` with row ``derangement(n)[i]`` gives ``n`` negative pairs
-    none of which is a positive pair. A plain permutation maps some ``i`` to
-    itself (on average one row per batch), which leaks positives into the
-    negatives and caps an estimator near ``log(n)``.
-
-    The permutation is a single random cycle: rows are shuffled, then each is
-    sent to the next one in the shuffled order.
-
-    Parameters
-    ----------
-    n : int
-        Number of rows, at least 2.
-    generator : torch.Generator, default=None
-        A CPU generator, the source of randomness.
-    device : torch.device, default=None
-        Device of the returned tensor.
-
-    Returns
-    -------
-    torch.Tensor of shape (n,), dtype int64
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sknmi.bounds import derangement
-    >>> p = derangement(5, torch.Generator().manual_seed(0))
-    >>> bool((p != torch.arange(5)).all())
-    True
-    """
-    if n < 2:
-        raise ValueError(f"a derangement needs at least 2 elements, got {n}")
-    order = torch.randperm(n, generator=generator)
-    result = torch.empty_like(order)
-    result[order] = order.roll(-1)
-    return result if device is None else result.to(device)
-
-
-def dv(joint, marginal):
+def dv(joint, marginal, reduction="mean"):
     r"""Donsker–Varadhan lower bound on mutual information (nats).
 
     .. math:: I_{DV} = \mathbb{E}_{p(x,z)}[T] - \log \mathbb{E}_{p(x)p(z)}[e^{T}]
@@ -179,11 +178,16 @@ def dv(joint, marginal):
         Scores on joint pairs.
     marginal : torch.Tensor
         Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the per-row terms ``a_i - b_i / mean(b) + 1 - log mean(b)``
+        with ``a_i`` the joint score and ``b_i`` the mean of ``e^T`` over row
+        ``i``'s negatives (``marginal`` of shape ``(n, k)``): their mean is the
+        bound and their variance its first-order (delta-method) variance.
 
     Returns
     -------
     torch.Tensor
-        Scalar.
+        Scalar, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -192,10 +196,13 @@ def dv(joint, marginal):
     >>> float(dv(torch.tensor([1.0, 1.0]), torch.tensor([0.0, 0.0])))
     1.0
     """
+    if reduction == "none":
+        return _dv_terms(joint, marginal)
+    _check_reduction(reduction)
     return joint.mean() - log_mean_exp(marginal)
 
 
-def nwj(joint, marginal):
+def nwj(joint, marginal, reduction="mean"):
     r"""Nguyen–Wainwright–Jordan (NWJ, "MINE-f", f-divergence) lower bound (nats).
 
     .. math:: I_{NWJ} = \mathbb{E}_{p(x,z)}[T] - e^{-1}\,\mathbb{E}_{p(x)p(z)}[e^{T}]
@@ -211,11 +218,14 @@ def nwj(joint, marginal):
         Scores on joint pairs.
     marginal : torch.Tensor
         Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the per-row terms ``T_ii - e^{-1} mean_j e^{T_ij}``
+        (``marginal`` of shape ``(n, k)``), whose mean is the bound.
 
     Returns
     -------
     torch.Tensor
-        Scalar.
+        Scalar, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -224,10 +234,13 @@ def nwj(joint, marginal):
     >>> float(nwj(torch.tensor([1.0, 1.0]), torch.tensor([1.0, 1.0])))
     0.0
     """
+    if reduction == "none":
+        return joint - torch.exp(log_mean_exp(_rows(joint, marginal), dim=1) - 1.0)
+    _check_reduction(reduction)
     return joint.mean() - torch.exp(log_mean_exp(marginal) - 1.0)
 
 
-def jsd(joint, marginal):
+def jsd(joint, marginal, reduction="mean"):
     r"""Jensen–Shannon objective of f-GAN and Deep InfoMax (nats, **not** MI).
 
     .. math:: J = \mathbb{E}_{p(x,z)}[-\operatorname{sp}(-T)]
@@ -245,11 +258,14 @@ def jsd(joint, marginal):
         Scores on joint pairs.
     marginal : torch.Tensor
         Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the per-row terms ``-sp(-T_ii) - mean_j sp(T_ij)``
+        (``marginal`` of shape ``(n, k)``), whose mean is the objective.
 
     Returns
     -------
     torch.Tensor
-        Scalar, at most 0.
+        Scalar, at most 0, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -260,11 +276,16 @@ def jsd(joint, marginal):
     """
     # softplus(-inf) = 0: masked entries add nothing to the sum, only the count
     # must leave them out.
+    if reduction == "none":
+        marginal = _rows(joint, marginal)
+        count = _unmasked(marginal).sum(1).to(marginal.dtype)
+        return -F.softplus(-joint) - F.softplus(marginal).sum(1) / count
+    _check_reduction(reduction)
     count = _unmasked(marginal).sum().to(marginal.dtype)
     return -F.softplus(-joint).mean() - F.softplus(marginal).sum() / count
 
 
-def infonce(joint, marginal):
+def infonce(joint, marginal, reduction="mean"):
     r"""InfoNCE (contrastive predictive coding) lower bound (nats).
 
     .. math:: I_{NCE} = \frac{1}{n}\sum_i \left[T_{ii} - \log \frac{1}{k_i + 1}
@@ -282,11 +303,13 @@ def infonce(joint, marginal):
     marginal : torch.Tensor of shape (n, k)
         Row ``i`` holds the negatives of positive ``i``; ``-inf`` entries are
         masked (the all-pairs matrix of :func:`split_scores` fits as it is).
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the ``n`` terms of the sum.
 
     Returns
     -------
     torch.Tensor
-        Scalar.
+        Scalar, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -303,10 +326,11 @@ def infonce(joint, marginal):
         )
     candidates = torch.cat([joint[:, None], marginal], dim=1)
     count = _unmasked(candidates).sum(1).to(joint.dtype)
-    return (joint - torch.logsumexp(candidates, dim=1) + torch.log(count)).mean()
+    terms = joint - torch.logsumexp(candidates, dim=1) + torch.log(count)
+    return _reduce(terms, reduction)
 
 
-def smile(joint, marginal, clip=5.0):
+def smile(joint, marginal, clip=5.0, reduction="mean"):
     r"""SMILE: Donsker–Varadhan with a clipped partition term (nats).
 
     .. math:: I_{SMILE} = \mathbb{E}_{p(x,z)}[T]
@@ -324,11 +348,14 @@ def smile(joint, marginal, clip=5.0):
         Scores on product-of-marginal pairs; ``-inf`` entries are masked.
     clip : float, default=5.0
         The clipping threshold tau > 0.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the per-row terms of :func:`dv` on the clipped
+        negatives.
 
     Returns
     -------
     torch.Tensor
-        Scalar.
+        Scalar, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -338,10 +365,10 @@ def smile(joint, marginal, clip=5.0):
     4.0
     """
     clipped = torch.where(_unmasked(marginal), marginal.clamp(-clip, clip), marginal)
-    return joint.mean() - log_mean_exp(clipped)
+    return dv(joint, clipped, reduction=reduction)
 
 
-def log_ratio(joint, marginal=None):
+def log_ratio(joint, marginal=None, reduction="mean"):
     r"""Mean log density ratio of a discriminative critic (nats, an estimate).
 
     .. math:: \hat I = \mathbb{E}_{p(x,z)}[T]
@@ -359,11 +386,13 @@ def log_ratio(joint, marginal=None):
         Scores on joint pairs.
     marginal : torch.Tensor, default=None
         Unused; accepted so that every read-out takes the same arguments.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns ``joint`` itself.
 
     Returns
     -------
     torch.Tensor
-        Scalar.
+        Scalar, or shape ``(n,)`` with ``reduction="none"``.
 
     Examples
     --------
@@ -372,7 +401,7 @@ def log_ratio(joint, marginal=None):
     >>> float(log_ratio(torch.tensor([1.0, 3.0])))
     2.0
     """
-    return joint.mean()
+    return _reduce(joint, reduction)
 
 
 class MovingAverageDV(torch.nn.Module):
@@ -445,3 +474,84 @@ class MovingAverageDV(torch.nn.Module):
         # exp(lme - log m) has gradient (mean e^T / m) * grad lme = grad mean e^T / m.
         surrogate = joint.mean() - torch.exp(lme - self.log_average.to(lme.dtype))
         return value.detach() + (surrogate - surrogate.detach())
+
+
+# -- the registry: one row per ``bound`` name --------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """How an estimator trains and reads one bound: a row of :data:`BOUNDS`.
+
+    Attributes
+    ----------
+    function : str
+        The bound itself, the name of a function of this module (what
+        :class:`~sknmi.regularizers.MIRegularizer` maximises and reports).
+    objective : str
+        What a :class:`~sknmi.NeuralMIEstimator` critic maximises: a function
+        of this module, or "mine" for :class:`MovingAverageDV`.
+    readout : str
+        The function that reads ``mi_`` on held-out scores.
+    lower : bool
+        Whether the read-out is a lower bound on I(X; Z) in expectation.
+    """
+
+    function: str
+    objective: str
+    readout: str
+    lower: bool = True
+
+    def read(self, clip=5.0):
+        """The read-out as a function ``(joint, marginal, reduction="mean")``."""
+        return _function(self.readout, clip)
+
+    def train(self, clip=5.0, ema_decay=0.99):
+        """The training objective: a function of the scores, or a module."""
+        if self.objective == "mine":
+            return MovingAverageDV(ema_decay)
+        return _function(self.objective, clip)
+
+    def bound(self, clip=5.0):
+        """The bound itself as a function of the scores."""
+        return _function(self.function, clip)
+
+    def offset(self, marginal):
+        """The constant that turns a critic score into a pointwise log ratio.
+
+        Zero for the log-ratio read-out, 1 for NWJ (its optimal critic is
+        ``1 + log ratio``), and the log partition ``log E[e^T]`` on the
+        negatives ``marginal`` for the Donsker–Varadhan family.
+        """
+        if self.readout == "log_ratio":
+            return 0.0
+        if self.readout == "nwj":
+            return 1.0
+        return float(log_mean_exp(marginal))
+
+
+def _function(name, clip):
+    if name == "smile":
+        return partial(smile, clip=clip)
+    return {
+        "dv": dv,
+        "nwj": nwj,
+        "jsd": jsd,
+        "infonce": infonce,
+        "log_ratio": log_ratio,
+    }[name]
+
+
+#: Every ``bound`` name of the estimators, the command line and the
+#: regulariser. SMILE's critic is trained on the Jensen–Shannon objective, as
+#: Song & Ermon do: the clipped DV itself is unbounded above in the joint
+#: scores and diverges. A JSD value is not MI, so "jsd" is read with DV.
+BOUNDS = {
+    "mine": Bound("dv", "mine", "dv"),
+    "dv": Bound("dv", "dv", "dv"),
+    "nwj": Bound("nwj", "nwj", "nwj"),
+    "jsd": Bound("jsd", "jsd", "dv"),
+    "infonce": Bound("infonce", "infonce", "infonce"),
+    "smile": Bound("smile", "jsd", "smile"),
+    "logratio": Bound("log_ratio", "jsd", "log_ratio", lower=False),
+}

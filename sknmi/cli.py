@@ -11,17 +11,17 @@ import numpy as np
 
 __all__ = ["main"]
 
-_BOUND_CHOICES = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
-
 
 class CommandError(Exception):
     """A problem with the user's input, reported as one line and exit status 2."""
 
 
 def _add_training_options(parser):
+    from sknmi.bounds import BOUNDS
+
     parser.add_argument(
         "--bound",
-        choices=_BOUND_CHOICES,
+        choices=list(BOUNDS),
         default="logratio",
         help="bound the critic maximises (default: %(default)s)",
     )

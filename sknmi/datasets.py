@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sknmi.metrics import gaussian_mi
+from sknmi._closed_form import gaussian_mi
 
 __all__ = [
     "invariance_mi",

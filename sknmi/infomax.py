@@ -1,6 +1,5 @@
 """DeepInfoMaxTransformer: an unsupervised encoder maximising the MI with its input."""
 
-import copy
 import math
 from numbers import Integral, Real
 
@@ -12,208 +11,43 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
-from sknmi import bounds
-from sknmi._training import (
-    Adversary,
+from sknmi._base import NeuralEstimator, Standardiser
+from sknmi._torch import (
     build_module,
-    fit_estimator,
+    in_dtype,
     make_generator,
     module_device,
     resolve_device,
     to_tensor,
+    torch_dtype,
 )
-from sknmi._validation import (
-    TRAINING_CONSTRAINTS,
-    check_device,
-    check_hidden_layer_sizes,
-    validate_x,
+from sknmi._training import Adversary
+from sknmi._validation import validate_x
+from sknmi.bounds import BOUNDS
+from sknmi.nn import ACTIVATIONS, pair_scores
+from sknmi.nn._encoders import (
+    ConvEncoder,
+    InfoMaxModel,
+    MLPEncoder,
+    local_bound,
+    local_scores,
+    split_local,
 )
-from sknmi.nn import ACTIVATIONS, MLP, SeparableCritic, pair_scores
 
 __all__ = ["DeepInfoMaxTransformer"]
 
-# Channels of the first convolution; each halving of the image doubles them.
-_CONV_CHANNELS = 32
-# Images are halved until the smaller side of the local feature map is at most this.
-_LOCAL_MAP_SIZE = 8
 # Rows per forward pass in transform.
 _INFERENCE_CHUNK = 4096
-
-
-# -- torch modules ------------------------------------------------------------------
-
-
-class _MLPEncoder(nn.Module):
-    """Encoder for flat rows: the feature map C(x) is the input itself."""
-
-    def __init__(self, n_features, n_components, hidden, activation, squash):
-        super().__init__()
-        # One channel at each of n_features positions.
-        self.local_shape = (1, n_features)
-        self.net = MLP(n_features, hidden, n_components, activation)
-        self.squash = squash
-
-    def features(self, x):
-        return x
-
-    def head(self, c):
-        code = self.net(c)
-        return torch.sigmoid(code) if self.squash else code
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-class _ConvEncoder(nn.Module):
-    """Convolutional encoder for images of shape (C, H, W).
-
-    ``features`` is a 3x3 convolution, followed by stride-2 4x4 convolutions
-    while both sides of the map exceed 8: the local feature map C(x), each of whose
-    positions sees a small patch of the image (3 x 3 pixels for images of at
-    most 8 x 8; on digits a coarser 4 x 4 map of 6 x 6 patches gave codes
-    worse than random ones for a linear probe). ``head`` adds one more
-    stride-2 convolution (when the map is at least 4 wide) and an MLP down to
-    the code.
-    """
-
-    def __init__(self, image_shape, n_components, hidden, activation, squash):
-        super().__init__()
-        act = ACTIVATIONS[activation]
-        c, h, w = image_shape
-        ch = _CONV_CHANNELS
-        layers = [nn.Conv2d(c, ch, 3, padding=1), act()]
-        while min(h, w) > _LOCAL_MAP_SIZE:
-            layers += [nn.Conv2d(ch, 2 * ch, 4, stride=2, padding=1), act()]
-            ch, h, w = 2 * ch, h // 2, w // 2
-        self._features = nn.Sequential(*layers)
-        self.local_shape = (ch, h * w)
-        head = []
-        if min(h, w) >= 4:
-            head += [nn.Conv2d(ch, 2 * ch, 4, stride=2, padding=1), act()]
-            ch, h, w = 2 * ch, h // 2, w // 2
-        head += [nn.Flatten(), MLP(ch * h * w, hidden, n_components, activation)]
-        self._head = nn.Sequential(*head)
-        self.image_shape = tuple(image_shape)
-        self.squash = squash
-
-    def features(self, x):
-        return self._features(x.reshape(-1, *self.image_shape))
-
-    def head(self, c):
-        code = self._head(c)
-        return torch.sigmoid(code) if self.squash else code
-
-    def forward(self, x):
-        return self.head(self.features(x))
-
-
-class _PositionEmbedding(nn.Module):
-    """The encode half of the local critic: one embedding per feature-map position.
-
-    Images: an MLP with a linear shortcut applied to the channels of each
-    position (the 1x1 convolutions of Hjelm et al., 2019, appendix), shared by
-    all positions. Flat rows: position ``j`` is the scalar ``x_j``, embedded
-    by a first layer of its own (so the critic knows which feature it looks
-    at) and a shared second layer.
-
-    ``forward(c)`` returns a tensor of shape (n, positions, embedding_dim).
-    """
-
-    def __init__(self, local_shape, embedding_dim, activation, image):
-        super().__init__()
-        channels, positions = local_shape
-        self.image = image
-        self.act = ACTIVATIONS[activation]()
-        if image:
-            self.first = nn.Linear(channels, embedding_dim)
-            self.shortcut = nn.Linear(channels, embedding_dim)
-        else:
-            # Each position's first layer has fan-in 1: PyTorch's default bound 1.
-            self.weight = nn.Parameter(torch.empty(positions, embedding_dim))
-            self.bias = nn.Parameter(torch.empty(positions, embedding_dim))
-            nn.init.uniform_(self.weight, -1.0, 1.0)
-            nn.init.uniform_(self.bias, -1.0, 1.0)
-        self.second = nn.Linear(embedding_dim, embedding_dim)
-
-    def forward(self, c):
-        if self.image:
-            c = c.flatten(2).transpose(1, 2)
-            return self.second(self.act(self.first(c))) + self.shortcut(c)
-        return self.second(self.act(c[:, :, None] * self.weight + self.bias))
-
-
-def _local_scores(code_embedding, position_embedding):
-    """Scores ``S[i, j, p]`` of code ``i`` against position ``p`` of row ``j``."""
-    n, positions, width = position_embedding.shape
-    flat = position_embedding.reshape(n * positions, width)
-    return (code_embedding @ flat.T).reshape(code_embedding.shape[0], n, positions)
-
-
-def _split_local(scores):
-    """Positives ``S[i, i, p]`` (flattened) and ``S`` with ``-inf`` where ``j == i``.
-
-    Every position of every other image is a negative for each positive of
-    image ``i``; no position of image ``i`` is.
-    """
-    n = scores.shape[0]
-    eye = torch.eye(n, dtype=torch.bool, device=scores.device)[:, :, None]
-    joint = scores.diagonal(dim1=0, dim2=1).T.reshape(-1)
-    return joint, scores.masked_fill(eye, -math.inf)
-
-
-def _local_infonce(joint, marginal):
-    """:func:`sknmi.bounds.infonce` of the local objective without its big matrix.
-
-    ``joint`` has shape (n * P,) (image-major), ``marginal`` shape (n, n, P)
-    with ``-inf`` where ``j == i``. Positive ``(i, p)`` is contrasted with the
-    ``(n - 1) P`` scores of code ``i`` against every position of every other
-    image; they are the same for all ``p``, so their log-sum-exp is taken once
-    per image instead of building the ``(nP, nP)`` matrix that
-    ``bounds.infonce`` would need (equal values; see the tests).
-    """
-    n, _, positions = marginal.shape
-    negatives = torch.logsumexp(marginal.reshape(n, -1), dim=1)
-    negatives = negatives.repeat_interleave(positions)
-    count = (n - 1) * positions + 1
-    return (joint - torch.logaddexp(joint, negatives) + math.log(count)).mean()
-
-
-def _local_bound(name, joint, marginal):
-    if name == "infonce":
-        return _local_infonce(joint, marginal)
-    return getattr(bounds, name)(joint, marginal)
-
-
-class _InfoMaxModel(nn.Module):
-    """Every module of the game: early stopping saves and restores them together."""
-
-    def __init__(self, encoder, n_components, flat_features, local_shape, hidden,
-                 embedding_dim, activation, image, use_global, use_local, use_prior):
-        super().__init__()
-        self.encoder = encoder
-        if use_global:
-            self.global_critic = SeparableCritic(
-                flat_features, n_components, hidden, embedding_dim, activation
-            )
-        if use_local:
-            self.local_code = MLP(n_components, hidden, embedding_dim, activation)
-            self.local_positions = _PositionEmbedding(
-                local_shape, embedding_dim, activation, image
-            )
-        if use_prior:
-            self.discriminator = MLP(n_components, hidden, 1, activation)
 
 
 # -- the estimator ------------------------------------------------------------------
 
 
-class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                             BaseEstimator):
+class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
+                             TransformerMixin, BaseEstimator):
     r"""Deep InfoMax: an encoder trained to maximise the MI between input and code.
 
     An encoder ``E = f(C(x))`` maps each row to a code of ``n_components``;
@@ -386,7 +220,7 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
     """
 
     _parameter_constraints = {
-        **TRAINING_CONSTRAINTS,
+        **NeuralEstimator._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [None, "array-like"],
         "global_weight": [Interval(Real, 0, None, closed="left")],
@@ -447,10 +281,7 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    _fitted_modules = ("encoder_",)
 
     # -- checks and preprocessing ---------------------------------------------
 
@@ -476,28 +307,15 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 "channels first)"
             )
 
-    def _fit_scaling(self, X, image_shape):
-        if image_shape is None:
-            mean, scale = X.mean(0), X.std(0)
-        else:
-            per_channel = X.reshape(len(X), image_shape[0], -1).transpose(1, 0, 2)
-            per_channel = per_channel.reshape(image_shape[0], -1)
-            pixels = math.prod(image_shape[1:])
-            mean = np.repeat(per_channel.mean(1), pixels)
-            scale = np.repeat(per_channel.std(1), pixels)
-        # A constant feature carries nothing; dividing by ~0 would only blow up noise.
-        self._mean = mean.astype(np.float64)
-        self._scale = np.where(scale > 1e-12, scale, 1.0).astype(np.float64)
-
-    def _standardise(self, X):
-        return ((X - self._mean) / self._scale).astype(X.dtype, copy=False)
+    def _standardise(self, X, rows=None):
+        return self._scaler.transform(X, rows, dtype=np.float64)
 
     def _make_encoder(self, n_features, image_shape):
         squash = self.prior == "uniform"
         if image_shape is None:
-            return _MLPEncoder(n_features, self.n_components, self._hidden,
+            return MLPEncoder(n_features, self.n_components, self._hidden,
                                self.activation, squash)
-        return _ConvEncoder(image_shape, self.n_components, self._hidden,
+        return ConvEncoder(image_shape, self.n_components, self._hidden,
                             self.activation, squash)
 
     # -- fit ---------------------------------------------------------------------
@@ -517,27 +335,19 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         -------
         self : DeepInfoMaxTransformer
         """
-        self._validate_params()
-        check_device(self.device)
-        self._hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return self._fit_atomically(self._fit, X)
+
+    def _fit(self, X):
+        self._hidden = self._check_training_params()
         image_shape = self._checked_image_shape()
         X = validate_x(self, X, reset=True, min_samples=4)
         self._check_width(X, image_shape)
-        n = X.shape[0]
-        n_val = max(2, math.ceil(self.validation_fraction * n))
-        if n - n_val < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n - n_val} "
-                f"training rows of {n}; need at least 2"
-            )
-        rng = check_random_state(self.random_state)
-        init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        order = rng.permutation(n)
-        val_rows, train_rows = order[:n_val], order[n_val:]
-        self._fit_scaling(X[train_rows], image_shape)
+        train_rows, val_rows, (init_seed, batch_seed) = self._split(X.shape[0])
+        self._scaler = Standardiser(None if image_shape is None else image_shape[0])
+        self._scaler.fit(X, train_rows)
         device = resolve_device(self.device)
-        Xs = self._standardise(X.astype(np.float64))
-        Xt, Xv = to_tensor(Xs[train_rows], device), to_tensor(Xs[val_rows], device)
+        Xt = to_tensor(self._standardise(X, train_rows), device)
+        Xv = to_tensor(self._standardise(X, val_rows), device)
 
         weights = {"global": self.global_weight, "local": self.local_weight}
         use = {k: w > 0 for k, w in weights.items()}
@@ -546,7 +356,7 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         def factory():
             encoder = self._make_encoder(X.shape[1], image_shape)
             channels, positions = encoder.local_shape
-            return _InfoMaxModel(
+            return InfoMaxModel(
                 encoder, self.n_components, channels * positions, encoder.local_shape,
                 self._hidden, self.embedding_dim, self.activation,
                 image_shape is not None, use["global"], use["local"], use_prior,
@@ -562,10 +372,10 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             terms = {}
             if use["global"]:
                 joint, marginal = pair_scores(model.global_critic, c.flatten(1), code)
-                terms["global"] = getattr(bounds, self.bound)(joint, marginal)
+                terms["global"] = BOUNDS[self.bound].bound()(joint, marginal)
             if use["local"]:
-                scores = _local_scores(model.local_code(code), model.local_positions(c))
-                terms["local"] = _local_bound(self.bound, *_split_local(scores))
+                scores = local_scores(model.local_code(code), model.local_positions(c))
+                terms["local"] = local_bound(self.bound, *split_local(scores))
             objective = sum(weights[k] * v for k, v in terms.items())
             if not terms:
                 objective = torch.zeros((), device=x.device)
@@ -612,17 +422,14 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     list(model.discriminator.parameters()), discriminator_loss,
                     self.learning_rate_init,
                 ))
-            fit_estimator(
-                self, model, loss, len(train_rows), validate=validate,
+            self._train(
+                model, loss, len(train_rows), validate=validate,
                 generator=generator, device=device, adversaries=adversaries,
             )
         else:
             self.history_ = {"epoch": [], "seconds": []}
             self.n_iter_ = self.best_iter_ = 0
-        encoder.eval()
-        if self.device == "auto":
-            encoder.to("cpu")
-        self.encoder_ = encoder
+        self.encoder_ = self._finish(encoder)
         self._image_shape = image_shape
         self._n_features_out = self.n_components
         return self
@@ -645,28 +452,16 @@ class DeepInfoMaxTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         check_is_fitted(self)
         X = validate_x(self, X, reset=False)
         self._check_width(X, self._image_shape)
-        dtype = X.dtype
+        dtype = torch_dtype(X)
         Xs = self._standardise(X)
-        encoder = self.encoder_
-        torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
-        if torch_dtype == torch.float64:
-            # float32 products change in the last bit with the batch size; float64
-            # makes each row's code independent of the rows it is sent with.
-            encoder = copy.deepcopy(encoder).double()
+        encoder = in_dtype(self.encoder_, dtype)
         device = module_device(encoder)
         out = []
         with torch.no_grad():
             for rows in _chunks(len(Xs), _INFERENCE_CHUNK, min_rows=1):
-                x = to_tensor(Xs[rows], device, dtype=torch_dtype)
+                x = to_tensor(Xs[rows], device, dtype=dtype)
                 out.append(encoder(x).cpu().numpy())
-        return np.concatenate(out).astype(dtype, copy=False)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if "encoder_" in state and module_device(state["encoder_"]).type != "cpu":
-            # Pickles load on machines without the fitting device.
-            state["encoder_"] = copy.deepcopy(state["encoder_"]).to("cpu")
-        return state
+        return np.concatenate(out).astype(X.dtype, copy=False)
 
 
 def _chunks(n, size, min_rows=2):

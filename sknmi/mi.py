@@ -1,51 +1,35 @@
 """NeuralMIEstimator: mutual information from a trained critic, read held out."""
 
-import copy
 import math
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi import bounds
-from sknmi._training import (
+from sknmi._base import NeuralEstimator, Standardiser
+from sknmi._torch import (
     build_module,
-    column_stats,
-    fit_estimator,
+    in_dtype,
     make_generator,
     module_device,
     resolve_device,
-    standardised_tensor,
+    torch_dtype,
 )
-from sknmi._validation import (
-    TRAINING_CONSTRAINTS,
-    check_device,
-    check_hidden_layer_sizes,
-    validate_xz,
+from sknmi._validation import validate_xz
+from sknmi.bounds import BOUNDS
+from sknmi.nn import (
+    ACTIVATIONS,
+    ConcatCritic,
+    SeparableCritic,
+    held_out_scores,
+    pair_scores,
 )
-from sknmi.nn import ACTIVATIONS, ConcatCritic, SeparableCritic, pair_scores
 
 __all__ = ["NeuralMIEstimator"]
-
-# bound -> (objective maximised in training, read-out reported as mi_)
-_BOUNDS = {
-    "mine": ("dv", "dv"),
-    "dv": ("dv", "dv"),
-    "nwj": ("nwj", "nwj"),
-    "jsd": ("jsd", "dv"),
-    "infonce": ("infonce", "infonce"),
-    # Song & Ermon train SMILE's critic on the JS objective: the clipped DV
-    # itself is unbounded above in the joint scores and diverges.
-    "smile": ("jsd", "smile"),
-    "logratio": ("jsd", "log_ratio"),
-}
 
 # Held-out scores: negatives per row, and the cap on the rows x negatives kept at once.
 _EVAL_NEGATIVES_ALL_PAIRS = 255
@@ -54,41 +38,20 @@ _EVAL_MAX_PAIRS = 2**24
 _Z95 = 1.959963984540054
 
 
-def _bound_function(name, clip):
-    if name == "smile":
-        return partial(bounds.smile, clip=clip)
-    return getattr(bounds, name)
+def _interval(terms):
+    """Half-width of a 95% interval from per-row terms (delta method over rows).
 
-
-def _interval(readout, joint, marginal, clip):
-    """Half-width of a 95% interval for a read-out, by the delta method over rows.
-
-    Rows are treated as independent units: each holds one positive and the same
-    number of negatives, so every read-out is a smooth function of row means.
+    Rows are independent units: each holds one positive and the same number
+    of negatives, and the terms of :mod:`sknmi.bounds` with
+    ``reduction="none"`` are the first-order expansion of the read-out.
     """
-    a = joint.astype(np.float64)
-    m = marginal.astype(np.float64)
-    n, k = m.shape
-    if readout in ("dv", "smile"):
-        if readout == "smile":
-            m = np.clip(m, -clip, clip)
-        shift = m.max()
-        b = np.exp(m - shift).mean(1)
-        mb = b.mean()
-        cov = np.cov(np.stack([a, b]), ddof=1) if n > 1 else np.zeros((2, 2))
-        var = cov[0, 0] - 2 * cov[0, 1] / mb + cov[1, 1] / mb**2
-    else:
-        if readout == "nwj":
-            per_row = a - np.exp(m - 1.0).mean(1)
-        elif readout == "infonce":
-            per_row = a - logsumexp(np.column_stack([a, m]), axis=1) + math.log(k + 1)
-        else:
-            per_row = a
-        var = per_row.var(ddof=1) if n > 1 else 0.0
+    terms = terms.double()
+    n = terms.shape[0]
+    var = float(terms.var()) if n > 1 else 0.0
     return _Z95 * math.sqrt(max(var, 0.0) / n)
 
 
-class NeuralMIEstimator(BaseEstimator):
+class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     """Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
 
     A critic ``T(x, z)`` is trained by minibatch Adam to maximise a variational
@@ -252,8 +215,8 @@ class NeuralMIEstimator(BaseEstimator):
     """
 
     _parameter_constraints = {
-        **TRAINING_CONSTRAINTS,
-        "bound": [StrOptions(set(_BOUNDS))],
+        **NeuralEstimator._parameter_constraints,
+        "bound": [StrOptions(set(BOUNDS))],
         "critic": [
             StrOptions({"separable", "concat"}),
             callable,
@@ -316,12 +279,8 @@ class NeuralMIEstimator(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        return tags
+    _fitted_modules = ("critic_",)
+    _requires_target = True
 
     # -- construction -----------------------------------------------------------
 
@@ -346,50 +305,32 @@ class NeuralMIEstimator(BaseEstimator):
             )
         return module
 
-    def _marginal_transform(self, X, Z):
-        qx, qz = self._quantiles
-        return (
-            X if qx is None else qx.transform(X),
-            Z if qz is None else qz.transform(Z),
-        )
-
-    def _standardise(self, X, Z, device, rows=None):
-        rows = np.arange(len(X)) if rows is None else rows
-        return (
-            standardised_tensor(X, rows, self._x_mean, self._x_scale, device),
-            standardised_tensor(Z, rows, self._z_mean, self._z_scale, device),
-        )
+    def _tensors(self, X, Z, device, rows=None, dtype=torch.float32):
+        """X and Z through the fitted preprocessing, as tensors of ``dtype``."""
+        out = []
+        for A, quantiles, scaler in zip((X, Z), self._quantiles, self._scalers):
+            if quantiles is not None:
+                A = quantiles.transform(A if rows is None else A[rows])
+                rows_a = None
+            else:
+                rows_a = rows
+            out.append(scaler.tensor(A, rows_a, device, dtype))
+        return out
 
     # -- held-out scores -----------------------------------------------------------
 
-    def _eval_negatives(self, critic, n):
+    def _scores(self, critic, X, Z):
+        """Joint and fixed-partner negative scores; memory O(chunk^2 + n k)."""
+        n = X.shape[0]
         k = (
             _EVAL_NEGATIVES_ALL_PAIRS
             if hasattr(critic, "score_matrix")
-            else (_EVAL_NEGATIVES_PER_PASS)
+            else _EVAL_NEGATIVES_PER_PASS
         )
         if self.bound == "infonce":
             k = max(k, self.batch_size_ - 1)
-        return max(1, min(k, n - 1, _EVAL_MAX_PAIRS // n))
-
-    def _scores(self, critic, X, Z):
-        """Joint and negative scores in fixed chunks; memory O(chunk^2 + n k)."""
-        n = X.shape[0]
-        k = self._eval_negatives(critic, n)
-        # A score matrix costs chunk^2 whatever k: keep it just large enough.
-        # One forward pass per negative costs chunk * k: larger chunks are free.
-        chunk = k + 1 if hasattr(critic, "score_matrix") else max(k + 1, 1024)
-        starts = list(range(0, n, chunk))
-        if len(starts) > 1 and n - starts[-1] < k + 1:
-            starts.pop()  # the short tail joins the chunk before it
-        ends = starts[1:] + [n]
-        joint, marginal = [], []
-        with torch.no_grad():
-            for a, b in zip(starts, ends):
-                j, m = pair_scores(critic, X[a:b], Z[a:b], negatives=k)
-                joint.append(j)
-                marginal.append(m)
-        return torch.cat(joint), torch.cat(marginal)
+        k = max(1, min(k, n - 1, _EVAL_MAX_PAIRS // n))
+        return held_out_scores(critic, X, Z, negatives=k)
 
     # -- fit ---------------------------------------------------------------------
 
@@ -408,50 +349,28 @@ class NeuralMIEstimator(BaseEstimator):
         -------
         self : NeuralMIEstimator
         """
-        self._validate_params()
-        check_device(self.device)
-        self._hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return self._fit_atomically(self._fit, X, y)
+
+    def _fit(self, X, y):
+        self._hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
-        n = X.shape[0]
-        n_val = max(2, math.ceil(self.validation_fraction * n))
-        if n - n_val < 2:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves {n - n_val} "
-                f"training rows of {n}; need at least 2"
-            )
-        rng = check_random_state(self.random_state)
-        init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
-        order = rng.permutation(n)
-        val_rows, train_rows = order[:n_val], order[n_val:]
+        train_rows, val_rows, (init_seed, batch_seed) = self._split(X.shape[0])
         self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
-        self._quantiles = [None, None]
-        if self.preprocessing == "quantile":
-            self._quantiles = [
-                _fit_quantiles(X[train_rows], init_seed),
-                None
-                if self.classes_ is not None
-                else _fit_quantiles(Z[train_rows], init_seed),
-            ]
-            X, Z = self._marginal_transform(X, Z)
-        self._x_mean, x_std = column_stats(X, train_rows)
-        self._z_mean, z_std = column_stats(Z, train_rows)
-        self._x_scale, self._z_scale = _safe_scale(x_std), _safe_scale(z_std)
+        self._fit_preprocessing(X, Z, train_rows, init_seed)
 
         device = resolve_device(self.device)
-        Xt, Zt = self._standardise(X, Z, device, train_rows)
-        Xv, Zv = self._standardise(X, Z, device, val_rows)
+        Xt, Zt = self._tensors(X, Z, device, train_rows)
+        Xv, Zv = self._tensors(X, Z, device, val_rows)
         critic = build_module(
             lambda: self._make_critic(X.shape[1], Z.shape[1]), init_seed
         ).to(device)
-        objective_name, readout_name = _BOUNDS[self.bound]
+        spec = BOUNDS[self.bound]
+        objective = spec.train(self.clip, self.ema_decay)
+        readout = spec.read(self.clip)
         model = torch.nn.ModuleDict({"critic": critic})
-        if self.bound == "mine":
-            objective = model["objective"] = bounds.MovingAverageDV(self.ema_decay)
-            objective.to(device)
-        else:
-            objective = _bound_function(objective_name, self.clip)
-        readout = _bound_function(readout_name, self.clip)
-        all_pairs = hasattr(critic, "score_matrix") or objective_name == "infonce"
+        if isinstance(objective, torch.nn.Module):
+            model["objective"] = objective.to(device)
+        all_pairs = hasattr(critic, "score_matrix") or spec.objective == "infonce"
         negatives = "all" if all_pairs else "derangement"
         generator = make_generator(batch_seed)
 
@@ -470,8 +389,7 @@ class NeuralMIEstimator(BaseEstimator):
                 "validation_mi": readout(joint, marginal),
             }
 
-        fit_estimator(
-            self,
+        self._train(
             model,
             loss,
             len(train_rows),
@@ -480,55 +398,57 @@ class NeuralMIEstimator(BaseEstimator):
             device=device,
             batch_size=self.batch_size_,
         )
-        critic.eval()
-        if self.device == "auto":
-            critic.to("cpu")
-        self.critic_ = critic
+        self.critic_ = self._finish(critic)
 
-        joint, marginal = self._scores(
-            critic, Xv.to(module_device(critic)), Zv.to(module_device(critic))
-        )
+        on = module_device(critic)
+        joint, marginal = self._scores(critic, Xv.to(on), Zv.to(on))
         self.mi_, self.mi_ci_ = self._read(joint, marginal)
-        self._log_partition = self._partition(joint, marginal)
+        self._log_partition = spec.offset(marginal)
         # Training rows are in random order: the first n_val of them are a fair
         # sample, and reading as many rows as held out keeps the two comparable.
-        joint, marginal = self._scores(
-            critic,
-            Xt[:n_val].to(module_device(critic)),
-            Zt[:n_val].to(module_device(critic)),
-        )
+        n_val = len(val_rows)
+        joint, marginal = self._scores(critic, Xt[:n_val].to(on), Zt[:n_val].to(on))
         self.mi_train_ = float(readout(joint, marginal))
         return self
 
+    def _fit_preprocessing(self, X, Z, train_rows, seed):
+        self._quantiles = [None, None]
+        if self.preprocessing == "quantile":
+            self._quantiles = [
+                _fit_quantiles(X[train_rows], seed),
+                None
+                if self.classes_ is not None
+                else _fit_quantiles(Z[train_rows], seed),
+            ]
+        self._scalers = [
+            Standardiser().fit(
+                A if q is None else q.transform(A[train_rows]),
+                train_rows if q is None else None,
+            )
+            for A, q in zip((X, Z), self._quantiles)
+        ]
+
     def _read(self, joint, marginal):
-        readout_name = _BOUNDS[self.bound][1]
-        value = float(_bound_function(readout_name, self.clip)(joint, marginal))
+        readout = BOUNDS[self.bound].read(self.clip)
+        value = float(readout(joint, marginal))
         if not math.isfinite(value):
             raise ValueError(
                 f"the {self.bound} read-out is not finite ({value}); the critic "
-                "diverged: try bound='logratio' or a smaller learning_rate_init"
+                "diverged: try a smaller learning_rate_init or another bound"
             )
-        half = _interval(
-            readout_name, joint.cpu().numpy(), marginal.cpu().numpy(), self.clip
-        )
+        half = _interval(readout(joint, marginal, reduction="none"))
         return value, (value - half, value + half)
-
-    def _partition(self, joint, marginal):
-        """Constant that turns a critic score into a pointwise log density ratio."""
-        readout_name = _BOUNDS[self.bound][1]
-        if readout_name == "log_ratio":
-            return 0.0
-        if readout_name == "nwj":
-            return 1.0
-        return float(bounds.log_mean_exp(marginal))
 
     # -- inference ---------------------------------------------------------------
 
     def _checked_tensors(self, X, y):
+        """Validated, preprocessed tensors and the critic in their float type."""
         check_is_fitted(self)
         X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
-        X, Z = self._marginal_transform(X, Z)
-        return self._standardise(X, Z, module_device(self.critic_))
+        dtype = torch_dtype(X)
+        critic = in_dtype(self.critic_, dtype)
+        Xt, Zt = self._tensors(X, Z, module_device(critic), dtype=dtype)
+        return critic, Xt, Zt
 
     def score(self, X, y):
         """The read-out of ``bound`` on (X, Z) with the fitted critic, in nats.
@@ -548,10 +468,9 @@ class NeuralMIEstimator(BaseEstimator):
         -------
         score : float
         """
-        Xt, Zt = self._checked_tensors(X, y)
-        joint, marginal = self._scores(self.critic_, Xt, Zt)
-        readout_name = _BOUNDS[self.bound][1]
-        return float(_bound_function(readout_name, self.clip)(joint, marginal))
+        critic, Xt, Zt = self._checked_tensors(X, y)
+        joint, marginal = self._scores(critic, Xt, Zt)
+        return float(BOUNDS[self.bound].read(self.clip)(joint, marginal))
 
     def pointwise_mi(self, X, y):
         """The critic's estimate of ``log p(x, z) / (p(x) p(z))`` for each row.
@@ -572,17 +491,10 @@ class NeuralMIEstimator(BaseEstimator):
         ndarray of shape (n_samples,)
             The pointwise MI of each row, in nats.
         """
-        Xt, Zt = self._checked_tensors(X, y)
+        critic, Xt, Zt = self._checked_tensors(X, y)
         with torch.no_grad():
-            scores = self.critic_(Xt, Zt)
+            scores = critic(Xt, Zt)
         return scores.double().cpu().numpy() - self._log_partition
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        if "critic_" in state and module_device(state["critic_"]).type != "cpu":
-            # Pickles load on machines without the fitting device.
-            state["critic_"] = copy.deepcopy(state["critic_"]).to("cpu")
-        return state
 
 
 def _fit_quantiles(A, seed):
@@ -601,9 +513,3 @@ def _resolve_batch_size(batch_size, n_train):
     # on small data; 512 rows were best on the 20-d benchmark at 50,000 rows.
     size = 2 ** round(math.log2(max(n_train, 1) / 32))
     return min(int(np.clip(size, 32, 512)), n_train)
-
-
-def _safe_scale(scale):
-    # A constant column carries no information; dividing it by ~0 would only
-    # blow up rounding noise.
-    return np.where(scale > 1e-12, scale, 1.0)

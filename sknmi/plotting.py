@@ -137,11 +137,11 @@ class InformationPlaneDisplay:
         -------
         display : InformationPlaneDisplay
         """
-        from sknmi.bottleneck import _find_bottleneck
+        from sknmi._scoring import find_bottleneck
 
         if split not in ("validation", "train"):
             raise ValueError(f"split must be 'validation' or 'train', got {split!r}")
-        bottleneck, _ = _find_bottleneck(estimator)
+        bottleneck, _ = find_bottleneck(estimator)
         history = bottleneck.history_
         return cls(
             history[f"{split}_ixz"], history[f"{split}_izy"],
@@ -175,7 +175,7 @@ class InformationPlaneDisplay:
         -------
         display : InformationPlaneDisplay
         """
-        from sknmi.bottleneck import _find_bottleneck
+        from sknmi._scoring import find_bottleneck
 
         results = getattr(estimators, "cv_results_", None)
         if results is not None:
@@ -189,7 +189,7 @@ class InformationPlaneDisplay:
             entropy = None
             best = getattr(estimators, "best_estimator_", None)
             if best is not None:
-                entropy = _find_bottleneck(best)[0].target_entropy_
+                entropy = find_bottleneck(best)[0].target_entropy_
             return cls(results["mean_test_ixz"], results["mean_test_izy"],
                        labels=labels, target_entropy=entropy).plot(ax=ax, **kwargs)
         if split not in ("validation", "train"):
@@ -198,7 +198,7 @@ class InformationPlaneDisplay:
             raise ValueError("pass both X and y, or neither")
         ixz, izy, labels = [], [], []
         for estimator in estimators:
-            bottleneck, Xt = _find_bottleneck(estimator, X)
+            bottleneck, Xt = find_bottleneck(estimator, X)
             if X is None:
                 epoch = bottleneck.best_iter_ - 1 if bottleneck.best_iter_ else -1
                 ixz.append(bottleneck.history_[f"{split}_ixz"][epoch])

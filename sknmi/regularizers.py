@@ -48,7 +48,6 @@ A generator that should keep its code ``c`` recoverable from its samples
 """
 
 import math
-from functools import partial
 
 import torch
 from torch import nn
@@ -62,7 +61,7 @@ __all__ = ["BOUNDS", "MIRegularizer", "adaptive_clip", "adaptive_clip_grad_"]
 #: critic with :class:`~sknmi.bounds.MovingAverageDV` and estimates with
 #: :func:`~sknmi.bounds.dv`; every other name is the function of that name in
 #: :mod:`sknmi.bounds`, used for both.
-BOUNDS = ("mine", "dv", "nwj", "jsd", "infonce", "smile")
+BOUNDS = tuple(name for name, row in bounds.BOUNDS.items() if row.lower)
 
 
 class MIRegularizer(nn.Module):
@@ -182,15 +181,13 @@ class MIRegularizer(nn.Module):
         self.bound = bound
         self.negatives = negatives
         self.generator = generator
+        self._estimate = bounds.BOUNDS[bound].bound(clip)
         if bound == "mine":
             # A module (not a function) so that its moving average moves with
             # .to(device) and is saved in state_dict.
             self.objective = bounds.MovingAverageDV(ema_decay)
-            self._estimate = bounds.dv
-        elif bound == "smile":
-            self.objective = self._estimate = partial(bounds.smile, clip=clip)
         else:
-            self.objective = self._estimate = getattr(bounds, bound)
+            self.objective = self._estimate
         if optimizer is None:
             optimizer = torch.optim.Adam(critic.parameters(), lr=learning_rate)
         self.optimizer = optimizer

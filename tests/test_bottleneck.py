@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
-from sknmi import InfoBottleneckTransformer
+from sknmi import InfoBottleneckTransformer, NeuralMIEstimator
 from sknmi.bottleneck import information_scoring
 
 FAST = dict(hidden_layer_sizes=(8,), n_components=2, max_iter=3, batch_size=16,
@@ -174,10 +174,18 @@ def test_regression_targets(n_outputs):
     assert squeezed.score(X, y) < ib.score(X, y)
 
 
-def test_float_targets_with_whole_values_are_classes():
+def test_the_dtype_decides_what_a_class_label_is():
+    # One rule for every estimator: integer, boolean and string vectors are
+    # classes; floats are continuous whatever their values.
     X, y = load_digits(n_class=3, return_X_y=True)
     ib = _fit(X, y.astype(float), max_iter=2)
-    np.testing.assert_array_equal(ib.classes_, [0.0, 1.0, 2.0])
+    assert ib.classes_ is None and ib.n_outputs_ == 1
+    assert ib.predict(X[:3]).dtype == np.float64
+    mi = NeuralMIEstimator(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    assert mi.fit(X, y.astype(float)).classes_ is None
+    np.testing.assert_array_equal(mi.fit(X, y).classes_, [0, 1, 2])
+    strings = _fit(X, np.array(["a", "b", "c"])[y], max_iter=2)
+    np.testing.assert_array_equal(strings.classes_, ["a", "b", "c"])
     with pytest.warns(DataConversionWarning):
         column = _fit(X, y[:, None], max_iter=2)
     np.testing.assert_array_equal(column.classes_, [0, 1, 2])

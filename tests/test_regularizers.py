@@ -8,7 +8,7 @@ import runpy
 import pytest
 import torch
 
-from sknmi._training import build_module
+from sknmi._torch import build_module
 from sknmi.bounds import MovingAverageDV
 from sknmi.nn import ConcatCritic, SeparableCritic
 from sknmi.regularizers import (

@@ -1,33 +1,7 @@
-"""Critics and encoders as torch modules, and the pairing of joint and negative samples.
-
-A *critic* is a module whose ``forward(x, z)`` returns one score ``T(x_i, z_i)``
-per row. A *separable* critic ``T(x, z) = f(x) . g(z)`` also has
-``score_matrix(x, z)``, all ``n x m`` scores from one matrix product, which
-makes every other row of a minibatch a negative at almost no cost.
-
-:func:`pair_scores` turns any critic and a batch of joint pairs into the
-``(joint, marginal)`` scores that the functions of :mod:`sknmi.bounds` take.
-Nothing here imports scikit-learn.
-
-Examples
---------
->>> import torch
->>> from sknmi.nn import SeparableCritic, pair_scores
->>> from sknmi.bounds import dv
->>> critic = SeparableCritic(3, 2, hidden_layer_sizes=(16,), embedding_dim=8)
->>> x, z = torch.randn(32, 3), torch.randn(32, 2)
->>> joint, marginal = pair_scores(critic, x, z, negatives="all")
->>> joint.shape, marginal.shape
-(torch.Size([32]), torch.Size([32, 32]))
->>> value = dv(joint, marginal)
-"""
+"""Critics: the MLP, the concat critic and the separable critic."""
 
 import torch
 from torch import nn
-
-from sknmi.bounds import derangement, split_scores
-
-__all__ = ["ACTIVATIONS", "ConcatCritic", "MLP", "SeparableCritic", "pair_scores"]
 
 #: Activation names, as in :class:`sklearn.neural_network.MLPRegressor` plus a few.
 ACTIVATIONS = {
@@ -171,67 +145,3 @@ class SeparableCritic(nn.Module):
             ``f(x) @ g(z).T``.
         """
         return self.f(x) @ self.g(z).T
-
-
-def _all_pairs(critic, x, z):
-    if hasattr(critic, "score_matrix"):
-        return critic.score_matrix(x, z)
-    n, m = x.shape[0], z.shape[0]
-    return critic(x.repeat_interleave(m, dim=0), z.repeat(n, 1)).reshape(n, m)
-
-
-def pair_scores(critic, x, z, negatives="all", generator=None):
-    """Scores of a critic on the joint pairs of a batch and on negative pairs.
-
-    Parameters
-    ----------
-    critic : torch.nn.Module
-        ``critic(x, z)`` returns one score per row; a ``score_matrix(x, z)``
-        method, where present, is used for all pairs.
-    x, z : torch.Tensor of shape (n, d_x) and (n, d_z)
-        Row ``i`` of each is a sample of the joint distribution.
-    negatives : {"all", "derangement"} or int, default="all"
-        How rows are paired into samples of p(x) p(z):
-
-        - ``"all"``: every ``(x_i, z_j)`` with ``i != j``; ``marginal`` is the
-          ``(n, n)`` matrix with ``-inf`` on its diagonal. ``n^2`` forward
-          passes for a critic without ``score_matrix``.
-        - ``"derangement"``: ``(x_i, z_pi(i))`` with a random permutation ``pi``
-          without fixed points; ``marginal`` has shape ``(n, 1)``.
-        - ``k`` (int): the deterministic partners ``z_{(i + s) mod n}`` for
-          ``s = 1..k`` (``k < n``), for reproducible evaluation on held-out
-          data without an ``n x n`` matrix; ``marginal`` has shape ``(n, k)``.
-    generator : torch.Generator, default=None
-        CPU generator for the derangement.
-
-    Returns
-    -------
-    joint : torch.Tensor of shape (n,)
-    marginal : torch.Tensor of shape (n, n), (n, 1) or (n, k)
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sknmi.nn import ConcatCritic, pair_scores
-    >>> critic = ConcatCritic(2, 2, (8,))
-    >>> joint, marginal = pair_scores(critic, torch.randn(6, 2), torch.randn(6, 2), 3)
-    >>> marginal.shape
-    torch.Size([6, 3])
-    """
-    n = x.shape[0]
-    if negatives == "all":
-        return split_scores(_all_pairs(critic, x, z))
-    if negatives == "derangement":
-        joint = critic(x, z)
-        perm = derangement(n, generator=generator, device=z.device)
-        return joint, critic(x, z[perm]).unsqueeze(1)
-    k = int(negatives)
-    if not 1 <= k < n:
-        raise ValueError(f"need 1 <= negatives < n = {n}, got {k}")
-    if hasattr(critic, "score_matrix"):
-        rows = torch.arange(n, device=x.device)
-        partners = (rows[:, None] + rows[1 : k + 1]) % n
-        scores = critic.score_matrix(x, z)
-        return scores.diagonal(), scores.gather(1, partners)
-    joint = critic(x, z)
-    return joint, torch.stack([critic(x, z.roll(-s, 0)) for s in range(1, k + 1)], 1)
