@@ -171,6 +171,16 @@ class NeuralEstimator:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    def _store_params(self, params):
+        """Store the arguments of ``__init__`` unchanged, as scikit-learn asks.
+
+        Called as ``self._store_params(locals())``: the signature is the one
+        list of parameters, and no assignment is written twice.
+        """
+        for name, value in params.items():
+            if name != "self":
+                setattr(self, name, value)
+
     # -- fit template -------------------------------------------------------------
 
     def _check_training_params(self):
@@ -204,6 +214,7 @@ class NeuralEstimator:
         device,
         batch_size=None,
         adversaries=(),
+        plausible=None,
     ):
         """:func:`sknmi._training.train` with this estimator's training parameters.
 
@@ -225,6 +236,7 @@ class NeuralEstimator:
             device=device,
             verbose=self.verbose,
             adversaries=adversaries,
+            plausible=plausible,
             name=type(self).__name__,
         )
         self.history_ = result.history

@@ -20,18 +20,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from sknmi import bounds
+from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._scoring import information_scoring
-from sknmi._torch import (
-    build_module,
-    in_dtype,
-    make_generator,
-    module_device,
-    resolve_device,
-    to_tensor,
-    torch_dtype,
-)
 from sknmi._training import Adversary
 from sknmi._validation import encode_labels, is_label_vector, validate_x
 from sknmi.nn import ACTIVATIONS, SeparableCritic, held_out_scores, pair_scores
@@ -324,7 +315,8 @@ class InfoBottleneckTransformer(
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [
-            "array-like", Interval(Integral, 1, None, closed="left")
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "mi_estimator": [StrOptions({"variational", "mine"})],
@@ -349,22 +341,7 @@ class InfoBottleneckTransformer(
         random_state=None,
         verbose=0,
     ):
-        self.beta = beta
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.mi_estimator = mi_estimator
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.alpha = alpha
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     _fitted_modules = ("encoder_", "decoder_", "critic_")
     _requires_target = True
@@ -433,7 +410,11 @@ class InfoBottleneckTransformer(
     def _fit(self, X, y):
         hidden = self._check_training_params()
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=[np.float64, np.float32],
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=[np.float64, np.float32],
             ensure_min_samples=4,
         )
         target = self._encode_target(y)
@@ -441,17 +422,29 @@ class InfoBottleneckTransformer(
         init_seed, batch_seed, val_seed, eval_seed = seeds
         self._fit_scaling(X, target, train_rows, eval_seed)
         rate = _RATES[self.mi_estimator]()
-        device = resolve_device(self.device)
-        model = build_module(
+        device = _torch.resolve_device(self.device)
+        model = _torch.build_module(
             lambda: self._make_modules(X.shape[1], hidden, rate), init_seed
         ).to(device)
         loss, validate, adversaries = self._game(
-            model, rate, X, target, train_rows, val_rows, device,
-            make_generator(batch_seed), make_generator(val_seed),
+            model,
+            rate,
+            X,
+            target,
+            train_rows,
+            val_rows,
+            device,
+            _torch.make_generator(batch_seed),
+            _torch.make_generator(val_seed),
         )
         self._train(
-            model, loss, len(train_rows), validate=validate,
-            generator=loss.generator, device=device, adversaries=adversaries,
+            model,
+            loss,
+            len(train_rows),
+            validate=validate,
+            generator=loss.generator,
+            device=device,
+            adversaries=adversaries,
         )
         self._finish(model)
         self.encoder_ = model["encoder"]
@@ -473,31 +466,47 @@ class InfoBottleneckTransformer(
             )
         self._eval_seed = int(eval_seed)
         self._predict_noise = torch.randn(
-            (_PREDICT_SAMPLES, self.n_components), generator=make_generator(eval_seed),
+            (_PREDICT_SAMPLES, self.n_components),
+            generator=_torch.make_generator(eval_seed),
             dtype=torch.float64,
         ).numpy()
 
     def _make_modules(self, n_features, hidden, rate):
         n_out = len(self.classes_) if self.classes_ is not None else self.n_outputs_
         decoder = SoftmaxDecoder if self.classes_ is not None else GaussianDecoder
-        return nn.ModuleDict({
-            "encoder": GaussianEncoder(
-                n_features, hidden, self.n_components, self.activation,
-                rate.scale_shift,
-            ),
-            "decoder": decoder(self.n_components, n_out),
-            **rate.modules(n_features, hidden, self.n_components, self.activation),
-        })
+        return nn.ModuleDict(
+            {
+                "encoder": GaussianEncoder(
+                    n_features,
+                    hidden,
+                    self.n_components,
+                    self.activation,
+                    rate.scale_shift,
+                ),
+                "decoder": decoder(self.n_components, n_out),
+                **rate.modules(n_features, hidden, self.n_components, self.activation),
+            }
+        )
 
-    def _game(self, model, rate, X, target, train_rows, val_rows, device,
-              generator, val_generator):
+    def _game(
+        self,
+        model,
+        rate,
+        X,
+        target,
+        train_rows,
+        val_rows,
+        device,
+        generator,
+        val_generator,
+    ):
         """The loss the encoder and decoder minimise, the held-out check, the critic.
 
         Objective: cross-entropy + beta I(X; Z), per row in nats.
         """
         encoder, decoder = model["encoder"], model["decoder"]
-        Xt = to_tensor(self._standardise(X[train_rows]), device)
-        Xv = to_tensor(self._standardise(X[val_rows]), device)
+        Xt = _torch.to_tensor(self._standardise(X[train_rows]), device)
+        Xv = _torch.to_tensor(self._standardise(X[val_rows]), device)
         Yt = self._target_tensor(target[train_rows], device, torch.float32)
         Yv = self._target_tensor(target[val_rows], device, torch.float32)
         val_noise = torch.randn(
@@ -544,19 +553,22 @@ class InfoBottleneckTransformer(
     def _target_tensor(self, target, device, dtype):
         if self.classes_ is not None:
             return torch.as_tensor(target, dtype=torch.int64, device=device)
-        return to_tensor(self._y_scaler.transform(target, dtype=np.float64), device,
-                         dtype)
+        return _torch.to_tensor(
+            self._y_scaler.transform(target, dtype=np.float64), device, dtype
+        )
 
     def _encode(self, X):
-        dtype = torch_dtype(X)
-        x = to_tensor(self._standardise(X), module_device(self.encoder_), dtype)
+        dtype = _torch.torch_dtype(X)
+        x = _torch.to_tensor(
+            self._standardise(X), _torch.module_device(self.encoder_), dtype
+        )
         with torch.no_grad():
-            mean, scale = in_dtype(self.encoder_, dtype)(x)
+            mean, scale = _torch.in_dtype(self.encoder_, dtype)(x)
         return x, mean, scale, dtype
 
     def _proba(self, X):
         _, mean, scale, dtype = self._encode(X)
-        decoder = in_dtype(self.decoder_, dtype)
+        decoder = _torch.in_dtype(self.decoder_, dtype)
         noise = torch.as_tensor(self._predict_noise, dtype=dtype, device=mean.device)
         with torch.no_grad():
             proba = sum(F.softmax(decoder(mean + scale * e), dim=-1) for e in noise)
@@ -567,21 +579,22 @@ class InfoBottleneckTransformer(
             return self.classes_[self._proba(X).argmax(1)]
         _, mean, _, dtype = self._encode(X)
         with torch.no_grad():
-            out = in_dtype(self.decoder_, dtype)(mean).cpu().numpy()
+            out = _torch.in_dtype(self.decoder_, dtype)(mean).cpu().numpy()
         out = out * self._y_scaler.scale_ + self._y_scaler.mean_
         return out.ravel() if self._y_1d else out
 
     def _information(self, X, target):
         x, mean, scale, dtype = self._encode(X)
-        decoder = in_dtype(self.decoder_, dtype)
+        decoder = _torch.in_dtype(self.decoder_, dtype)
         y = self._target_tensor(target, mean.device, dtype)
-        noise = torch.randn(mean.shape, generator=make_generator(self._eval_seed),
-                            dtype=dtype).to(mean.device)
+        noise = torch.randn(
+            mean.shape, generator=_torch.make_generator(self._eval_seed), dtype=dtype
+        ).to(mean.device)
         with torch.no_grad():
             z = mean + scale * noise
             ce = float(decoder.nll(z, y).mean())
             rate = _RATES[self.mi_estimator]()
-            modules = {"critic": in_dtype(self.critic_, dtype)}
+            modules = {"critic": _torch.in_dtype(self.critic_, dtype)}
             ixz = float(rate.held_out(modules, x, mean, scale, z))
         return ixz, self.target_entropy_ - ce
 
@@ -610,7 +623,7 @@ class InfoBottleneckTransformer(
         _, mean, scale, _ = self._encode(X)
         if sample:
             seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-            mean = _sample(mean, scale, make_generator(seed))
+            mean = _sample(mean, scale, _torch.make_generator(seed))
         return mean.cpu().numpy()
 
     def predict(self, X):
@@ -658,8 +671,13 @@ class InfoBottleneckTransformer(
     def _checked_xy(self, X, y):
         check_is_fitted(self)
         X, y = validate_data(
-            self, X, y, reset=False, multi_output=True,
-            dtype=[np.float64, np.float32], y_numeric=self.classes_ is None,
+            self,
+            X,
+            y,
+            reset=False,
+            multi_output=True,
+            dtype=[np.float64, np.float32],
+            y_numeric=self.classes_ is None,
         )
         if self.classes_ is None:
             y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

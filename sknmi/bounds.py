@@ -495,6 +495,19 @@ class Bound:
         The function that reads ``mi_`` on held-out scores.
     lower : bool
         Whether the read-out is a lower bound on I(X; Z) in expectation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import BOUNDS
+    >>> row = BOUNDS["smile"]
+    >>> row.objective, row.readout
+    ('jsd', 'smile')
+    >>> joint, marginal = torch.full((4,), 2.0), torch.zeros(4, 3)
+    >>> float(row.read(clip=5.0)(joint, marginal))
+    2.0
+    >>> row.read()(joint, marginal, reduction="none").shape
+    torch.Size([4])
     """
 
     function: str

@@ -14,16 +14,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sknmi import _torch
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._torch import (
-    build_module,
-    in_dtype,
-    make_generator,
-    module_device,
-    resolve_device,
-    to_tensor,
-    torch_dtype,
-)
 from sknmi._training import Adversary
 from sknmi._validation import validate_x
 from sknmi.bounds import BOUNDS
@@ -46,8 +38,9 @@ _INFERENCE_CHUNK = 4096
 # -- the estimator ------------------------------------------------------------------
 
 
-class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
-                             TransformerMixin, BaseEstimator):
+class DeepInfoMaxTransformer(
+    NeuralEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     r"""Deep InfoMax: an encoder trained to maximise the MI between input and code.
 
     An encoder ``E = f(C(x))`` maps each row to a code of ``n_components``;
@@ -229,7 +222,8 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
         "bound": [StrOptions({"jsd", "infonce", "dv"})],
         "prior": [StrOptions({"uniform", "gaussian"})],
         "hidden_layer_sizes": [
-            "array-like", Interval(Integral, 1, None, closed="left")
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -259,27 +253,7 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
         random_state=None,
         verbose=0,
     ):
-        self.n_components = n_components
-        self.image_shape = image_shape
-        self.global_weight = global_weight
-        self.local_weight = local_weight
-        self.prior_weight = prior_weight
-        self.bound = bound
-        self.prior = prior
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.embedding_dim = embedding_dim
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.alpha = alpha
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     _fitted_modules = ("encoder_",)
 
@@ -313,10 +287,12 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
     def _make_encoder(self, n_features, image_shape):
         squash = self.prior == "uniform"
         if image_shape is None:
-            return MLPEncoder(n_features, self.n_components, self._hidden,
-                               self.activation, squash)
-        return ConvEncoder(image_shape, self.n_components, self._hidden,
-                            self.activation, squash)
+            return MLPEncoder(
+                n_features, self.n_components, self._hidden, self.activation, squash
+            )
+        return ConvEncoder(
+            image_shape, self.n_components, self._hidden, self.activation, squash
+        )
 
     # -- fit ---------------------------------------------------------------------
 
@@ -345,9 +321,9 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
         train_rows, val_rows, (init_seed, batch_seed) = self._split(X.shape[0])
         self._scaler = Standardiser(None if image_shape is None else image_shape[0])
         self._scaler.fit(X, train_rows)
-        device = resolve_device(self.device)
-        Xt = to_tensor(self._standardise(X, train_rows), device)
-        Xv = to_tensor(self._standardise(X, val_rows), device)
+        device = _torch.resolve_device(self.device)
+        Xt = _torch.to_tensor(self._standardise(X, train_rows), device)
+        Xv = _torch.to_tensor(self._standardise(X, val_rows), device)
 
         weights = {"global": self.global_weight, "local": self.local_weight}
         use = {k: w > 0 for k, w in weights.items()}
@@ -357,14 +333,22 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
             encoder = self._make_encoder(X.shape[1], image_shape)
             channels, positions = encoder.local_shape
             return InfoMaxModel(
-                encoder, self.n_components, channels * positions, encoder.local_shape,
-                self._hidden, self.embedding_dim, self.activation,
-                image_shape is not None, use["global"], use["local"], use_prior,
+                encoder,
+                self.n_components,
+                channels * positions,
+                encoder.local_shape,
+                self._hidden,
+                self.embedding_dim,
+                self.activation,
+                image_shape is not None,
+                use["global"],
+                use["local"],
+                use_prior,
             )
 
-        model = build_module(factory, init_seed).to(device)
+        model = _torch.build_module(factory, init_seed).to(device)
         encoder = model.encoder
-        generator = make_generator(batch_seed)
+        generator = _torch.make_generator(batch_seed)
 
         def mi_terms(x):
             c = encoder.features(x)
@@ -418,13 +402,21 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
         if use["global"] or use["local"] or use_prior:
             adversaries = []
             if use_prior:
-                adversaries.append(Adversary(
-                    list(model.discriminator.parameters()), discriminator_loss,
-                    self.learning_rate_init,
-                ))
+                adversaries.append(
+                    Adversary(
+                        list(model.discriminator.parameters()),
+                        discriminator_loss,
+                        self.learning_rate_init,
+                    )
+                )
             self._train(
-                model, loss, len(train_rows), validate=validate,
-                generator=generator, device=device, adversaries=adversaries,
+                model,
+                loss,
+                len(train_rows),
+                validate=validate,
+                generator=generator,
+                device=device,
+                adversaries=adversaries,
             )
         else:
             self.history_ = {"epoch": [], "seconds": []}
@@ -452,14 +444,14 @@ class DeepInfoMaxTransformer(NeuralEstimator, ClassNamePrefixFeaturesOutMixin,
         check_is_fitted(self)
         X = validate_x(self, X, reset=False)
         self._check_width(X, self._image_shape)
-        dtype = torch_dtype(X)
+        dtype = _torch.torch_dtype(X)
         Xs = self._standardise(X)
-        encoder = in_dtype(self.encoder_, dtype)
-        device = module_device(encoder)
+        encoder = _torch.in_dtype(self.encoder_, dtype)
+        device = _torch.module_device(encoder)
         out = []
         with torch.no_grad():
             for rows in _chunks(len(Xs), _INFERENCE_CHUNK, min_rows=1):
-                x = to_tensor(Xs[rows], device, dtype=dtype)
+                x = _torch.to_tensor(Xs[rows], device, dtype=dtype)
                 out.append(encoder(x).cpu().numpy())
         return np.concatenate(out).astype(X.dtype, copy=False)
 

@@ -166,17 +166,25 @@ def neural_dependency_measure(
         # The read-out is meaningful whether or not the patience ran out.
         warnings.simplefilter("ignore", ConvergenceWarning)
         _train(
-            critic, loss, len(train_rows), validate=validate, batch_size=batch_size,
-            learning_rate=learning_rate_init, max_iter=max_iter,
-            n_iter_no_change=n_iter_no_change, generator=generator, device=device,
+            critic,
+            loss,
+            len(train_rows),
+            validate=validate,
+            batch_size=batch_size,
+            learning_rate=learning_rate_init,
+            max_iter=max_iter,
+            n_iter_no_change=n_iter_no_change,
+            generator=generator,
+            device=device,
             name="neural_dependency_measure",
         )
     with torch.no_grad():
         return float(bounds.dv(critic(Zv).squeeze(-1), critic(Zv_shuffled).squeeze(-1)))
 
 
-def probe_accuracy(Z_train, y_train, Z_test, y_test, *, probe="linear",
-                   random_state=None):
+def probe_accuracy(
+    Z_train, y_train, Z_test, y_test, *, probe="linear", random_state=None
+):
     """Test accuracy of a classifier trained on frozen codes (a linear or MLP probe).
 
     The codes are standardised (fitted on ``Z_train``), then a
@@ -216,8 +224,12 @@ def probe_accuracy(Z_train, y_train, Z_test, y_test, *, probe="linear",
     if probe == "linear":
         clf = LogisticRegression(max_iter=2000)
     elif probe == "mlp":
-        clf = MLPClassifier(hidden_layer_sizes=(200,), max_iter=1000,
-                            early_stopping=True, random_state=random_state)
+        clf = MLPClassifier(
+            hidden_layer_sizes=(200,),
+            max_iter=1000,
+            early_stopping=True,
+            random_state=random_state,
+        )
     elif not isinstance(probe, str) and is_classifier(probe):
         clf = clone(probe)
     else:
@@ -228,8 +240,9 @@ def probe_accuracy(Z_train, y_train, Z_test, y_test, *, probe="linear",
     return float(model.score(Z_test, y_test))
 
 
-def reconstruction_error(Z_train, X_train, Z_test, X_test, *, decoder="mlp",
-                         random_state=None):
+def reconstruction_error(
+    Z_train, X_train, Z_test, X_test, *, decoder="mlp", random_state=None
+):
     """Held-out mean squared error of a decoder from frozen codes back to the input.
 
     A regressor learns ``X`` from the standardised codes on the training rows;
@@ -280,8 +293,12 @@ def reconstruction_error(Z_train, X_train, Z_test, X_test, *, decoder="mlp",
     True
     """
     if decoder == "mlp":
-        reg = MLPRegressor(hidden_layer_sizes=(256,), max_iter=500,
-                           early_stopping=True, random_state=random_state)
+        reg = MLPRegressor(
+            hidden_layer_sizes=(256,),
+            max_iter=500,
+            early_stopping=True,
+            random_state=random_state,
+        )
     elif decoder == "linear":
         reg = Ridge(alpha=1e-3)
     elif not isinstance(decoder, str) and is_regressor(decoder):

@@ -1,6 +1,7 @@
 """NeuralMIEstimator: mutual information from a trained critic, read held out."""
 
 import math
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,16 +11,9 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sknmi import _torch
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._torch import (
-    build_module,
-    in_dtype,
-    make_generator,
-    module_device,
-    resolve_device,
-    torch_dtype,
-)
-from sknmi._validation import validate_xz
+from sknmi._validation import validate_xz, warn_if_deterministic
 from sknmi.bounds import BOUNDS
 from sknmi.nn import (
     ACTIVATIONS,
@@ -36,6 +30,8 @@ _EVAL_NEGATIVES_ALL_PAIRS = 255
 _EVAL_NEGATIVES_PER_PASS = 16
 _EVAL_MAX_PAIRS = 2**24
 _Z95 = 1.959963984540054
+# A held-out read-out above log(n) + this, in nats, is a blow-up, not a measurement.
+_CEILING_SLACK = 2.0
 
 
 def _interval(terms):
@@ -259,25 +255,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
-        self.bound = bound
-        self.critic = critic
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.embedding_dim = embedding_dim
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.alpha = alpha
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.ema_decay = ema_decay
-        self.clip = clip
-        self.preprocessing = preprocessing
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     _fitted_modules = ("critic_",)
     _requires_target = True
@@ -308,13 +286,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _tensors(self, X, Z, device, rows=None, dtype=torch.float32):
         """X and Z through the fitted preprocessing, as tensors of ``dtype``."""
         out = []
-        for A, quantiles, scaler in zip((X, Z), self._quantiles, self._scalers):
-            if quantiles is not None:
-                A = quantiles.transform(A if rows is None else A[rows])
-                rows_a = None
+        for A, scaler, quantiles in zip((X, Z), self._scalers, self._quantiles):
+            if quantiles is None:
+                out.append(scaler.tensor(A, rows, device, dtype))
             else:
-                rows_a = rows
-            out.append(scaler.tensor(A, rows_a, device, dtype))
+                A = quantiles.transform(scaler.transform(A, rows, np.float64))
+                out.append(_torch.to_tensor(A, device, dtype))
         return out
 
     # -- held-out scores -----------------------------------------------------------
@@ -354,16 +331,19 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _fit(self, X, y):
         self._hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
+        if self.classes_ is None:
+            warn_if_deterministic(X, Z, stacklevel=5)
         train_rows, val_rows, (init_seed, batch_seed) = self._split(X.shape[0])
         self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
         self._fit_preprocessing(X, Z, train_rows, init_seed)
 
-        device = resolve_device(self.device)
+        device = _torch.resolve_device(self.device)
         Xt, Zt = self._tensors(X, Z, device, train_rows)
         Xv, Zv = self._tensors(X, Z, device, val_rows)
-        critic = build_module(
+        critic = _torch.build_module(
             lambda: self._make_critic(X.shape[1], Z.shape[1]), init_seed
         ).to(device)
+        _check_critic(critic, Xt[:4], Zt[:4])
         spec = BOUNDS[self.bound]
         objective = spec.train(self.clip, self.ema_decay)
         readout = spec.read(self.clip)
@@ -372,7 +352,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             model["objective"] = objective.to(device)
         all_pairs = hasattr(critic, "score_matrix") or spec.objective == "infonce"
         negatives = "all" if all_pairs else "derangement"
-        generator = make_generator(batch_seed)
+        generator = _torch.make_generator(batch_seed)
 
         def loss(batch):
             joint, marginal = pair_scores(
@@ -397,10 +377,11 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             generator=generator,
             device=device,
             batch_size=self.batch_size_,
+            plausible=partial(_plausible, n=X.shape[0]),
         )
         self.critic_ = self._finish(critic)
 
-        on = module_device(critic)
+        on = _torch.module_device(critic)
         joint, marginal = self._scores(critic, Xv.to(on), Zv.to(on))
         self.mi_, self.mi_ci_ = self._read(joint, marginal)
         self._log_partition = spec.offset(marginal)
@@ -412,21 +393,17 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         return self
 
     def _fit_preprocessing(self, X, Z, train_rows, seed):
+        # Standardised first in any case: the quantile transform's thresholds
+        # are absolute, and MI does not depend on the scale of the data.
+        self._scalers = [Standardiser().fit(A, train_rows) for A in (X, Z)]
         self._quantiles = [None, None]
         if self.preprocessing == "quantile":
             self._quantiles = [
-                _fit_quantiles(X[train_rows], seed),
-                None
-                if self.classes_ is not None
-                else _fit_quantiles(Z[train_rows], seed),
+                _fit_quantiles(scaler.transform(A, train_rows, np.float64), seed)
+                for A, scaler in zip((X, Z), self._scalers)
             ]
-        self._scalers = [
-            Standardiser().fit(
-                A if q is None else q.transform(A[train_rows]),
-                train_rows if q is None else None,
-            )
-            for A, q in zip((X, Z), self._quantiles)
-        ]
+            if self.classes_ is not None:
+                self._quantiles[1] = None  # class labels are never transformed
 
     def _read(self, joint, marginal):
         readout = BOUNDS[self.bound].read(self.clip)
@@ -445,9 +422,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         """Validated, preprocessed tensors and the critic in their float type."""
         check_is_fitted(self)
         X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
-        dtype = torch_dtype(X)
-        critic = in_dtype(self.critic_, dtype)
-        Xt, Zt = self._tensors(X, Z, module_device(critic), dtype=dtype)
+        dtype = _torch.torch_dtype(X)
+        critic = _torch.in_dtype(self.critic_, dtype)
+        Xt, Zt = self._tensors(X, Z, _torch.module_device(critic), dtype=dtype)
         return critic, Xt, Zt
 
     def score(self, X, y):
@@ -495,6 +472,63 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         with torch.no_grad():
             scores = critic(Xt, Zt)
         return scores.double().cpu().numpy() - self._log_partition
+
+
+def _check_critic(critic, x, z):
+    """One look at a critic's output on a few rows, so a wrong one fails early.
+
+    ``critic(x, z)`` must give one differentiable float score per row and
+    ``score_matrix(x, z')``, where present, one per pair (``n x m``).
+    """
+    if not any(p.requires_grad for p in critic.parameters()):
+        raise ValueError(
+            f"critic {type(critic).__name__} has no trainable parameters: "
+            "there is nothing to train"
+        )
+    n = x.shape[0]
+    calls = [("critic(x, z)", lambda: critic(x, z), (n,))]
+    if hasattr(critic, "score_matrix"):
+        # z with one row fewer: a transposed matrix cannot pass for the right one.
+        calls.append(
+            (
+                "critic.score_matrix(x, z)",
+                lambda: critic.score_matrix(x, z[:-1]),
+                (n, n - 1),
+            )
+        )
+    for what, call, shape in calls:
+        try:
+            out = call()
+        except Exception as exc:
+            raise ValueError(
+                f"{what} failed on x of shape {tuple(x.shape)} and z of shape "
+                f"{tuple(z.shape)}: {exc}"
+            ) from exc
+        if not isinstance(out, torch.Tensor) or tuple(out.shape) != shape:
+            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out)
+            raise ValueError(f"{what} must return a tensor of shape {shape}, got {got}")
+        if not out.is_floating_point():
+            raise ValueError(f"{what} must return float scores, got {out.dtype}")
+        if not out.requires_grad:
+            raise ValueError(
+                f"{what} is not differentiable with respect to the critic's "
+                "parameters (no gradient reaches them)"
+            )
+
+
+def _plausible(logs, n):
+    """Why a held-out read-out is impossible on ``n`` rows, or None.
+
+    No estimate from ``n`` rows can show much more than ``log n`` nats, and a
+    critic that reads far below 0 has blown up: a real one starts near 0.
+    """
+    value = logs["validation_mi"]
+    ceiling = math.log(n) + _CEILING_SLACK
+    if value > ceiling:
+        return f"read {value:.4g} nats, more than {n} rows can show (~{ceiling:.3g})"
+    if value < -math.log(n):
+        return f"read {value:.4g} nats, far below 0"
+    return None
 
 
 def _fit_quantiles(A, seed):

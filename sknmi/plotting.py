@@ -88,9 +88,7 @@ class InformationPlaneDisplay:
         import numpy as np
 
         if self.kind not in ("trajectory", "sweep"):
-            raise ValueError(
-                f"kind must be 'trajectory' or 'sweep', got {self.kind!r}"
-            )
+            raise ValueError(f"kind must be 'trajectory' or 'sweep', got {self.kind!r}")
         ixz = np.asarray(self.ixz, dtype=float)
         izy = np.asarray(self.izy, dtype=float)
         if ixz.shape != izy.shape or ixz.ndim != 1:
@@ -98,8 +96,9 @@ class InformationPlaneDisplay:
         ax = _axes(ax)
         if self.kind == "trajectory":
             ax.plot(ixz, izy, color="0.7", lw=1, zorder=1)
-            self.points_ = ax.scatter(ixz, izy, c=np.arange(1, len(ixz) + 1),
-                                      cmap=cmap, s=14, zorder=2)
+            self.points_ = ax.scatter(
+                ixz, izy, c=np.arange(1, len(ixz) + 1), cmap=cmap, s=14, zorder=2
+            )
             ax.figure.colorbar(self.points_, ax=ax, label="epoch")
         else:
             if connect:
@@ -107,11 +106,15 @@ class InformationPlaneDisplay:
             self.points_ = ax.scatter(ixz, izy, zorder=2)
             if annotate and self.labels is not None:
                 for x, y, text in zip(ixz, izy, self.labels):
-                    ax.annotate(text, (x, y), textcoords="offset points",
-                                xytext=(4, 4), fontsize="small")
+                    ax.annotate(
+                        text,
+                        (x, y),
+                        textcoords="offset points",
+                        xytext=(4, 4),
+                        fontsize="small",
+                    )
         if self.target_entropy is not None:
-            ax.axhline(self.target_entropy, ls="--", color="0.4", lw=1,
-                       label="H(Y)")
+            ax.axhline(self.target_entropy, ls="--", color="0.4", lw=1, label="H(Y)")
             ax.legend(loc="lower right")
         ax.set_xlabel("I(X; Z) [nats]")
         ax.set_ylabel("I(Z; Y) >= H(Y) - CE [nats]")
@@ -144,13 +147,16 @@ class InformationPlaneDisplay:
         bottleneck, _ = find_bottleneck(estimator)
         history = bottleneck.history_
         return cls(
-            history[f"{split}_ixz"], history[f"{split}_izy"],
-            target_entropy=bottleneck.target_entropy_, kind="trajectory",
+            history[f"{split}_ixz"],
+            history[f"{split}_izy"],
+            target_entropy=bottleneck.target_entropy_,
+            kind="trajectory",
         ).plot(ax=ax, **kwargs)
 
     @classmethod
-    def from_estimators(cls, estimators, X=None, y=None, *, split="validation",
-                        ax=None, **kwargs):
+    def from_estimators(
+        cls, estimators, X=None, y=None, *, split="validation", ax=None, **kwargs
+    ):
         """One point per fitted estimator of a sweep.
 
         Parameters
@@ -190,8 +196,12 @@ class InformationPlaneDisplay:
             best = getattr(estimators, "best_estimator_", None)
             if best is not None:
                 entropy = find_bottleneck(best)[0].target_entropy_
-            return cls(results["mean_test_ixz"], results["mean_test_izy"],
-                       labels=labels, target_entropy=entropy).plot(ax=ax, **kwargs)
+            return cls(
+                results["mean_test_ixz"],
+                results["mean_test_izy"],
+                labels=labels,
+                target_entropy=entropy,
+            ).plot(ax=ax, **kwargs)
         if split not in ("validation", "train"):
             raise ValueError(f"split must be 'validation' or 'train', got {split!r}")
         if (X is None) != (y is None):
@@ -211,8 +221,9 @@ class InformationPlaneDisplay:
         if not ixz:
             raise ValueError("estimators is empty")
         kwargs.setdefault("connect", True)
-        return cls(ixz, izy, labels=labels,
-                   target_entropy=bottleneck.target_entropy_).plot(ax=ax, **kwargs)
+        return cls(
+            ixz, izy, labels=labels, target_entropy=bottleneck.target_entropy_
+        ).plot(ax=ax, **kwargs)
 
 
 def _label(params):
@@ -381,29 +392,44 @@ class TrainingCurveDisplay:
         objective_ax = ax.twinx() if separate else ax
         word, style = ("objective", ":") if separate else ("bound", "-")
         (lines["train_bound"],) = objective_ax.plot(
-            epoch, self.train_bound, label=f"train {word}", linestyle=style,
-            color="C0", alpha=0.8,
+            epoch,
+            self.train_bound,
+            label=f"train {word}",
+            linestyle=style,
+            color="C0",
+            alpha=0.8,
         )
         (lines["validation_bound"],) = objective_ax.plot(
-            epoch, self.validation_bound, label=f"validation {word}",
-            linestyle=style, color="C1",
+            epoch,
+            self.validation_bound,
+            label=f"validation {word}",
+            linestyle=style,
+            color="C1",
         )
         if separate:
             objective_ax.set_ylabel("training objective")
-            (lines["validation_mi"],) = ax.plot(epoch, self.validation_mi, color="C2",
-                                                label="validation MI read-out")
+            (lines["validation_mi"],) = ax.plot(
+                epoch, self.validation_mi, color="C2", label="validation MI read-out"
+            )
         if self.true_mi is not None:
-            lines["true_mi"] = ax.axhline(self.true_mi, color="black", linestyle="--",
-                                          label="true MI")
+            lines["true_mi"] = ax.axhline(
+                self.true_mi, color="black", linestyle="--", label="true MI"
+            )
         self.errorbar_ = None
         if self.mi is not None:
             at = self.best_epoch or (epoch[-1] if len(epoch) else 0)
             yerr = None
             if self.mi_ci is not None:
                 yerr = [[self.mi - self.mi_ci[0]], [self.mi_ci[1] - self.mi]]
-            self.errorbar_ = ax.errorbar([at], [self.mi], yerr=yerr, fmt="o",
-                                         color="black", capsize=4,
-                                         label="estimate (95% interval)")
+            self.errorbar_ = ax.errorbar(
+                [at],
+                [self.mi],
+                yerr=yerr,
+                fmt="o",
+                color="black",
+                capsize=4,
+                label="estimate (95% interval)",
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel("MI [nats]")
         if self.estimator_name:

@@ -159,8 +159,17 @@ class MIRegularizer(nn.Module):
     True
     """
 
-    def __init__(self, critic, bound="mine", negatives=None, learning_rate=1e-4,
-                 ema_decay=0.99, clip=5.0, optimizer=None, generator=None):
+    def __init__(
+        self,
+        critic,
+        bound="mine",
+        negatives=None,
+        learning_rate=1e-4,
+        ema_decay=0.99,
+        clip=5.0,
+        optimizer=None,
+        generator=None,
+    ):
         super().__init__()
         if not isinstance(critic, nn.Module):
             raise ValueError(f"critic must be a torch.nn.Module, got {critic!r}")

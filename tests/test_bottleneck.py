@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
@@ -17,12 +18,11 @@ from sklearn.pipeline import Pipeline
 from sknmi import InfoBottleneckTransformer, NeuralMIEstimator
 from sknmi.bottleneck import information_scoring
 
-FAST = dict(hidden_layer_sizes=(8,), n_components=2, max_iter=3, batch_size=16,
-            random_state=0)
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
+FAST = dict(
+    hidden_layer_sizes=(8,), n_components=2, max_iter=3, batch_size=16, random_state=0
 )
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +31,14 @@ def digits():
     return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
 
 
-DIGITS = dict(n_components=8, hidden_layer_sizes=(32,), max_iter=40, batch_size=64,
-              learning_rate_init=3e-3, random_state=0)
+DIGITS = dict(
+    n_components=8,
+    hidden_layer_sizes=(32,),
+    max_iter=40,
+    batch_size=64,
+    learning_rate_init=3e-3,
+    random_state=0,
+)
 
 
 def _fit(X, y, **params):
@@ -72,8 +78,9 @@ def _mixture_bounds(ib, X):
     rng = np.random.default_rng(0)
     mean, scale = mean.numpy(), scale.numpy()
     z = mean + scale * rng.standard_normal(mean.shape)
-    log_p = -(0.5 * ((z[:, None] - mean[None]) / scale[None]) ** 2
-              + np.log(scale[None])).sum(-1)
+    log_p = -(
+        0.5 * ((z[:, None] - mean[None]) / scale[None]) ** 2 + np.log(scale[None])
+    ).sum(-1)
     n = len(z)
     own = np.diag(log_p).copy()
     lower = own - (logsumexp(log_p, axis=1) - np.log(n))
@@ -89,8 +96,10 @@ def test_mine_reduces_information(digits):
     free = _fit(X_train, y_train, beta=0.0, **mine)
     squeezed = _fit(X_train, y_train, beta=1.0, **mine)
     # its own estimate falls ...
-    assert (squeezed.information_plane(X_test, y_test)[0]
-            < free.information_plane(X_test, y_test)[0])
+    assert (
+        squeezed.information_plane(X_test, y_test)[0]
+        < free.information_plane(X_test, y_test)[0]
+    )
     # ... and so does the information itself: an upper bound at beta = 1 under
     # a lower bound at beta = 0
     assert _mixture_bounds(squeezed, X_test)[1] < _mixture_bounds(free, X_test)[0]
@@ -100,8 +109,9 @@ def test_mine_reduces_information(digits):
 def test_history_and_attributes():
     X, y = load_digits(n_class=3, return_X_y=True)
     ib = _fit(X, y, max_iter=5)
-    keys = {f"{s}_{k}" for s in ("train", "validation")
-            for k in ("objective", "ixz", "izy")}
+    keys = {
+        f"{s}_{k}" for s in ("train", "validation") for k in ("objective", "ixz", "izy")
+    }
     assert keys <= set(ib.history_)
     assert all(len(ib.history_[k]) == ib.n_iter_ for k in keys)
     assert ib.target_entropy_ == pytest.approx(np.log(3), abs=0.01)
@@ -131,7 +141,9 @@ def test_string_labels_and_grid_search_over_beta():
     search = GridSearchCV(
         InfoBottleneckTransformer(**{**DIGITS, "max_iter": 15}),
         {"beta": [1e-4, 10.0], "hidden_layer_sizes": [(16,), (32,)]},
-        cv=2, scoring=information_scoring(), refit="score",
+        cv=2,
+        scoring=information_scoring(),
+        refit="score",
     ).fit(X, labels)
     scores = search.cv_results_["mean_test_score"]
     ixz = search.cv_results_["mean_test_ixz"]
@@ -145,10 +157,12 @@ def test_string_labels_and_grid_search_over_beta():
 
 def test_pipeline_with_logistic_regression():
     X, y = load_digits(n_class=4, return_X_y=True)
-    pipe = Pipeline([
-        ("ib", InfoBottleneckTransformer(**{**DIGITS, "n_components": 2})),
-        ("clf", LogisticRegression()),
-    ])
+    pipe = Pipeline(
+        [
+            ("ib", InfoBottleneckTransformer(**{**DIGITS, "n_components": 2})),
+            ("clf", LogisticRegression()),
+        ]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipe.fit(X, y)
@@ -161,8 +175,14 @@ def test_pipeline_with_logistic_regression():
 
 @pytest.mark.parametrize("n_outputs", [1, 2])
 def test_regression_targets(n_outputs):
-    X, y = make_regression(n_samples=400, n_features=5, n_informative=5,
-                           n_targets=n_outputs, noise=1.0, random_state=0)
+    X, y = make_regression(
+        n_samples=400,
+        n_features=5,
+        n_informative=5,
+        n_targets=n_outputs,
+        noise=1.0,
+        random_state=0,
+    )
     ib = _fit(X, y, beta=1e-4, n_components=4, max_iter=60)
     assert ib.classes_ is None and ib.n_outputs_ == n_outputs
     assert not hasattr(ib, "predict_proba")
@@ -269,17 +289,46 @@ def test_information_plane_display():
         assert sweep.target_entropy == fits[0].target_entropy_
         offsets = sweep.points_.get_offsets()
         np.testing.assert_allclose(offsets[:, 1], sweep.izy)
-        search = GridSearchCV(InfoBottleneckTransformer(**{**DIGITS, "max_iter": 3}),
-                              {"beta": [1e-3, 1.0]}, cv=2,
-                              scoring=information_scoring(), refit="score").fit(X, y)
+        search = GridSearchCV(
+            InfoBottleneckTransformer(**{**DIGITS, "max_iter": 3}),
+            {"beta": [1e-3, 1.0]},
+            cv=2,
+            scoring=information_scoring(),
+            refit="score",
+        ).fit(X, y)
         grid = InformationPlaneDisplay.from_estimators(search)
         np.testing.assert_array_equal(grid.ixz, search.cv_results_["mean_test_ixz"])
         assert grid.labels == ["beta=1e-03", "beta=1e+00"]
-        plain = GridSearchCV(InfoBottleneckTransformer(**{**DIGITS, "max_iter": 2}),
-                             {"beta": [1e-3]}, cv=2).fit(X, y)
+        plain = GridSearchCV(
+            InfoBottleneckTransformer(**{**DIGITS, "max_iter": 2}),
+            {"beta": [1e-3]},
+            cv=2,
+        ).fit(X, y)
         with pytest.raises(ValueError, match="information_scoring"):
             InformationPlaneDisplay.from_estimators(plain)
         with pytest.raises(ValueError, match="not an InfoBottleneckTransformer"):
             InformationPlaneDisplay.from_estimator(LogisticRegression().fit(X, y))
     finally:
         plt.close("all")
+
+
+def test_beta_zero_never_multiplies_an_infinite_rate(monkeypatch):
+    # 0 * inf is NaN: with beta = 0 the I(X; Z) term must drop out of the
+    # objective in training, in its log and held out, whatever its value.
+    from sknmi import bottleneck
+
+    def infinite(self, modules, x, mean, scale, z):
+        return torch.full((), float("inf"))
+
+    monkeypatch.setattr(bottleneck._VariationalRate, "term", infinite)
+    monkeypatch.setattr(bottleneck._VariationalRate, "held_out", infinite)
+    X, y = load_digits(n_class=3, return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        ib = _fit(X, y, beta=0.0, max_iter=3)
+    for key in ("train_objective", "validation_objective"):
+        assert np.isfinite(ib.history_[key]).all()
+    assert np.isinf(ib.history_["validation_ixz"]).all()
+    # With beta > 0 the objective is infinite from the first epoch on.
+    with pytest.raises(ValueError, match="NaN or inf at epoch 1"):
+        _fit(X, y, beta=1.0, max_iter=3)

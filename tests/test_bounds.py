@@ -196,3 +196,73 @@ def test_every_public_bound_has_a_docstring_with_formula():
     for name in ("dv", "nwj", "jsd", "infonce", "smile", "log_ratio"):
         doc = getattr(bounds, name).__doc__
         assert "math::" in doc and "nats" in doc
+
+
+# -- per-row terms and the registry ----------------------------------------------
+
+_READOUTS = {
+    "dv": dv,
+    "nwj": nwj,
+    "jsd": jsd,
+    "infonce": infonce,
+    "smile": smile,
+    "log_ratio": log_ratio,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_READOUTS))
+@pytest.mark.parametrize("masked", [False, True])
+def test_per_row_terms_average_to_the_bound(name, masked):
+    g = torch.Generator().manual_seed(0)
+    if masked:  # the all-pairs matrix: every row has n - 1 negatives
+        joint, marginal = split_scores(2.0 * torch.randn(50, 50, generator=g))
+        joint = joint + 2.0
+    else:
+        joint = torch.randn(50, generator=g, dtype=torch.float64) + 2.0
+        marginal = 3.0 * torch.randn(50, 7, generator=g, dtype=torch.float64)
+    terms = _READOUTS[name](joint, marginal, reduction="none")
+    assert terms.shape == (50,)
+    expected = _READOUTS[name](joint, marginal)
+    assert float(terms.mean()) == pytest.approx(float(expected), rel=1e-5, abs=1e-5)
+
+
+def test_dv_terms_give_the_delta_method_variance():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(400) + 1.5
+    m = 2.0 * rng.standard_normal((400, 16))
+    terms = dv(torch.tensor(a), torch.tensor(m), reduction="none").numpy()
+    # DV = mean(a) - log mean(b), b_i the row means of e^m: first-order variance.
+    b = np.exp(m).mean(1)
+    cov = np.cov(np.stack([a, b]), ddof=1)
+    mb = b.mean()
+    expected = cov[0, 0] - 2 * cov[0, 1] / mb + cov[1, 1] / mb**2
+    assert terms.var(ddof=1) == pytest.approx(expected, rel=1e-9)
+
+
+def test_reduction_is_checked():
+    with pytest.raises(ValueError, match="reduction"):
+        dv(torch.zeros(3), torch.zeros(3, 2), reduction="sum")
+    with pytest.raises(ValueError, match="one\\s+row per positive"):
+        nwj(torch.zeros(3), torch.zeros(4, 2), reduction="none")
+
+
+def test_one_registry_serves_every_caller():
+    from sknmi import NeuralMIEstimator
+    from sknmi.cli import _build_parser
+    from sknmi.regularizers import BOUNDS as REGULARIZER_BOUNDS
+
+    names = set(bounds.BOUNDS)
+    options = NeuralMIEstimator._parameter_constraints["bound"][0].options
+    assert set(options) == names
+    parser = _build_parser()
+    estimate = parser._subparsers._group_actions[0].choices["estimate"]
+    bound_action = next(a for a in estimate._actions if a.dest == "bound")
+    assert set(bound_action.choices) == names
+    assert set(REGULARIZER_BOUNDS) == {
+        n for n, row in bounds.BOUNDS.items() if row.lower
+    }
+    for row in bounds.BOUNDS.values():
+        joint, marginal = torch.ones(4), torch.zeros(4, 3)
+        for fn in (row.read(), row.bound()):
+            assert torch.isfinite(fn(joint, marginal))
+        assert isinstance(row.offset(marginal), float)

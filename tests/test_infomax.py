@@ -16,12 +16,16 @@ from sknmi.nn._encoders import local_infonce as _local_infonce
 from sknmi.nn._encoders import local_scores as _local_scores
 from sknmi.nn._encoders import split_local as _split_local
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = dict(n_components=3, hidden_layer_sizes=(8,), embedding_dim=8, max_iter=2,
-            batch_size=16, random_state=0)
+FAST = dict(
+    n_components=3,
+    hidden_layer_sizes=(8,),
+    embedding_dim=8,
+    max_iter=2,
+    batch_size=16,
+    random_state=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +108,9 @@ def test_pickle_round_trip_and_feature_names():
 
 def test_all_weights_zero_leaves_the_random_encoder():
     X = np.random.default_rng(0).random((30, 5))
-    untrained = DeepInfoMaxTransformer(global_weight=0.0, local_weight=0.0,
-                                       prior_weight=0.0, **FAST).fit(X)
+    untrained = DeepInfoMaxTransformer(
+        global_weight=0.0, local_weight=0.0, prior_weight=0.0, **FAST
+    ).fit(X)
     trained = DeepInfoMaxTransformer(**FAST).fit(X)
     assert untrained.n_iter_ == 0 and trained.n_iter_ == 2
     assert not np.allclose(untrained.transform(X), trained.transform(X))
@@ -115,9 +120,15 @@ def test_flat_local_objective_learns_about_each_feature():
     # Flat rows: each feature is a "position" of the local term; it must train.
     rng = np.random.default_rng(0)
     X = rng.standard_normal((600, 6))
-    dim = DeepInfoMaxTransformer(n_components=4, hidden_layer_sizes=(32,),
-                                 embedding_dim=16, max_iter=15, prior_weight=0.0,
-                                 early_stopping=False, random_state=0).fit(X)
+    dim = DeepInfoMaxTransformer(
+        n_components=4,
+        hidden_layer_sizes=(32,),
+        embedding_dim=16,
+        max_iter=15,
+        prior_weight=0.0,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X)
     local = dim.history_["validation_local"]
     assert local[0] < local[-1]
     assert local[-1] > -math.log(4) + 0.05  # above the value of no information
@@ -144,15 +155,25 @@ def test_transform_float32_and_float64_agree():
 @pytest.mark.slow
 def test_trained_local_dim_beats_the_untrained_encoder_on_digits(digits):
     X_train, X_test, y_train, y_test = digits
-    params = dict(n_components=16, image_shape=(1, 8, 8), hidden_layer_sizes=(64,),
-                  embedding_dim=32, max_iter=4, early_stopping=False,
-                  device="cpu", random_state=0)
+    params = dict(
+        n_components=16,
+        image_shape=(1, 8, 8),
+        hidden_layer_sizes=(64,),
+        embedding_dim=32,
+        max_iter=4,
+        early_stopping=False,
+        device="cpu",
+        random_state=0,
+    )
     accuracy = {}
-    for name, weights in {"untrained": dict(local_weight=0.0, prior_weight=0.0),
-                          "DIM(L)": dict(local_weight=1.0, prior_weight=0.0)}.items():
+    for name, weights in {
+        "untrained": dict(local_weight=0.0, prior_weight=0.0),
+        "DIM(L)": dict(local_weight=1.0, prior_weight=0.0),
+    }.items():
         dim = DeepInfoMaxTransformer(**weights, **params).fit(X_train)
-        accuracy[name] = probe_accuracy(dim.transform(X_train), y_train,
-                                        dim.transform(X_test), y_test)
+        accuracy[name] = probe_accuracy(
+            dim.transform(X_train), y_train, dim.transform(X_test), y_test
+        )
     assert accuracy["DIM(L)"] > accuracy["untrained"] + 0.03, accuracy
 
 
@@ -161,9 +182,17 @@ def test_prior_matching_lowers_the_dependency_of_a_global_code():
     # Flat rows, global objective, Gaussian prior: the discriminator's push makes
     # the code's components more independent and closer to N(0, 1).
     X_train, _ = load_digits(return_X_y=True)
-    params = dict(n_components=4, hidden_layer_sizes=(64,), embedding_dim=32,
-                  global_weight=1.0, local_weight=0.0, max_iter=30,
-                  early_stopping=False, device="cpu", random_state=0)
+    params = dict(
+        n_components=4,
+        hidden_layer_sizes=(64,),
+        embedding_dim=32,
+        global_weight=1.0,
+        local_weight=0.0,
+        max_iter=30,
+        early_stopping=False,
+        device="cpu",
+        random_state=0,
+    )
     ndm, ks = {}, {}
     for weight in (0.0, 1.0):
         Z = DeepInfoMaxTransformer(prior_weight=weight, **params).fit_transform(X_train)
@@ -174,17 +203,27 @@ def test_prior_matching_lowers_the_dependency_of_a_global_code():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "not reproduced at small scale with the local objective: the prior term raised "
-    "NDM here "
-    "(digits, 8 components, 6 epochs: 5.09 with prior_weight=1 vs 3.46 without) "
-    "and moved the marginals away from N(0, 1); strict, so a fix shows up"
-))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "not reproduced at small scale with the local objective: the prior term raised "
+        "NDM here "
+        "(digits, 8 components, 6 epochs: 5.09 with prior_weight=1 vs 3.46 without) "
+        "and moved the marginals away from N(0, 1); strict, so a fix shows up"
+    ),
+)
 def test_prior_matching_lowers_the_dependency_of_a_local_code(digits):
     X_train = digits[0]
-    params = dict(n_components=8, image_shape=(1, 8, 8), hidden_layer_sizes=(64,),
-                  embedding_dim=32, max_iter=6, early_stopping=False,
-                  device="cpu", random_state=0)
+    params = dict(
+        n_components=8,
+        image_shape=(1, 8, 8),
+        hidden_layer_sizes=(64,),
+        embedding_dim=32,
+        max_iter=6,
+        early_stopping=False,
+        device="cpu",
+        random_state=0,
+    )
     ndm = {}
     for weight in (0.0, 1.0):
         Z = DeepInfoMaxTransformer(prior_weight=weight, **params).fit_transform(X_train)

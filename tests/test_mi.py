@@ -2,6 +2,7 @@ import math
 import pickle
 import time
 import warnings
+from functools import partial
 
 import joblib
 import numpy as np
@@ -219,14 +220,34 @@ def test_divergence_is_caught_and_the_best_state_restored(gauss2):
     est = NeuralMIEstimator(
         critic=ScaledDot,
         bound="nwj",
-        learning_rate_init=50.0,
+        learning_rate_init=0.5,
         max_iter=30,
         random_state=0,
     )
-    with pytest.warns(RuntimeWarning, match="NaN or inf"):
+    # A finite blow-up (hundreds of nats below 0) counts as a divergence too.
+    with pytest.warns(RuntimeWarning, match="far below 0 at epoch"):
         est.fit(X, Z)
-    assert math.isfinite(est.mi_)
+    assert est.best_iter_ < est.n_iter_
+    assert 0 < est.mi_ < 0.6
     assert all(math.isfinite(v) for v in est.mi_ci_)
+
+
+@pytest.mark.parametrize("lr", [10.0, 1e3])
+def test_a_blow_up_in_the_first_epoch_raises_and_keeps_the_old_fit(gauss2, lr):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    est.fit(X[:500], Z[:500])
+    before = dict(vars(est))
+    est.set_params(critic=ScaledDot, bound="nwj", learning_rate_init=lr)
+    with pytest.raises(ValueError, match="before any state worth keeping"):
+        est.fit(X, Z)
+    # The failed refit left the estimator exactly as it was.
+    assert vars(est).keys() == before.keys()
+    params = est.get_params()
+    assert all(vars(est)[k] is before[k] for k in before if k not in params)
+    assert est.score(X[:500], Z[:500]) == pytest.approx(
+        est.set_params(critic="separable").score(X[:500], Z[:500])
+    )
 
 
 def test_verbose_prints_and_quiet_does_not(gauss2, capsys):
@@ -234,6 +255,10 @@ def test_verbose_prints_and_quiet_does_not(gauss2, capsys):
     NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,)).fit(X, Z)
     assert capsys.readouterr().out == ""
     NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,), verbose=1).fit(X, Z)
+    bar = capsys.readouterr()
+    assert bar.out == "" and "NeuralMIEstimator" in bar.err and "2/2" in bar.err
+    assert "validation_mi" in bar.err
+    NeuralMIEstimator(max_iter=2, hidden_layer_sizes=(8,), verbose=2).fit(X, Z)
     assert "epoch 1/2" in capsys.readouterr().out
 
 
@@ -310,3 +335,64 @@ def test_quantile_preprocessing_undoes_a_monotone_transform_of_the_columns():
     assert cubic.score(X[:500], Z3[:500]) == pytest.approx(
         plain.score(X[:500], Z[:500]), abs=0.03
     )
+
+
+class _Bad(torch.nn.Module):
+    """A critic whose output is wrong in one way, for the early check."""
+
+    def __init__(self, x_features, z_features, kind):
+        super().__init__()
+        self.kind = kind
+        self.w = torch.nn.Linear(x_features, z_features)
+        if kind == "no parameters":
+            self.w.requires_grad_(False)
+
+    def forward(self, x, z):
+        s = (self.w(x) * z).sum(-1)
+        wrong = {
+            "short": lambda: s[:-1],
+            "scalar": lambda: s.sum(),
+            "integer": lambda: s.long(),
+            "wide": lambda: s[:, None].expand(-1, 3),
+            "detached": lambda: s.detach(),
+            "crash": lambda: s @ torch.ones(7),
+        }
+        return wrong[self.kind]() if self.kind in wrong else s
+
+    def score_matrix(self, x, z):
+        m = self.w(x) @ z.T
+        if self.kind == "matrix not differentiable":
+            return m.detach()
+        if self.kind == "matrix transposed":
+            return m.T
+        return m
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("short", r"shape \(4,\), got \(3,\)"),
+        ("scalar", r"shape \(4,\), got \(\)"),
+        ("integer", "float scores"),
+        ("wide", r"got \(4, 3\)"),
+        ("detached", "not differentiable"),
+        ("no parameters", "no trainable parameters"),
+        ("crash", "failed on x of shape"),
+        ("matrix not differentiable", "score_matrix.*not differentiable"),
+        ("matrix transposed", r"score_matrix.*\(4, 3\), got \(3, 4\)"),
+    ],
+)
+def test_a_wrong_custom_critic_is_refused_before_training(gauss2, kind, match):
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(critic=partial(_Bad, kind=kind), max_iter=1)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X[:200], Z[:200])
+    assert not hasattr(est, "critic_")
+
+
+def test_sparse_z_is_refused_clearly(gauss2):
+    import scipy.sparse
+
+    X, Z, _ = gauss2
+    with pytest.raises(ValueError, match="sparse"):
+        NeuralMIEstimator(max_iter=1).fit(X, scipy.sparse.csr_matrix(Z))

@@ -5,8 +5,10 @@ checks it leaves out (parameter validation, DataFrame column names, and for
 transformers set_output and get_feature_names_out).
 """
 
+import re
+
 import pytest
-from sklearn.base import TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -31,10 +33,14 @@ ESTIMATORS = [
     InfoBottleneckTransformer(n_components=2, **FAST),
     InfoBottleneckTransformer(n_components=2, mi_estimator="mine", **FAST),
     DeepInfoMaxTransformer(**FAST_DIM),
-    DeepInfoMaxTransformer(global_weight=1.0, bound="infonce", prior="uniform",
-                           prior_weight=0.1, **FAST_DIM),
-    DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv",
-                           **FAST_DIM),
+    DeepInfoMaxTransformer(
+        global_weight=1.0,
+        bound="infonce",
+        prior="uniform",
+        prior_weight=0.1,
+        **FAST_DIM,
+    ),
+    DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv", **FAST_DIM),
 ]
 
 # Checks expected to fail, with the reason; keyed by (estimator class, check name).
@@ -53,9 +59,7 @@ LEFT_OUT_TRANSFORMERS = [
     estimator_checks.check_transformer_get_feature_names_out_pandas,
 ]
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def _expected_failed_checks(estimator):
@@ -85,3 +89,35 @@ def _left_out_cases():
 def test_checks_that_check_estimator_leaves_out(estimator, check):
     pytest.importorskip("pandas")
     check(type(estimator).__name__, estimator)
+
+
+def test_every_public_estimator_is_checked():
+    import sknmi
+
+    public = {
+        getattr(sknmi, name)
+        for name in sknmi.__all__
+        if isinstance(getattr(sknmi, name), type)
+        and issubclass(getattr(sknmi, name), BaseEstimator)
+    }
+    assert public <= {type(e) for e in ESTIMATORS}
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    # One instance per class: the fitted attributes are a class's own.
+    list({type(e): e for e in reversed(ESTIMATORS)}.values()),
+    ids=lambda e: type(e).__name__,
+)
+def test_every_fitted_attribute_is_documented(estimator):
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    fitted = clone(estimator).fit(X, y)
+    attributes = {
+        name for name in vars(fitted) if name.endswith("_") and not name.startswith("_")
+    }
+    section = fitted.__doc__.split("Attributes\n    ----------")[1]
+    section = section.split("\n    See Also")[0].split("\n    Notes")[0]
+    documented = set(re.findall(r"^    (\w+_) :", section, re.M))
+    assert attributes <= documented, attributes - documented

@@ -29,8 +29,14 @@ LOCAL_MAP_SIZE = 8
 class GaussianEncoder(nn.Module):
     """x -> (mean, scale) of a diagonal Gaussian p(z | x)."""
 
-    def __init__(self, in_features, hidden_layer_sizes, n_components, activation,
-                 scale_shift=SCALE_SHIFT):
+    def __init__(
+        self,
+        in_features,
+        hidden_layer_sizes,
+        n_components,
+        activation,
+        scale_shift=SCALE_SHIFT,
+    ):
         super().__init__()
         self.n_components = n_components
         self.scale_shift = scale_shift
@@ -223,8 +229,20 @@ def local_bound(name, joint, marginal):
 class InfoMaxModel(nn.Module):
     """Every module of the game: early stopping saves and restores them together."""
 
-    def __init__(self, encoder, n_components, flat_features, local_shape, hidden,
-                 embedding_dim, activation, image, use_global, use_local, use_prior):
+    def __init__(
+        self,
+        encoder,
+        n_components,
+        flat_features,
+        local_shape,
+        hidden,
+        embedding_dim,
+        activation,
+        image,
+        use_global,
+        use_local,
+        use_prior,
+    ):
         super().__init__()
         self.encoder = encoder
         if use_global:
