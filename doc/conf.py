@@ -132,7 +132,17 @@ def _require_api_entries(app, env):
                             type="sknmi", subtype="api")
 
 
+def _hide_private_bases(app, name, obj, options, bases):
+    """Leave private bases (sknmi._base.NeuralEstimator) out of "Bases:"."""
+    bases[:] = [
+        b for b in bases
+        if not any(part.startswith("_") for part in b.__module__.split("."))
+        or not b.__module__.startswith("sknmi")
+    ]
+
+
 def setup(app):
+    app.connect("autodoc-process-bases", _hide_private_bases)
     # After numpydoc (priority 500) has turned the sections into reST.
     app.connect("autodoc-process-docstring", _require_examples, priority=900)
     app.connect("env-check-consistency", _require_api_entries)

@@ -483,7 +483,7 @@ class MovingAverageDV(torch.nn.Module):
 class Bound:
     """How an estimator trains and reads one bound: a row of :data:`BOUNDS`.
 
-    Attributes
+    Parameters
     ----------
     function : str
         The bound itself, the name of a function of this module (what
@@ -493,7 +493,7 @@ class Bound:
         of this module, or "mine" for :class:`MovingAverageDV`.
     readout : str
         The function that reads ``mi_`` on held-out scores.
-    lower : bool
+    lower : bool, default=True
         Whether the read-out is a lower bound on I(X; Z) in expectation.
 
     Examples
@@ -516,17 +516,49 @@ class Bound:
     lower: bool = True
 
     def read(self, clip=5.0):
-        """The read-out as a function ``(joint, marginal, reduction="mean")``."""
+        """The read-out as a function ``(joint, marginal, reduction="mean")``.
+
+        Parameters
+        ----------
+        clip : float, default=5.0
+            SMILE's threshold.
+
+        Returns
+        -------
+        callable
+        """
         return _function(self.readout, clip)
 
     def train(self, clip=5.0, ema_decay=0.99):
-        """The training objective: a function of the scores, or a module."""
+        """The training objective: a function of the scores, or a module.
+
+        Parameters
+        ----------
+        clip : float, default=5.0
+            SMILE's threshold.
+        ema_decay : float, default=0.99
+            MINE's moving-average weight of the old average.
+
+        Returns
+        -------
+        callable or MovingAverageDV
+        """
         if self.objective == "mine":
             return MovingAverageDV(ema_decay)
         return _function(self.objective, clip)
 
     def bound(self, clip=5.0):
-        """The bound itself as a function of the scores."""
+        """The bound itself as a function of the scores.
+
+        Parameters
+        ----------
+        clip : float, default=5.0
+            SMILE's threshold.
+
+        Returns
+        -------
+        callable
+        """
         return _function(self.function, clip)
 
     def offset(self, marginal):
@@ -535,6 +567,15 @@ class Bound:
         Zero for the log-ratio read-out, 1 for NWJ (its optimal critic is
         ``1 + log ratio``), and the log partition ``log E[e^T]`` on the
         negatives ``marginal`` for the Donsker–Varadhan family.
+
+        Parameters
+        ----------
+        marginal : torch.Tensor
+            Held-out scores of negative pairs.
+
+        Returns
+        -------
+        float
         """
         if self.readout == "log_ratio":
             return 0.0

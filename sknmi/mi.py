@@ -11,7 +11,7 @@ from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi import _torch
+from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._validation import validate_xz, warn_if_deterministic
 from sknmi.bounds import BOUNDS
@@ -147,6 +147,14 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         95% interval of ``mi_`` from the held-out sampling error (delta method
         over rows). It covers the sampling noise of the read-out with this
         critic, not the slack of a loose bound or an under-trained critic.
+    mi_lower_bounds_ : dict
+        The evidence behind ``mi_``: ``{"dv": (value, (low, high)), "nwj":
+        (value, (low, high))}``, the Donsker–Varadhan and NWJ lower bounds of
+        the same critic on the same held-out rows (NWJ with the critic shifted
+        to its optimum ``log ratio + 1``), with 95% intervals. Both bound the
+        MI from below in expectation whatever the critic; a log-ratio ``mi_``
+        far above them rests on the critic's calibration alone, and a bound far
+        below 0 says that the critic gives some pairs extreme scores.
     mi_train_ : float
         The same read-out on as many training rows as were held out
         (optimistic: the critic has seen them).
@@ -385,6 +393,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         joint, marginal = self._scores(critic, Xv.to(on), Zv.to(on))
         self.mi_, self.mi_ci_ = self._read(joint, marginal)
         self._log_partition = spec.offset(marginal)
+        self.mi_lower_bounds_ = _lower_bounds(joint, marginal, self._log_partition)
         # Training rows are in random order: the first n_val of them are a fair
         # sample, and reading as many rows as held out keeps the two comparable.
         n_val = len(val_rows)
@@ -514,6 +523,27 @@ def _check_critic(critic, x, z):
                 f"{what} is not differentiable with respect to the critic's "
                 "parameters (no gradient reaches them)"
             )
+
+
+def _with_interval(terms):
+    value = float(terms.double().mean())
+    half = _interval(terms)
+    return value, (value - half, value + half)
+
+
+def _lower_bounds(joint, marginal, offset):
+    """DV and NWJ of the fitted critic on the held-out scores, with intervals.
+
+    The critic shifted to ``T - offset + 1`` is NWJ's optimum when ``T - offset``
+    is the log density ratio; DV does not depend on the shift.
+    """
+    shifted = 1.0 - offset
+    return {
+        "dv": _with_interval(bounds.dv(joint, marginal, reduction="none")),
+        "nwj": _with_interval(
+            bounds.nwj(joint + shifted, marginal + shifted, reduction="none")
+        ),
+    }
 
 
 def _plausible(logs, n):

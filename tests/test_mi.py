@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -396,3 +396,16 @@ def test_sparse_z_is_refused_clearly(gauss2):
     X, Z, _ = gauss2
     with pytest.raises(ValueError, match="sparse"):
         NeuralMIEstimator(max_iter=1).fit(X, scipy.sparse.csr_matrix(Z))
+
+
+def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
+    X, Z, mi = gauss2
+    est = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Z)
+    assert set(est.mi_lower_bounds_) == {"dv", "nwj"}
+    for value, (low, high) in est.mi_lower_bounds_.values():
+        assert low < value < high and high - low < 0.2
+        # Lower bounds of a decent critic: below the truth, not far below it.
+        assert mi - 0.25 < value < mi + 0.05

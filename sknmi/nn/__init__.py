@@ -23,8 +23,13 @@ Examples
 >>> value = dv(joint, marginal)
 """
 
-from sknmi.nn.critics import ACTIVATIONS, MLP, ConcatCritic, SeparableCritic
+from sknmi.nn import critics
+from sknmi.nn.critics import MLP, ConcatCritic, SeparableCritic
 from sknmi.nn.pairs import derangement, held_out_scores, pair_scores
+
+#: Activation names, as in :class:`sklearn.neural_network.MLPRegressor` plus a
+#: few, mapped to their torch modules.
+ACTIVATIONS = critics.ACTIVATIONS
 
 __all__ = [
     "ACTIVATIONS",
