@@ -227,7 +227,7 @@ def _read_csv(path, header=None):
     """Data, column names (or None) and a note saying how the header was read.
 
     UTF-8 (a byte-order mark is skipped), comma-separated, parsed by
-    :mod:`csv`; blank lines and lines starting with ``#`` are skipped, except
+    the csv module; blank lines and lines starting with ``#`` are skipped, except
     that a first line ``# a,b,c`` (as :func:`numpy.savetxt` writes a header)
     holds the names ``a,b,c``.
     """
