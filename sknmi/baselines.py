@@ -41,6 +41,18 @@ class DegenerateDependenceWarning(UserWarning):
     when a column of Z is a copy or an affine function of a column of X. The
     estimators then report ``mi_ = inf``. If the variables are really
     discrete, pass Z as 1-D integer labels (MI with a label is finite).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sknmi import DegenerateDependenceWarning, KSGEstimator
+    >>> X = np.random.default_rng(0).standard_normal((100, 2))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     mi = KSGEstimator(random_state=0).fit(X, 2 * X[:, 0] + 1).mi_
+    >>> mi, caught[0].category is DegenerateDependenceWarning
+    (inf, True)
     """
 
 
