@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import warnings
+import zipfile
 
 import numpy as np
 
@@ -331,7 +332,7 @@ def _load_npz(path, x_spec, z_spec):
     _magic(path, b"PK", ".npz")
     try:
         archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CommandError(f"{path}: not a readable .npz file: {exc}") from None
     with archive:
         if not archive.files:
@@ -352,7 +353,7 @@ def _load_npz(path, x_spec, z_spec):
                         "sknmi does not unpickle; save numeric arrays"
                     ) from None
                 raise CommandError(f"{path}[{key}]: cannot read: {exc}") from None
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zipfile.BadZipFile) as exc:
                 raise CommandError(f"{path}[{key}]: cannot read: {exc}") from None
             data = _as_2d_numeric(array, f"{path}[{key}]")
             picked = range(data.shape[1])

@@ -186,6 +186,7 @@ def _files(tmp, small):
     np.save(tmp / "obj.npy", np.array([{"a": 1}] * 5, dtype=object))
     (tmp / "bad.npy").write_bytes(b"not an array")
     (tmp / "bad.npz").write_bytes(b"not an archive")
+    (tmp / "broken.npz").write_bytes(b"PK\x03\x04 but no archive")
     np.savez(tmp / "empty.npz")
     np.savez(tmp / "obj.npz", X=np.array([{"a": 1}] * 5, dtype=object), Z=small)
     np.savez(tmp / "d.npz", X=small[:, :2], Z=small[:, 2], E=np.zeros((0, 2)))
@@ -203,6 +204,7 @@ ESTIMATE_ERRORS = [
     (["obj.npy", "--x", "0", "--z", "1"], "does not unpickle"),
     (["bad.npy", "--x", "0", "--z", "1"], "not a .npy file"),
     (["bad.npz", "--x", "X", "--z", "Z"], "not a .npz file"),
+    (["broken.npz", "--x", "X", "--z", "Z"], "not a readable .npz file"),
     (["empty.npz", "--x", "X", "--z", "Z"], "the archive holds no arrays"),
     (["obj.npz", "--x", "X", "--z", "Z"], "does not unpickle"),
     (["d.npz", "--x", "E", "--z", "Z"], "the array is empty"),
