@@ -286,9 +286,18 @@ def _read_csv(path, header=None):
                 data[r, c] = float(value)
             except ValueError:
                 column = names[c] if names else c
+                hint = next(
+                    (
+                        f" (the file seems to be separated by {sep!r}; sknmi reads "
+                        "comma-separated values)"
+                        for sep in (";", "\t", "|")
+                        if sep in value
+                    ),
+                    "",
+                )
                 raise CommandError(
                     f"{path}: non-numeric value {value!r} in column {column!r}, "
-                    f"line {number}"
+                    f"line {number}{hint}"
                 ) from None
     return data, names, f"{note}, {data.shape[0]} rows, {width} columns"
 
@@ -481,7 +490,7 @@ def _demo(args, out):
 
 
 def _warn_if_dependent(X, Z):
-    from sknmi.baselines import _canonical_correlations
+    from sknmi.baselines import DegenerateDependenceWarning, _canonical_correlations
 
     r = _canonical_correlations(X, Z)
     if r.size and r.max() >= 1.0 - 1e-10:
@@ -489,7 +498,7 @@ def _warn_if_dependent(X, Z):
             f"X and Z are linearly dependent (largest canonical correlation "
             f"{r.max():.12f}; e.g. a column of Z copies one of X): their MI is "
             "infinite and the estimate below only says how far training got",
-            UserWarning,
+            DegenerateDependenceWarning,
             stacklevel=2,
         )
 

@@ -176,6 +176,7 @@ def _files(tmp, small):
     (tmp / "dir.csv").mkdir()
     (tmp / "latin1.csv").write_bytes("\xe9,b\n1,2\n".encode("latin-1"))
     (tmp / "empty.csv").write_text("")
+    (tmp / "semicolon.csv").write_text("a;b\n1;2\n3;4\n")
     (tmp / "comments.csv").write_text("# a,b\n# nothing\n")
     (tmp / "only_header.csv").write_text("a,b,c\n")
     (tmp / "dup.csv").write_text("a,a,b\n1,2,3\n4,5,6\n")
@@ -197,6 +198,7 @@ ESTIMATE_ERRORS = [
     (["dir.csv", "--x", "0", "--z", "1"], "a directory, not a file"),
     (["latin1.csv", "--x", "0", "--z", "1"], "not UTF-8 text (byte 0xe9"),
     (["empty.csv", "--x", "0", "--z", "1"], "the file is empty"),
+    (["semicolon.csv", "--x", "0", "--z", "1"], "separated by ';'"),
     (["comments.csv", "--x", "0", "--z", "1", "--no-header"], "only comments"),
     (["only_header.csv", "--x", "a", "--z", "b"], "a header but no data rows"),
     (["dup.csv", "--x", "a", "--z", "b"], "'a' occurs 2 times"),
