@@ -1,6 +1,10 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
-from sknmi.baselines import GaussianMIEstimator, KSGEstimator
+from sknmi.baselines import (
+    DegenerateDependenceWarning,
+    GaussianMIEstimator,
+    KSGEstimator,
+)
 from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
@@ -9,6 +13,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DeepInfoMaxTransformer",
+    "DegenerateDependenceWarning",
     "GaussianMIEstimator",
     "InfoBottleneckTransformer",
     "KSGEstimator",

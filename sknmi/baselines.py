@@ -1,6 +1,7 @@
 """Classical MI estimators to compare a neural estimate with: KSG and Gaussian."""
 
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -13,11 +14,57 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi._validation import validate_xz
 
-__all__ = ["GaussianMIEstimator", "KSGEstimator"]
+__all__ = ["DegenerateDependenceWarning", "GaussianMIEstimator", "KSGEstimator"]
 
 _Z95 = 1.959963984540054
+_EPS = np.finfo(np.float64).eps
+# KSG scales a column by its standard deviation unless that exceeds this many
+# times the IQR-based spread (a few extreme values then dominate the std).
+_OUTLIER_RATIO = 20.0
+# Scaled values are clipped here: further out a row is as isolated either way,
+# and squares of the scaled values stay finite.
+_HUGE = 1e150
+# A canonical correlation this close to 1 is an exact linear relation up to
+# rounding: KSG (1e-10) and the Gaussian estimator (1e-12, its own numerical
+# floor) call the MI infinite.
+_KSG_DETERMINISTIC = 1e-10
+_GAUSSIAN_DETERMINISTIC = 1e-12
 # Rows per neighbour query: bounds the (rows x n_neighbors) arrays held at once.
 _CHUNK = 2**15
+
+
+class DegenerateDependenceWarning(UserWarning):
+    """X and Z are related exactly (up to rounding): their MI is infinite.
+
+    Raised by :class:`KSGEstimator` and :class:`GaussianMIEstimator` when a
+    canonical correlation of X and Z is within rounding of 1, for instance
+    when a column of Z is a copy or an affine function of a column of X. The
+    estimators then report ``mi_ = inf``. If the variables are really
+    discrete, pass Z as 1-D integer labels (MI with a label is finite).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sknmi import DegenerateDependenceWarning, KSGEstimator
+    >>> X = np.random.default_rng(0).standard_normal((100, 2))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     mi = KSGEstimator(random_state=0).fit(X, 2 * X[:, 0] + 1).mi_
+    >>> mi, caught[0].category is DegenerateDependenceWarning
+    (inf, True)
+    """
+
+
+def _warn_infinite(estimator, r):
+    warnings.warn(
+        f"{type(estimator).__name__}: X and Z are linearly dependent (largest "
+        f"canonical correlation {float(r.max()):.12f}), e.g. a column of Z copies "
+        "a column of X: the MI of continuous variables is then infinite, and mi_ "
+        "is inf",
+        DegenerateDependenceWarning,
+        stacklevel=5,
+    )
 
 
 def _mi_tags(tags):
@@ -87,12 +134,14 @@ class KSGEstimator(BaseEstimator):
     r"""Kraskov–Stögbauer–Grassberger k-nearest-neighbour estimate of I(X; Z).
 
     Algorithm 1 of Kraskov et al. (2004) with the max-norm, for multivariate X
-    and Z. Each column is scaled to unit variance first (the max-norm is not
-    invariant to per-feature scaling) and a tie-breaking noise of relative size
-    1e-10, drawn from ``random_state``, is added, as
+    and Z. Each column is centred and scaled to unit spread first (the
+    max-norm is not invariant to per-feature scaling) and a tie-breaking noise
+    of 1e-10 of that spread, drawn from ``random_state``, is added, as
     :func:`sklearn.feature_selection.mutual_info_regression` does; on a 1-d
     pair the two give the same number (except that scikit-learn clips negative
-    estimates to 0 and this class does not).
+    estimates to 0 and this class does not, and for outlier-dominated columns,
+    below). The estimate does not depend on the units or the offset of a
+    column (see Notes).
 
     When Z is a 1-D vector of class labels the mixed continuous/discrete
     estimator of Ross (2014) is used instead, as in
@@ -143,6 +192,27 @@ class KSGEstimator(BaseEstimator):
     class size, and
     :math:`\hat I = \psi(n) + \langle\psi(k_i)\rangle - \langle\psi(N_i)\rangle
     - \langle\psi(m_i)\rangle`; rows whose class occurs once are left out.
+
+    **Scaling.** All arithmetic is in float64 and relative to each column:
+    a column is centred on its median, then divided by its standard
+    deviation (computed without overflow), unless that exceeds 20 times the
+    interquartile range / 1.349 -- a few extreme values then dominate it, and
+    the column is divided by the IQR-based spread instead, so that one huge
+    outlier does not squeeze the other rows together. Scaled values are
+    clipped at :math:`\pm 10^{150}`. A column is constant only when its values
+    span a few units in the last place of its largest magnitude, so a column of
+    spread 1e-13, or of 1e12 plus a unit-scale signal, is used as data. The
+    same data at scale 1e-150 or 1e150, or shifted by 1e12, give the same
+    estimate up to rounding.
+
+    **Exact dependence.** When X and Z are linearly related up to rounding
+    (largest canonical correlation within 1e-10 of 1; e.g. a column of Z
+    copies one of X), the MI of continuous variables is infinite and a k-NN
+    count cannot see it (it would report about
+    :math:`\psi(n) - \psi(k)` with a zero-width interval), so ``mi_`` is
+    ``inf`` and a :class:`DegenerateDependenceWarning` is raised, as in
+    :class:`GaussianMIEstimator`. Non-linear deterministic relations are not
+    detected. Class-label Z is exempt (its MI is finite).
 
     Neighbour searches use :class:`sklearn.neighbors.KDTree` (O(n log n) in
     low dimensions; trees degrade towards brute force as the dimension grows)
@@ -199,15 +269,20 @@ class KSGEstimator(BaseEstimator):
     def _estimate(self, X, Z, labels):
         n = X.shape[0]
         rng = check_random_state(self.random_state)
-        X = _jitter(_unit_scale(X), rng)
+        X = _unit_scale(X)
         if labels is not None:
-            return (*_ross(X, labels, self.n_neighbors), {})
+            return (*_ross(_jitter(X, rng), labels, self.n_neighbors), {})
         if n <= self.n_neighbors:
             raise ValueError(
                 f"n_neighbors={self.n_neighbors} needs more than {self.n_neighbors} "
                 f"rows, got {n}"
             )
-        Z = _jitter(_unit_scale(Z), rng)
+        Z = _unit_scale(Z)
+        r = _canonical_correlations(X, Z)
+        if r.size and r.max() >= 1.0 - _KSG_DETERMINISTIC:
+            _warn_infinite(self, r)
+            return math.inf, (math.inf, math.inf), {}
+        X, Z = _jitter(X, rng), _jitter(Z, rng)
         joint = np.hstack([X, Z])
         radius = _kth_distance(joint, self.n_neighbors)
         nx = _count_within(X, radius)
@@ -277,9 +352,20 @@ class GaussianMIEstimator(BaseEstimator):
     :math:`2 n \hat I \sim \chi^2_{d_x d_z}`). It is asymptotic and assumes
     Gaussian data.
 
-    A perfect linear relation between X and Z makes the MI infinite; then
-    ``mi_`` is ``inf``. Class labels in Z enter as their one-hot encoding, so
-    the estimate is the MI of a Gaussian model with class-dependent means.
+    A perfect linear relation between X and Z (a canonical correlation within
+    1e-12 of 1) makes the MI infinite; then ``mi_`` is ``inf`` and a
+    :class:`DegenerateDependenceWarning` is raised. Class labels in Z enter as
+    their one-hot encoding, so the estimate is the MI of a Gaussian model with
+    class-dependent means.
+
+    The columns are centred and each scaled by its largest magnitude before
+    the decomposition (in float64, without overflow), so the estimate does
+    not depend on units or offsets: the same data at scale 1e-150 or 1e150,
+    or shifted by 1e12, give the same estimate up to rounding, and a column
+    of spread 1e-13 next to one of spread 1 is not dropped. A column is
+    constant only when its values span a few units in the last place of its
+    largest magnitude. One huge outlier does change the estimate, since it
+    changes the sample covariance this estimator is a function of.
 
     References
     ----------
@@ -316,8 +402,6 @@ class GaussianMIEstimator(BaseEstimator):
 
     def _estimate(self, X, Z, labels):
         n = X.shape[0]
-        X = np.asarray(X, dtype=np.float64)
-        Z = np.asarray(Z, dtype=np.float64)
         ux, uz = _orthonormal_basis(X), _orthonormal_basis(Z)
         dx, dz = ux.shape[1], uz.shape[1]
         if dx == 0 or dz == 0:  # a constant variable shares nothing
@@ -329,12 +413,14 @@ class GaussianMIEstimator(BaseEstimator):
             )
         r = np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
         extra = {"canonical_correlations_": r}
-        if np.any(r >= 1.0 - 1e-12):
+        if np.any(r >= 1.0 - _GAUSSIAN_DETERMINISTIC):
+            _warn_infinite(self, r)
             return math.inf, (math.inf, math.inf), extra
         mi = -0.5 * np.sum(np.log1p(-(r**2)))
         if self.bias_correction:
-            mi -= 0.5 * (_logdet_bias(dx, n) + _logdet_bias(dz, n)
-                         - _logdet_bias(dx + dz, n))
+            mi -= 0.5 * (
+                _logdet_bias(dx, n) + _logdet_bias(dz, n) - _logdet_bias(dx + dz, n)
+            )
         half = _Z95 * math.sqrt(np.sum(r**2) / n + dx * dz / (2.0 * n**2))
         return float(mi), (float(mi - half), float(mi + half)), extra
 
@@ -342,17 +428,60 @@ class GaussianMIEstimator(BaseEstimator):
 # -- helpers -----------------------------------------------------------------------
 
 
-def _unit_scale(A):
+def _centre(A, mean=False):
+    """A float64 copy of A, each column centred; constant columns set to 0.
+
+    The median centres (the mean too, after it, when ``mean``): no sum of raw
+    values, so no overflow. A column is constant when its values span at most
+    about four units in the last place of its largest magnitude -- a relative
+    test, so spreads of 1e-13 around 0, or of 1 around 1e12, are data.
+    """
     A = np.array(A, dtype=np.float64)  # a copy: the input is never modified
-    std = A.std(0)
-    A /= np.where(std > 0, std, 1.0)
+    lo, hi = A.min(0), A.max(0)
+    constant = hi / 2 - lo / 2 <= 2 * _EPS * np.maximum(-lo, hi)
+    A -= np.median(A, 0)
+    if mean:
+        A -= A.mean(0)
+    A[:, constant] = 0.0
     return A
 
 
+def _peak(C):
+    """The largest magnitude of each column, 1 for an all-zero column."""
+    peak = np.abs(C).max(0)
+    return np.where(peak > 0, peak, 1.0)
+
+
+def _std(C):
+    """Standard deviation of centred columns, without overflow in the squares."""
+    peak = _peak(C)
+    return peak * (C / peak).std(0)
+
+
+def _unit_scale(A):
+    """Centred columns of unit spread (see the KSGEstimator Notes)."""
+    C = _centre(A)
+    std = _std(C)
+    q25, q75 = np.percentile(C, [25, 75], axis=0)
+    robust = (q75 / 2 - q25 / 2) * (2 / 1.3489795003921634)  # IQR / 1.349
+    spread = np.where((robust > 0) & (std > _OUTLIER_RATIO * robust), robust, std)
+    C /= np.where(spread > 0, spread, 1.0)
+    return np.clip(C, -_HUGE, _HUGE, out=C)
+
+
 def _jitter(A, rng):
-    # Kraskov et al.'s advice against ties, at scikit-learn's size and draw order.
-    size = 1e-10 * np.maximum(1.0, np.abs(A).mean(0))
-    return A + size * rng.standard_normal(A.shape)
+    # Kraskov et al.'s advice against ties: 1e-10 of each column's unit spread,
+    # in scikit-learn's draw order (its size is 1e-10 * max(1, mean |x|), the
+    # same number for centred columns of unit standard deviation).
+    return A + 1e-10 * rng.standard_normal(A.shape)
+
+
+def _canonical_correlations(X, Z):
+    """Sample canonical correlations of X and Z, in decreasing order."""
+    ux, uz = _orthonormal_basis(X), _orthonormal_basis(Z)
+    if ux.shape[1] == 0 or uz.shape[1] == 0:
+        return np.zeros(0)
+    return np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
 
 
 def _kth_distance(A, k, metric="chebyshev"):
@@ -410,8 +539,14 @@ def _with_interval(mi, terms):
 
 
 def _orthonormal_basis(A):
-    """Orthonormal basis of the centred columns of A, dropping null directions."""
-    A = A - A.mean(0)
+    """Orthonormal basis of the centred columns of A, dropping null directions.
+
+    Each centred column is divided by its largest magnitude first: the span is
+    the same, nothing overflows, and the rank tolerance is relative to each
+    column rather than to the widest one.
+    """
+    A = _centre(A, mean=True)
+    A /= _peak(A)
     u, s, _ = np.linalg.svd(A, full_matrices=False)
     if s.size == 0 or s[0] == 0:
         return u[:, :0]

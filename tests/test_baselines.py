@@ -9,6 +9,7 @@ from sklearn.feature_selection import mutual_info_classif, mutual_info_regressio
 from sklearn.model_selection import GridSearchCV
 
 from sknmi import GaussianMIEstimator, KSGEstimator
+from sknmi.baselines import DegenerateDependenceWarning
 from sknmi.datasets import make_gaussian, make_gaussian_covariance
 
 # -- KSG ----------------------------------------------------------------------------
@@ -24,8 +25,9 @@ def test_ksg_close_to_analytic_mi_of_2d_gaussian():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ksg_matches_sklearn_on_1d_pairs(seed):
-    X, Z, _ = make_gaussian(n_samples=1000, n_features=1, mi=0.4, transform="cubic",
-                            random_state=seed)
+    X, Z, _ = make_gaussian(
+        n_samples=1000, n_features=1, mi=0.4, transform="cubic", random_state=seed
+    )
     ours = KSGEstimator(n_neighbors=4, random_state=seed).fit(X, Z.ravel()).mi_
     theirs = mutual_info_regression(X, Z.ravel(), n_neighbors=4, random_state=seed)[0]
     assert ours == pytest.approx(theirs, abs=1e-10)
@@ -77,9 +79,9 @@ def test_ksg_needs_more_rows_than_neighbours():
 
 @pytest.mark.parametrize("covariance", ["dense", "sparse"])
 def test_gaussian_estimator_exact_up_to_sampling_error(covariance):
-    X, Z, mi = make_gaussian_covariance(20_000, n_x=4, n_z=3, mi=2.0,
-                                        covariance=covariance, n_pairs=2,
-                                        random_state=0)
+    X, Z, mi = make_gaussian_covariance(
+        20_000, n_x=4, n_z=3, mi=2.0, covariance=covariance, n_pairs=2, random_state=0
+    )
     est = GaussianMIEstimator().fit(X, Z)
     half = (est.mi_ci_[1] - est.mi_ci_[0]) / 2
     assert abs(est.mi_ - mi) < half  # within the 95% interval
@@ -120,14 +122,16 @@ def test_gaussian_estimator_handles_constant_and_collinear_columns():
 
 def test_gaussian_estimator_infinite_for_a_linear_relation():
     X = np.random.default_rng(0).standard_normal((50, 2))
-    assert GaussianMIEstimator().fit(X, X @ [1.0, -2.0]).mi_ == math.inf
+    with pytest.warns(DegenerateDependenceWarning, match="infinite"):
+        assert GaussianMIEstimator().fit(X, X @ [1.0, -2.0]).mi_ == math.inf
 
 
 def test_gaussian_estimator_needs_more_rows_than_columns():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="more rows"):
-        GaussianMIEstimator().fit(rng.standard_normal((5, 3)),
-                                  rng.standard_normal((5, 3)))
+        GaussianMIEstimator().fit(
+            rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+        )
 
 
 # -- shared behaviour -----------------------------------------------------------------
@@ -146,3 +150,104 @@ def test_baselines_behave_like_estimators(est):
     assert again.score(X, Z) == fitted.score(X, Z)
     search = GridSearchCV(clone(est), {}, cv=2).fit(X, Z)
     assert np.isfinite(search.best_score_)
+
+
+# -- scale-free arithmetic and exact dependence (issue 13) -----------------------------
+
+BASELINES = [KSGEstimator(random_state=0), GaussianMIEstimator()]
+
+
+@pytest.fixture(scope="module")
+def noisy_copy():
+    # Z = X[:, :1] + 0.5 noise: I(X; Z) = log(1 + 4) / 2 = 0.80 nats.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 2))
+    return X, X[:, :1] + 0.5 * rng.standard_normal((500, 1))
+
+
+@pytest.mark.parametrize("est", BASELINES, ids=["ksg", "gaussian"])
+@pytest.mark.parametrize("scale", [1e-200, 1e-150, 1e150, 1e200])
+def test_baselines_do_not_depend_on_the_units(est, scale, noisy_copy):
+    X, Z = noisy_copy
+    reference = clone(est).fit(X, Z).mi_
+    assert 0.7 < reference < 0.9
+    assert clone(est).fit(X * scale, Z * scale).mi_ == pytest.approx(
+        reference, abs=1e-9
+    )
+    # one column at its own scale
+    assert clone(est).fit(X * [scale, 1.0], Z).mi_ == pytest.approx(reference, abs=1e-9)
+
+
+@pytest.mark.parametrize("est", BASELINES, ids=["ksg", "gaussian"])
+def test_baselines_do_not_depend_on_an_offset(est, noisy_copy):
+    X, Z = noisy_copy
+    Xs, Zs = X + 1e12, Z - 1e12  # rounded to steps of 1.2e-4 there
+    shifted = clone(est).fit(Xs, Zs).mi_
+    # the same rounded values shifted back (exactly) give the same estimate
+    back = clone(est).fit(Xs - 1e12, Zs + 1e12).mi_
+    assert shifted == pytest.approx(back, abs=1e-9)
+    assert shifted == pytest.approx(clone(est).fit(X, Z).mi_, abs=1e-3)
+
+
+def test_ksg_one_huge_outlier_does_not_flatten_the_rest(noisy_copy):
+    X, Z = noisy_copy
+    reference = KSGEstimator(random_state=0).fit(X, Z).mi_
+    for value in (1e300, -1e300, 1e30):
+        X_out = X.copy()
+        X_out[0, 0] = value
+        assert KSGEstimator(random_state=0).fit(X_out, Z).mi_ == pytest.approx(
+            reference, abs=0.02
+        )
+
+
+@pytest.mark.parametrize("est", BASELINES, ids=["ksg", "gaussian"])
+def test_tiny_columns_are_data_and_constant_columns_are_not(est, noisy_copy):
+    X, Z = noisy_copy
+    reference = clone(est).fit(X, Z).mi_
+    tiny = clone(est).fit(X * 1e-13, Z * 1e-13).mi_
+    assert tiny == pytest.approx(reference, abs=1e-9)
+    # spread 1e-13 around 1: a few hundred ulps, still data
+    assert (
+        clone(est).fit(np.column_stack([1.0 + X[:, 0] * 1e-13, X[:, 1]]), Z).mi_ > 0.5
+    )
+    # a "constant" that differs in its last bit is constant
+    rng = np.random.default_rng(1)
+    ulp = np.where(rng.random(len(X)) < 0.5, 0.1 + 0.2, 0.3)
+    assert np.ptp(ulp) > 0
+    with_ulp = clone(est).fit(np.column_stack([X, ulp]), Z).mi_
+    assert with_ulp == pytest.approx(reference, abs=0.05)
+
+
+@pytest.mark.parametrize("est", BASELINES, ids=["ksg", "gaussian"])
+@pytest.mark.parametrize(
+    "relation",
+    [
+        lambda X: X[:, :1],
+        lambda X: 3.0 * X[:, 1] - 7.0,
+        lambda X: np.column_stack([X[:, 0] + X[:, 1], np.sin(X[:, 0])]),
+        lambda X: (X[:, :1] - 1e3) * 1e-150,
+    ],
+    ids=["copy", "affine", "sum", "copy-rescaled"],
+)
+def test_exact_dependence_is_infinite_with_a_warning(est, relation):
+    X = np.random.default_rng(2).standard_normal((300, 2))
+    with pytest.warns(DegenerateDependenceWarning, match="infinite"):
+        fitted = clone(est).fit(X, relation(X))
+    assert fitted.mi_ == math.inf and fitted.mi_ci_ == (math.inf, math.inf)
+
+
+@pytest.mark.parametrize("est", BASELINES, ids=["ksg", "gaussian"])
+def test_strong_but_noisy_dependence_is_finite_and_silent(est, recwarn):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 2))
+    mi = clone(est).fit(X, X[:, :1] + 1e-3 * rng.standard_normal((300, 1))).mi_
+    assert math.isfinite(mi) and mi > 2  # KSG: about 2.3, its bias at 300 rows
+    assert not [w for w in recwarn if w.category is DegenerateDependenceWarning]
+
+
+def test_ksg_labels_equal_to_a_column_are_finite(recwarn):
+    labels = np.random.default_rng(4).integers(0, 3, 300)
+    X = np.column_stack([labels, np.random.default_rng(5).standard_normal(300)])
+    mi = KSGEstimator(random_state=0).fit(X, labels).mi_
+    assert 0.5 < mi < math.log(3) + 0.1
+    assert not [w for w in recwarn if w.category is DegenerateDependenceWarning]
