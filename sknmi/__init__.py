@@ -1,11 +1,8 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
-from sknmi.baselines import (
-    DegenerateDependenceWarning,
-    GaussianMIEstimator,
-    KSGEstimator,
-)
+from sknmi.baselines import GaussianMIEstimator, KSGEstimator
 from sknmi.bottleneck import InfoBottleneckTransformer
+from sknmi.exceptions import DegenerateDependenceWarning
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 

@@ -1,14 +1,11 @@
 """Input checks shared by the estimators: only what scikit-learn does not give."""
 
 import re
-import warnings
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
-
-from sknmi.exceptions import UnboundedMIWarning
 
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -143,36 +140,3 @@ def validate_x(estimator, X, *, reset, min_samples=1):
         dtype=[np.float64, np.float32],
         ensure_min_samples=min_samples,
     )
-
-
-# Canonical correlations this close to 1 are a linear identity up to rounding.
-_DETERMINISTIC = 1e-9
-
-
-def warn_if_deterministic(X, Z, stacklevel=3):
-    """Warn when a linear function of Z equals one of X: the MI is unbounded.
-
-    The largest canonical correlation of the standardised columns is 1 (to
-    rounding) exactly when some combination of Z's columns is an affine
-    function of X's, e.g. a duplicated column. Returns whether it warned.
-    """
-    bases = []
-    for A in (X, Z):
-        A = np.asarray(A, dtype=np.float64)
-        spread = A.std(0)
-        A = (A - A.mean(0))[:, spread > 0] / spread[spread > 0]
-        if A.shape[1] == 0:
-            return False
-        u, s, _ = np.linalg.svd(A, full_matrices=False)
-        bases.append(u[:, s > s[0] * 1e-12])
-    top = np.linalg.svd(bases[0].T @ bases[1], compute_uv=False)[0]
-    if top < 1.0 - _DETERMINISTIC:
-        return False
-    warnings.warn(
-        "a linear combination of Z's columns is an exact function of X's (e.g. "
-        "a duplicated column): the mutual information is unbounded (infinite "
-        "for continuous variables), and a finite estimate says nothing about it",
-        UnboundedMIWarning,
-        stacklevel=stacklevel,
-    )
-    return True

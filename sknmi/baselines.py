@@ -1,7 +1,6 @@
 """Classical MI estimators to compare a neural estimate with: KSG and Gaussian."""
 
 import math
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -12,12 +11,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from sknmi._dependence import (
+    canonical_correlations,
+    centre,
+    is_deterministic,
+    orthonormal_basis,
+    peak,
+    warn_degenerate,
+)
 from sknmi._validation import validate_xz
 
-__all__ = ["DegenerateDependenceWarning", "GaussianMIEstimator", "KSGEstimator"]
+__all__ = ["GaussianMIEstimator", "KSGEstimator"]
 
 _Z95 = 1.959963984540054
-_EPS = np.finfo(np.float64).eps
 # KSG scales a column by its standard deviation unless that exceeds this many
 # times the IQR-based spread (a few extreme values then dominate the std).
 _OUTLIER_RATIO = 20.0
@@ -33,38 +39,8 @@ _GAUSSIAN_DETERMINISTIC = 1e-12
 _CHUNK = 2**15
 
 
-class DegenerateDependenceWarning(UserWarning):
-    """X and Z are related exactly (up to rounding): their MI is infinite.
-
-    Raised by :class:`KSGEstimator` and :class:`GaussianMIEstimator` when a
-    canonical correlation of X and Z is within rounding of 1, for instance
-    when a column of Z is a copy or an affine function of a column of X. The
-    estimators then report ``mi_ = inf``. If the variables are really
-    discrete, pass Z as 1-D integer labels (MI with a label is finite).
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import numpy as np
-    >>> from sknmi import DegenerateDependenceWarning, KSGEstimator
-    >>> X = np.random.default_rng(0).standard_normal((100, 2))
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     mi = KSGEstimator(random_state=0).fit(X, 2 * X[:, 0] + 1).mi_
-    >>> mi, caught[0].category is DegenerateDependenceWarning
-    (inf, True)
-    """
-
-
 def _warn_infinite(estimator, r):
-    warnings.warn(
-        f"{type(estimator).__name__}: X and Z are linearly dependent (largest "
-        f"canonical correlation {float(r.max()):.12f}), e.g. a column of Z copies "
-        "a column of X: the MI of continuous variables is then infinite, and mi_ "
-        "is inf",
-        DegenerateDependenceWarning,
-        stacklevel=5,
-    )
+    warn_degenerate(type(estimator).__name__, r, "mi_ is inf", stacklevel=6)
 
 
 def _mi_tags(tags):
@@ -210,8 +186,8 @@ class KSGEstimator(BaseEstimator):
     copies one of X), the MI of continuous variables is infinite and a k-NN
     count cannot see it (it would report about
     :math:`\psi(n) - \psi(k)` with a zero-width interval), so ``mi_`` is
-    ``inf`` and a :class:`DegenerateDependenceWarning` is raised, as in
-    :class:`GaussianMIEstimator`. Non-linear deterministic relations are not
+    ``inf`` and a :class:`~sknmi.DegenerateDependenceWarning` is raised, as
+    in :class:`GaussianMIEstimator`. Non-linear deterministic relations are not
     detected. Class-label Z is exempt (its MI is finite).
 
     Neighbour searches use :class:`sklearn.neighbors.KDTree` (O(n log n) in
@@ -278,8 +254,8 @@ class KSGEstimator(BaseEstimator):
                 f"rows, got {n}"
             )
         Z = _unit_scale(Z)
-        r = _canonical_correlations(X, Z)
-        if r.size and r.max() >= 1.0 - _KSG_DETERMINISTIC:
+        r = canonical_correlations(X, Z)
+        if is_deterministic(r, _KSG_DETERMINISTIC):
             _warn_infinite(self, r)
             return math.inf, (math.inf, math.inf), {}
         X, Z = _jitter(X, rng), _jitter(Z, rng)
@@ -354,8 +330,8 @@ class GaussianMIEstimator(BaseEstimator):
 
     A perfect linear relation between X and Z (a canonical correlation within
     1e-12 of 1) makes the MI infinite; then ``mi_`` is ``inf`` and a
-    :class:`DegenerateDependenceWarning` is raised. Class labels in Z enter as
-    their one-hot encoding, so the estimate is the MI of a Gaussian model with
+    :class:`~sknmi.DegenerateDependenceWarning` is raised. Class labels in Z
+    enter as their one-hot encoding, so the estimate is the MI of a Gaussian model with
     class-dependent means.
 
     The columns are centred and each scaled by its largest magnitude before
@@ -402,7 +378,7 @@ class GaussianMIEstimator(BaseEstimator):
 
     def _estimate(self, X, Z, labels):
         n = X.shape[0]
-        ux, uz = _orthonormal_basis(X), _orthonormal_basis(Z)
+        ux, uz = orthonormal_basis(X), orthonormal_basis(Z)
         dx, dz = ux.shape[1], uz.shape[1]
         if dx == 0 or dz == 0:  # a constant variable shares nothing
             return 0.0, (0.0, 0.0), {"canonical_correlations_": np.zeros(0)}
@@ -413,7 +389,7 @@ class GaussianMIEstimator(BaseEstimator):
             )
         r = np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
         extra = {"canonical_correlations_": r}
-        if np.any(r >= 1.0 - _GAUSSIAN_DETERMINISTIC):
+        if is_deterministic(r, _GAUSSIAN_DETERMINISTIC):
             _warn_infinite(self, r)
             return math.inf, (math.inf, math.inf), extra
         mi = -0.5 * np.sum(np.log1p(-(r**2)))
@@ -428,39 +404,15 @@ class GaussianMIEstimator(BaseEstimator):
 # -- helpers -----------------------------------------------------------------------
 
 
-def _centre(A, mean=False):
-    """A float64 copy of A, each column centred; constant columns set to 0.
-
-    The median centres (the mean too, after it, when ``mean``): no sum of raw
-    values, so no overflow. A column is constant when its values span at most
-    about four units in the last place of its largest magnitude -- a relative
-    test, so spreads of 1e-13 around 0, or of 1 around 1e12, are data.
-    """
-    A = np.array(A, dtype=np.float64)  # a copy: the input is never modified
-    lo, hi = A.min(0), A.max(0)
-    constant = hi / 2 - lo / 2 <= 2 * _EPS * np.maximum(-lo, hi)
-    A -= np.median(A, 0)
-    if mean:
-        A -= A.mean(0)
-    A[:, constant] = 0.0
-    return A
-
-
-def _peak(C):
-    """The largest magnitude of each column, 1 for an all-zero column."""
-    peak = np.abs(C).max(0)
-    return np.where(peak > 0, peak, 1.0)
-
-
 def _std(C):
     """Standard deviation of centred columns, without overflow in the squares."""
-    peak = _peak(C)
-    return peak * (C / peak).std(0)
+    top = peak(C)
+    return top * (C / top).std(0)
 
 
 def _unit_scale(A):
     """Centred columns of unit spread (see the KSGEstimator Notes)."""
-    C = _centre(A)
+    C = centre(A)
     std = _std(C)
     q25, q75 = np.percentile(C, [25, 75], axis=0)
     robust = (q75 / 2 - q25 / 2) * (2 / 1.3489795003921634)  # IQR / 1.349
@@ -474,14 +426,6 @@ def _jitter(A, rng):
     # in scikit-learn's draw order (its size is 1e-10 * max(1, mean |x|), the
     # same number for centred columns of unit standard deviation).
     return A + 1e-10 * rng.standard_normal(A.shape)
-
-
-def _canonical_correlations(X, Z):
-    """Sample canonical correlations of X and Z, in decreasing order."""
-    ux, uz = _orthonormal_basis(X), _orthonormal_basis(Z)
-    if ux.shape[1] == 0 or uz.shape[1] == 0:
-        return np.zeros(0)
-    return np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
 
 
 def _kth_distance(A, k, metric="chebyshev"):
@@ -537,21 +481,6 @@ def _with_interval(mi, terms):
     half = _Z95 * sd / math.sqrt(n)
     return mi, (mi - half, mi + half)
 
-
-def _orthonormal_basis(A):
-    """Orthonormal basis of the centred columns of A, dropping null directions.
-
-    Each centred column is divided by its largest magnitude first: the span is
-    the same, nothing overflows, and the rank tolerance is relative to each
-    column rather than to the widest one.
-    """
-    A = _centre(A, mean=True)
-    A /= _peak(A)
-    u, s, _ = np.linalg.svd(A, full_matrices=False)
-    if s.size == 0 or s[0] == 0:
-        return u[:, :0]
-    tol = s[0] * max(A.shape) * np.finfo(np.float64).eps
-    return u[:, s > tol]
 
 
 def _logdet_bias(d, n):

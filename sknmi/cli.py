@@ -489,20 +489,6 @@ def _demo(args, out):
     )
 
 
-def _warn_if_dependent(X, Z):
-    from sknmi.baselines import DegenerateDependenceWarning, _canonical_correlations
-
-    r = _canonical_correlations(X, Z)
-    if r.size and r.max() >= 1.0 - 1e-10:
-        warnings.warn(
-            f"X and Z are linearly dependent (largest canonical correlation "
-            f"{r.max():.12f}; e.g. a column of Z copies one of X): their MI is "
-            "infinite and the estimate below only says how far training got",
-            DegenerateDependenceWarning,
-            stacklevel=2,
-        )
-
-
 def _estimate(args, out):
     notes = []
     X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
@@ -512,7 +498,6 @@ def _estimate(args, out):
         f"{args.file}: {notes[0]}; X has {X.shape[1]} columns, Z has {Z.shape[1]}",
         file=out,
     )
-    _warn_if_dependent(X, Z)
     start = time.perf_counter()
     est = _fit(args, X, Z)
     _report(est, time.perf_counter() - start, out)

@@ -3,12 +3,12 @@
 Examples
 --------
 >>> import warnings
->>> from sknmi.exceptions import UnboundedMIWarning
->>> warnings.simplefilter("error", UnboundedMIWarning)  # make it an error
+>>> from sknmi.exceptions import DegenerateDependenceWarning
+>>> warnings.simplefilter("error", DegenerateDependenceWarning)  # make it an error
 >>> warnings.resetwarnings()
 """
 
-__all__ = ["DivergenceError", "UnboundedMIWarning"]
+__all__ = ["DegenerateDependenceWarning", "DivergenceError"]
 
 
 class DivergenceError(ValueError):
@@ -27,16 +27,26 @@ class DivergenceError(ValueError):
     """
 
 
-class UnboundedMIWarning(UserWarning):
-    """The data make the mutual information unbounded.
+class DegenerateDependenceWarning(UserWarning):
+    """X and Z are related exactly (up to rounding): their MI is infinite.
 
-    Issued when a column of Z is (up to rounding) a linear function of the
-    columns of X, e.g. a duplicated column: for continuous variables the MI is
-    then infinite, and any finite estimate only measures the estimator.
+    Raised by :class:`~sknmi.KSGEstimator`, :class:`~sknmi.GaussianMIEstimator`
+    and :class:`~sknmi.NeuralMIEstimator` when a canonical correlation of X and
+    Z is within rounding of 1, for instance when a column of Z is a copy or an
+    affine function of a column of X. The baselines then report ``mi_ = inf``;
+    the neural estimator still trains, but its finite number only says how far
+    training got. If the variables are really
+    discrete, pass Z as 1-D integer labels (MI with a label is finite).
 
     Examples
     --------
-    >>> from sknmi.exceptions import UnboundedMIWarning
-    >>> issubclass(UnboundedMIWarning, UserWarning)
-    True
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sknmi import DegenerateDependenceWarning, KSGEstimator
+    >>> X = np.random.default_rng(0).standard_normal((100, 2))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     mi = KSGEstimator(random_state=0).fit(X, 2 * X[:, 0] + 1).mi_
+    >>> mi, caught[0].category is DegenerateDependenceWarning
+    (inf, True)
     """

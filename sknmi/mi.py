@@ -13,7 +13,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._validation import validate_xz, warn_if_deterministic
+from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
+from sknmi._validation import validate_xz
 from sknmi.bounds import BOUNDS
 from sknmi.nn import (
     ACTIVATIONS,
@@ -339,8 +340,14 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _fit(self, X, y):
         self._hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
-        if self.classes_ is None:
-            warn_if_deterministic(X, Z, stacklevel=5)
+        r = canonical_correlations(X, Z) if self.classes_ is None else np.zeros(0)
+        if is_deterministic(r):
+            warn_degenerate(
+                type(self).__name__,
+                r,
+                "the finite estimate only says how far training got",
+                stacklevel=5,
+            )
         train_rows, val_rows, (init_seed, batch_seed) = self._split(X.shape[0])
         self.batch_size_ = _resolve_batch_size(self.batch_size, len(train_rows))
         self._fit_preprocessing(X, Z, train_rows, init_seed)

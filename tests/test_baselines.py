@@ -9,8 +9,8 @@ from sklearn.feature_selection import mutual_info_classif, mutual_info_regressio
 from sklearn.model_selection import GridSearchCV
 
 from sknmi import GaussianMIEstimator, KSGEstimator
-from sknmi.baselines import DegenerateDependenceWarning
 from sknmi.datasets import make_gaussian, make_gaussian_covariance
+from sknmi.exceptions import DegenerateDependenceWarning
 
 # -- KSG ----------------------------------------------------------------------------
 

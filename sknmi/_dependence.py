@@ -1,0 +1,82 @@
+"""Linear dependence between X and Z: canonical correlations, scale-free.
+
+One place for the check that a combination of Z's columns is an exact
+(affine) function of X's columns, for which the mutual information of
+continuous variables is infinite: the baselines return ``inf`` and the neural
+estimator warns. Numpy only.
+"""
+
+import warnings
+
+import numpy as np
+
+from sknmi.exceptions import DegenerateDependenceWarning
+
+_EPS = np.finfo(np.float64).eps
+#: A canonical correlation this close to 1 is an exact linear relation up to
+#: rounding.
+DETERMINISTIC = 1e-10
+
+
+def centre(A, mean=False):
+    """A float64 copy of A, each column centred; constant columns set to 0.
+
+    The median centres (the mean too, after it, when ``mean``): no sum of raw
+    values, so no overflow. A column is constant when its values span at most
+    about four units in the last place of its largest magnitude -- a relative
+    test, so spreads of 1e-13 around 0, or of 1 around 1e12, are data.
+    """
+    A = np.array(A, dtype=np.float64)  # a copy: the input is never modified
+    lo, hi = A.min(0), A.max(0)
+    constant = hi / 2 - lo / 2 <= 2 * _EPS * np.maximum(-lo, hi)
+    A -= np.median(A, 0)
+    if mean:
+        A -= A.mean(0)
+    A[:, constant] = 0.0
+    return A
+
+
+def peak(C):
+    """The largest magnitude of each column, 1 for an all-zero column."""
+    top = np.abs(C).max(0)
+    return np.where(top > 0, top, 1.0)
+
+
+def orthonormal_basis(A):
+    """Orthonormal basis of the centred columns of A, dropping null directions.
+
+    Each centred column is divided by its largest magnitude first: the span is
+    the same, nothing overflows, and the rank tolerance is relative to each
+    column rather than to the widest one.
+    """
+    A = centre(A, mean=True)
+    A /= peak(A)
+    u, s, _ = np.linalg.svd(A, full_matrices=False)
+    if s.size == 0 or s[0] == 0:
+        return u[:, :0]
+    tol = s[0] * max(A.shape) * _EPS
+    return u[:, s > tol]
+
+
+def canonical_correlations(X, Z):
+    """Sample canonical correlations of X and Z, in decreasing order."""
+    ux, uz = orthonormal_basis(X), orthonormal_basis(Z)
+    if ux.shape[1] == 0 or uz.shape[1] == 0:
+        return np.zeros(0)
+    return np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
+
+
+def is_deterministic(r, tol=DETERMINISTIC):
+    """Whether canonical correlations ``r`` hold an exact linear relation."""
+    return bool(r.size) and bool(r.max() >= 1.0 - tol)
+
+
+def warn_degenerate(who, r, consequence, stacklevel):
+    """Warn that X and Z are linearly dependent, so that their MI is infinite."""
+    warnings.warn(
+        f"{who}: X and Z are linearly dependent (largest canonical correlation "
+        f"{float(r.max()):.12f}), e.g. a column of Z copies a column of X: the MI "
+        f"of continuous variables is then infinite; {consequence}",
+        DegenerateDependenceWarning,
+        stacklevel=stacklevel + 1,
+    )
