@@ -1,6 +1,7 @@
 """NeuralMIEstimator: mutual information from a trained critic, read held out."""
 
 import math
+import warnings
 from functools import partial
 from numbers import Integral, Real
 
@@ -33,6 +34,9 @@ _EVAL_MAX_PAIRS = 2**24
 _Z95 = 1.959963984540054
 # A held-out read-out above log(n) + this, in nats, is a blow-up, not a measurement.
 _CEILING_SLACK = 2.0
+# A DV bound below this (nats, interval included) means extreme critic scores:
+# any sane critic's DV is near or above 0.
+_EXTREME_BOUND = -1.0
 
 
 def _interval(terms):
@@ -406,6 +410,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         n_val = len(val_rows)
         joint, marginal = self._scores(critic, Xt[:n_val].to(on), Zt[:n_val].to(on))
         self.mi_train_ = float(readout(joint, marginal))
+        for reason in _doubts(self.mi_, self.mi_ci_, self.mi_lower_bounds_, n_val):
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
         return self
 
     def _fit_preprocessing(self, X, Z, train_rows, seed):
@@ -551,6 +557,38 @@ def _lower_bounds(joint, marginal, offset):
             bounds.nwj(joint + shifted, marginal + shifted, reduction="none")
         ),
     }
+
+
+def _doubts(mi, ci, lower_bounds, n_val):
+    """Reasons to doubt an estimate, read from the evidence of the same critic.
+
+    Each is a fact about this fit, not a guess: a lower bound far below 0 means
+    that the critic gives some pairs extreme scores (heavy tails, outliers); a
+    lower bound above the estimate's interval means the estimate is low; an
+    estimate near ``log n`` is at the most the held-out rows can show.
+    """
+    dv, (_, dv_high) = lower_bounds["dv"]
+    reasons = []
+    if dv_high < _EXTREME_BOUND:
+        reasons.append(
+            f"the critic gives some held-out pairs extreme scores (its DV bound "
+            f"is {dv:.3g} nats): heavy tails or outliers make mi_ unreliable; "
+            "try preprocessing='quantile'"
+        )
+    for name, (value, (low, _)) in lower_bounds.items():
+        if low > ci[1]:
+            reasons.append(
+                f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
+                f"same critic ({value:.4g}, beyond both intervals): the estimate "
+                "is low; try critic='concat' or more epochs"
+            )
+            break
+    if mi > math.log(n_val) - 1.0:
+        reasons.append(
+            f"mi_ = {mi:.4g} is near log({n_val}) = {math.log(n_val):.3g}, the "
+            "most that the held-out rows can show: the MI may be larger"
+        )
+    return reasons
 
 
 def _plausible(logs, n):

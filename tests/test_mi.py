@@ -409,3 +409,33 @@ def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
         assert low < value < high and high - low < 0.2
         # Lower bounds of a decent critic: below the truth, not far below it.
         assert mi - 0.25 < value < mi + 0.05
+
+
+def test_doubts_are_read_from_the_evidence():
+    from sknmi.mi import _doubts
+
+    good = {"dv": (1.9, (1.8, 2.0)), "nwj": (1.9, (1.8, 2.0))}
+    assert _doubts(2.0, (1.9, 2.1), good, 2000) == []
+    extreme = {"dv": (-40.0, (-45.0, -35.0)), "nwj": (-1e3, (-2e3, 0.0))}
+    (reason,) = _doubts(0.5, (0.4, 0.6), extreme, 2000)
+    assert "extreme scores" in reason and "quantile" in reason
+    low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
+    (reason,) = _doubts(3.6, (3.5, 3.7), low, 2000)
+    assert "below the DV lower bound" in reason
+    (reason,) = _doubts(7.0, (6.9, 7.1), {"dv": (6.9, (6.8, 7.0))}, 2000)
+    assert "near log(2000)" in reason
+
+
+def test_heavy_tails_are_not_a_silent_answer():
+    # A Cauchy pair (multivariate t, one degree of freedom): the critic scores
+    # a few extreme pairs wildly; the fit says so instead of staying silent.
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3000, 2)) / np.sqrt(rng.chisquare(1, 3000))[:, None]
+    est = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=15, random_state=0)
+    with pytest.warns(UserWarning, match="extreme scores"):
+        est.fit(A[:, :1], A[:, 1:])
+    quantile = est.set_params(preprocessing="quantile")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        quantile.fit(A[:, :1], A[:, 1:])
