@@ -78,6 +78,12 @@ def encode_labels(y, classes=None):
     return codes, classes
 
 
+def check_dense_target(y):
+    """Raise a ValueError for a sparse second argument, which no estimator takes."""
+    if sp.issparse(y):
+        raise ValueError("y (Z) is a sparse matrix; pass a dense array (y.toarray())")
+
+
 def validate_xz(estimator, X, y, *, reset, min_samples=2):
     """Validate X and the second variable ``y`` (Z) of an MI estimator.
 
@@ -91,20 +97,15 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
     X : ndarray of shape (n, d_x)
     Z : ndarray of shape (n, d_z)
     """
-    if sp.issparse(y):
-        raise ValueError(
-            "y (Z) is a sparse matrix; pass a dense array (e.g. Z.toarray())"
-        )
-    labels = None
+    check_dense_target(y)
+    labels, classes = None, None
     if y is not None and is_label_vector(y):
         if reset:
-            labels, estimator.classes_ = encode_labels(y)
+            labels, classes = encode_labels(y)
         elif getattr(estimator, "classes_", None) is not None:
-            labels, _ = encode_labels(y, estimator.classes_)
+            labels, classes = encode_labels(y, estimator.classes_)
         if labels is not None:
             y = labels
-    elif reset:
-        estimator.classes_ = None
     X, y = validate_data(
         estimator,
         X,
@@ -116,12 +117,14 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
         ensure_min_samples=min_samples,
     )
     if labels is not None:
-        Z = np.zeros((len(labels), len(estimator.classes_)), dtype=X.dtype)
+        Z = np.zeros((len(labels), len(classes)), dtype=X.dtype)
         Z[np.arange(len(labels)), labels] = 1.0
     else:
         Z = np.asarray(y, dtype=X.dtype)
         Z = Z.reshape(len(Z), -1)
     if reset:
+        # Set only once the input is known good: a failed fit is not fitted.
+        estimator.classes_ = classes
         estimator.n_z_features_ = Z.shape[1]
     elif Z.shape[1] != estimator.n_z_features_:
         raise ValueError(

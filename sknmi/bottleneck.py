@@ -24,7 +24,12 @@ from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._scoring import information_scoring
 from sknmi._training import Adversary
-from sknmi._validation import encode_labels, is_label_vector, validate_x
+from sknmi._validation import (
+    check_dense_target,
+    encode_labels,
+    is_label_vector,
+    validate_x,
+)
 from sknmi.nn import ACTIVATIONS, SeparableCritic, held_out_scores, pair_scores
 from sknmi.nn._encoders import (
     SCALE_SHIFT,
@@ -409,6 +414,7 @@ class InfoBottleneckTransformer(
 
     def _fit(self, X, y):
         hidden = self._check_training_params()
+        check_dense_target(y)
         X, y = validate_data(
             self,
             X,
