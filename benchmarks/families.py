@@ -226,14 +226,19 @@ def run(
 
 
 def summarise(rows):
-    """The markdown table, one line per family, level and configuration."""
+    """The markdown table, one line per family, level and configuration.
+
+    The median and the median interval width sit next to the mean and the
+    coverage because one blown-up fit (a heavy-tailed row read by the critic)
+    can own the mean, and a huge interval covers the truth trivially.
+    """
     groups = {}
     for r in rows:
         groups.setdefault((r["family"], r["level"], r["config"]), []).append(r)
     lines = [
         "| family | level | config | true MI | mean | error | error % | sd "
-        "| coverage | above CI | s/fit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| median | CI width | coverage | above CI | s/fit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (family, level, config), g in groups.items():
         truth = g[0]["true_mi"]
@@ -242,15 +247,27 @@ def summarise(rows):
         sd = statistics.stdev(est) if len(est) > 1 else float("nan")
         cover = sum(r["ci_low"] <= truth <= r["ci_high"] for r in g)
         above = sum(r["ci_low"] > truth for r in g)
+        width = statistics.median(r["ci_high"] - r["ci_low"] for r in g)
         secs = statistics.fmean(r["seconds"] for r in g)
         error = mean - truth
         pct = 100 * error / truth if truth else float("nan")
         lines.append(
             f"| {family} | {level} | {config} | {truth:.3f} | {mean:.3f} "
-            f"| {error:+.3f} | {pct:+.1f} | {sd:.3f} | {cover}/{len(g)} "
+            f"| {error:+.3f} | {pct:+.1f} | {sd:.3f} | {statistics.median(est):.3f} "
+            f"| {width:.3f} | {cover}/{len(g)} "
             f"| {above}/{len(g)} | {secs:.1f} |"
         )
     return "\n".join(lines)
+
+
+def read_csv(path):
+    """Rows of a CSV written by :func:`run`, numbers as numbers."""
+    numeric = {"true_mi", "estimate", "ci_low", "ci_high", "seconds"}
+    with open(path, newline="") as f:
+        return [
+            {k: float(v) if k in numeric else v for k, v in r.items()}
+            for r in csv.DictReader(f)
+        ]
 
 
 def parse_families(spec):
@@ -300,7 +317,13 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="torch threads a fit")
     parser.add_argument("--csv", default="benchmarks/results/families.csv")
     parser.add_argument("--markdown", default="benchmarks/results/families.md")
+    parser.add_argument(
+        "--from-csv", default=None, help="only print the table of an earlier CSV"
+    )
     args = parser.parse_args(argv)
+    if args.from_csv:
+        print(summarise(read_csv(args.from_csv)))
+        return
     levels = (2, 4, 6, 8, 10)
     if args.quick:
         args.seeds, levels = 1, (2, 6, 10)

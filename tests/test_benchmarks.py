@@ -72,3 +72,4 @@ def test_families_benchmark_pieces(tmp_path):
     summary = bench["summarise"](rows)
     assert "| sparse | 5 nats 3+3 | ksg | 5.000 |" in summary
     assert "| spiral | 1 nat 2+2 | w | 1.000 |" in summary
+    assert bench["summarise"](bench["read_csv"](str(path))) == summary
