@@ -699,7 +699,7 @@ def make_transformed_gaussian(
     apply_to="both",
     random_state=None,
 ):
-    r"""A :func:`make_gaussian` pair seen through an invertible map (same MI).
+    """A :func:`make_gaussian` pair seen through an invertible map (same MI).
 
     MI is invariant under invertible (smooth) maps of X and of Z, so the
     truth is that of the Gaussian, ``mi``, while the law is far from
