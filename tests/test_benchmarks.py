@@ -41,3 +41,35 @@ def test_overhead_benchmark_pieces():
     assert bench["plain_loop"](X, Z, (8,), 4, 64, 1, 1e-3, 0) > 0
     loop, fit = bench["estimator_loop"](X, Z, (8,), 4, 64, 1, 1e-3, 0)
     assert loop > fit > 0
+
+
+def test_families_benchmark_pieces(tmp_path):
+    bench = load("families")
+    assert callable(bench["main"])
+    table = bench["configs"](
+        ["defaults", "ksg", "gaussian", "w:hidden_layer_sizes=(8,)"]
+    )
+    assert table["w"] == ("neural", {"hidden_layer_sizes": (8,)})
+    with pytest.raises(SystemExit):
+        bench["configs"](["nope"])
+    assert bench["parse_families"]("transforms,sparse") == [
+        *bench["TRANSFORMS"],
+        "sparse",
+    ]
+    with pytest.raises(SystemExit):
+        bench["tasks"](["nope"])
+    tasks = bench["tasks"](["student_t", "sparse", "spiral"], dims=(2,))
+    assert [t[1] for t in tasks] == [
+        "dof 1 2+2",
+        "dof 2 5+5",
+        "5 nats 3+3",
+        "1 nat 2+2",
+    ]
+    path = tmp_path / "out.csv"
+    rows = bench["run"](tasks[2:], table, 2, 200, 2, str(path))
+    assert len(rows) == 2 * 2 * 4 and path.exists()
+    assert all(r["true_mi"] == pytest.approx(5.0) for r in rows[:8])
+    summary = bench["summarise"](rows)
+    assert "| sparse | 5 nats 3+3 | ksg | 5.000 |" in summary
+    assert "| spiral | 1 nat 2+2 | w | 1.000 |" in summary
+    assert bench["summarise"](bench["read_csv"](str(path))) == summary

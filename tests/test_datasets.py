@@ -3,13 +3,18 @@ import math
 import numpy as np
 import pytest
 from scipy.integrate import quad
+from scipy.special import ndtri
 
+from sknmi.baselines import GaussianMIEstimator
 from sknmi.datasets import (
     invariance_mi,
     make_gaussian,
     make_gaussian_covariance,
     make_invariance,
+    make_sparse_gaussian,
     make_staircase,
+    make_student_t,
+    make_transformed_gaussian,
 )
 from sknmi.metrics import gaussian_mi
 
@@ -147,3 +152,143 @@ def test_staircase():
     np.testing.assert_array_equal(steps[1][0], again[1][0])
     with pytest.raises(ValueError, match="levels"):
         make_staircase(levels=(-1,))
+
+
+def test_student_t_mi_matches_the_quoted_value_and_limits():
+    # Issue 12 quotes a truth of 0.43 for dof 1 in 2 + 2 dimensions.
+    assert make_student_t(2, 2, 2, dof=1, random_state=0)[2] == pytest.approx(
+        0.4319456, abs=1e-6
+    )
+    mis = [make_student_t(2, 3, 2, dof=dof, random_state=0)[2] for dof in (1, 5, 1e4)]
+    assert mis[0] > mis[1] > mis[2] > 0
+    assert mis[2] < 1e-6  # the Gaussian limit: uncorrelated means independent
+
+
+@pytest.mark.parametrize("dof, n_x, n_z", [(1, 2, 2), (3, 1, 2)])
+def test_student_t_mi_against_monte_carlo_of_log_densities(dof, n_x, n_z):
+    # I = E[log p(x, z) - log p(x) - log p(z)] with scipy's densities, on the
+    # generator's own sample (checks the sampler and the closed form).
+    from scipy.stats import multivariate_t
+
+    X, Z, mi = make_student_t(20_000, n_x, n_z, dof=dof, random_state=0)
+    joint = multivariate_t(np.zeros(n_x + n_z), np.eye(n_x + n_z), df=dof)
+    px = multivariate_t(np.zeros(n_x), np.eye(n_x), df=dof)
+    pz = multivariate_t(np.zeros(n_z), np.eye(n_z), df=dof)
+    terms = joint.logpdf(np.hstack([X, Z])) - px.logpdf(X) - pz.logpdf(Z)
+    assert abs(terms.mean() - mi) < 4 * terms.std() / math.sqrt(len(terms))
+
+
+def test_student_t_draws_uncorrelated_heavy_tails():
+    X, Z, _ = make_student_t(50_000, 2, 3, dof=5, random_state=0)
+    assert X.shape == (50_000, 2) and Z.shape == (50_000, 3)
+    cross = np.corrcoef(X.T, Z.T)[:2, 2:]
+    assert np.abs(cross).max() < 0.02
+    np.testing.assert_allclose(X.var(0), 5 / 3, rtol=0.05)  # dof / (dof - 2)
+    # Dependent through the shared scale: the norms are correlated.
+    assert np.corrcoef(np.linalg.norm(X, axis=1), np.linalg.norm(Z, axis=1))[0, 1] > 0.3
+    again = make_student_t(50_000, 2, 3, dof=5, random_state=0)
+    np.testing.assert_array_equal(X, again[0])
+
+
+def test_sparse_gaussian_mi_is_that_of_its_covariance():
+    X, Z, mi = make_sparse_gaussian(
+        50_000, n_features=3, n_informative=2, mi=5.0, random_state=0
+    )
+    assert X.shape == Z.shape == (50_000, 3)
+    assert mi == pytest.approx(5.0)
+    rho = math.sqrt(1 - math.exp(-5.0))  # two pairs at 2.5 nats each
+    cov = np.eye(6)
+    cov[0, 3] = cov[3, 0] = cov[1, 4] = cov[4, 1] = rho
+    assert gaussian_mi(cov, 3) == pytest.approx(mi, abs=1e-9)
+    sample = np.cov(np.hstack([X, Z]).T)
+    np.testing.assert_allclose(sample, cov, atol=0.03)
+    assert gaussian_mi(sample, 3) == pytest.approx(mi, abs=0.05)
+    X1, Z1, mi1 = make_sparse_gaussian(
+        1000, n_features=4, n_informative=4, mi=2.0, random_state=1
+    )
+    assert mi1 == pytest.approx(2.0)
+
+
+def _invert(W, transform):
+    if transform == "spiral":
+        angle = -np.sum(W**2, axis=1) / W.shape[1]
+        c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+        out = W.copy()
+        out[:, 0:-1:2] = c * W[:, 0:-1:2] - s * W[:, 1::2]
+        out[:, 1::2] = s * W[:, 0:-1:2] + c * W[:, 1::2]
+        return out
+    inverse = {
+        "cubic": np.cbrt,
+        "half_cube": lambda u: np.sign(u) * np.abs(u) ** (2 / 3),
+        "asinh": np.sinh,
+        "normal_cdf": ndtri,
+    }
+    return inverse[transform](W)
+
+
+TRANSFORMS = ["cubic", "half_cube", "asinh", "normal_cdf", "spiral"]
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS)
+def test_transformed_gaussian_applies_an_invertible_map(transform):
+    X, Z, mi = make_transformed_gaussian(
+        4000, n_features=5, mi=1.0, transform=transform, random_state=3
+    )
+    assert X.shape == Z.shape == (4000, 5) and mi == 1.0
+    X0, Z0, _ = make_gaussian(4000, n_features=5, mi=1.0, random_state=3)
+    assert not np.allclose(X, X0) and not np.allclose(Z, Z0)
+    np.testing.assert_allclose(_invert(X, transform), X0, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(_invert(Z, transform), Z0, rtol=1e-7, atol=1e-9)
+    est = GaussianMIEstimator().fit(_invert(X, transform), _invert(Z, transform))
+    assert est.mi_ci_[0] - 0.05 < mi < est.mi_ci_[1] + 0.05
+    again = make_transformed_gaussian(
+        4000, n_features=5, mi=1.0, transform=transform, random_state=3
+    )
+    np.testing.assert_array_equal(Z, again[1])
+
+
+def test_spiral_keeps_norms_and_twists_the_joint_law():
+    X, Z, mi = make_transformed_gaussian(
+        20_000, n_features=4, mi=1.0, transform="spiral", random_state=0
+    )
+    X0, Z0, _ = make_gaussian(20_000, n_features=4, mi=1.0, random_state=0)
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), np.linalg.norm(X0, axis=1))
+    # Each side alone is still N(0, I) (rotation invariance) ...
+    np.testing.assert_allclose(np.cov(X.T), np.eye(4), atol=0.04)
+    # ... but the linear dependence between them is partly gone.
+    assert GaussianMIEstimator().fit(X, Z).mi_ < 0.8 * mi
+    # odd width: the last coordinate is left alone
+    X3, _, _ = make_transformed_gaussian(
+        50, n_features=3, transform="spiral", apply_to="x", random_state=0
+    )
+    X30, _, _ = make_gaussian(50, n_features=3, random_state=0)
+    np.testing.assert_array_equal(X3[:, 2], X30[:, 2])
+
+
+@pytest.mark.parametrize("apply_to", ["x", "z"])
+def test_transform_apply_to_one_side(apply_to):
+    X, Z, _ = make_transformed_gaussian(
+        100, n_features=2, transform="asinh", apply_to=apply_to, random_state=0
+    )
+    X0, Z0, _ = make_gaussian(100, n_features=2, random_state=0)
+    changed, kept = (X, Z) if apply_to == "x" else (Z, X)
+    kept0 = Z0 if apply_to == "x" else X0
+    np.testing.assert_array_equal(kept, kept0)
+    np.testing.assert_allclose(np.sinh(changed), X0 if apply_to == "x" else Z0)
+
+
+@pytest.mark.parametrize(
+    "make, kwargs, match",
+    [
+        (make_student_t, dict(dof=0), "dof"),
+        (make_student_t, dict(n_x_features=0), "n_x_features"),
+        (make_sparse_gaussian, dict(n_features=2, n_informative=3), "n_informative"),
+        (make_sparse_gaussian, dict(mi=-1.0), "mi"),
+        (make_transformed_gaussian, dict(transform="square"), "transform"),
+        (make_transformed_gaussian, dict(apply_to="y"), "apply_to"),
+        (make_transformed_gaussian, dict(transform="spiral", n_features=1), "spiral"),
+    ],
+)
+def test_new_families_bad_input(make, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make(10, **kwargs)
