@@ -1,16 +1,19 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
-from sknmi.baselines import GaussianMIEstimator, KSGEstimator
+from sknmi.baselines import GaussianMIEstimator, KSGConditionalEstimator, KSGEstimator
 from sknmi.bottleneck import InfoBottleneckTransformer
+from sknmi.conditional import ConditionalMIEstimator
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConditionalMIEstimator",
     "DeepInfoMaxTransformer",
     "GaussianMIEstimator",
     "InfoBottleneckTransformer",
+    "KSGConditionalEstimator",
     "KSGEstimator",
     "NeuralMIEstimator",
     "__version__",
