@@ -86,6 +86,9 @@ def run(family_table, estimator_table, seeds, n_samples, verbose=True):
                 est.fit(data, Z)
                 seconds = time.perf_counter() - start
                 lo, hi = est.mi_ci_
+                parts = ""
+                if hasattr(est, "mi_joint_"):
+                    parts = f" = {est.mi_joint_:.3f} - {est.mi_given_:.3f}"
                 rows.append(
                     dict(
                         family=family,
@@ -101,7 +104,8 @@ def run(family_table, estimator_table, seeds, n_samples, verbose=True):
                 if verbose:
                     print(
                         f"  {family:12s} {truth:5.3f} {name:8s} seed {seed}: "
-                        f"{est.mi_:6.3f} [{lo:.3f}, {hi:.3f}] {seconds:5.1f} s",
+                        f"{est.mi_:6.3f}{parts} [{lo:.3f}, {hi:.3f}] "
+                        f"{seconds:5.1f} s",
                         flush=True,
                     )
     return rows

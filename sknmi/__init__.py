@@ -3,6 +3,7 @@
 from sknmi.baselines import GaussianMIEstimator, KSGConditionalEstimator, KSGEstimator
 from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.conditional import ConditionalMIEstimator
+from sknmi.independence import independence_test
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
@@ -16,5 +17,6 @@ __all__ = [
     "KSGConditionalEstimator",
     "KSGEstimator",
     "NeuralMIEstimator",
+    "independence_test",
     "__version__",
 ]
