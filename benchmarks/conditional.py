@@ -58,6 +58,9 @@ def estimators(names, max_iter=None):
         "neural": lambda given, seed: ConditionalMIEstimator(
             NeuralMIEstimator(**neural), given=given, random_state=seed
         ),
+        "neural-x3": lambda given, seed: ConditionalMIEstimator(
+            NeuralMIEstimator(**neural), given=given, n_estimators=3, random_state=seed
+        ),
         "ksg": lambda given, seed: KSGConditionalEstimator(
             given=given, random_state=seed
         ),

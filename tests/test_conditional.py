@@ -187,3 +187,29 @@ def test_ksg_conditional_bad_input():
         KSGConditionalEstimator(n_neighbors=30, given=given).fit(data, Z)
     with pytest.raises(ValueError, match="1 feature"):
         KSGConditionalEstimator(given=[0]).fit(data[:, :1], Z)
+
+
+def test_ensemble_averages_pairs_and_widens_the_interval():
+    data, Z, given, _ = stacked(make_collider, 600)
+    one = ConditionalMIEstimator(
+        NeuralMIEstimator(**TINY), given=given, random_state=0
+    ).fit(data, Z)
+    three = ConditionalMIEstimator(
+        NeuralMIEstimator(**TINY), given=given, n_estimators=3, random_state=0
+    ).fit(data, Z)
+    assert len(three.estimators_) == 3 and three.mi_estimates_.shape == (3,)
+    assert three.mi_ == pytest.approx(three.mi_estimates_.mean())
+    # The seeds differ (the estimator's own random_state=0 is overridden).
+    assert len(set(three.mi_estimates_.round(10))) == 3
+    assert one.mi_estimates_.shape == (1,) and one.mi_ == one.mi_estimates_[0]
+    # Held-out sampling noise plus the spread of the three pairs.
+    lo, hi = three.mi_ci_
+    assert (hi - lo) / 2 >= 1.96 * three.mi_estimates_.std(ddof=1) / np.sqrt(3)
+    s = three.score(data[:100], Z[:100])
+    expected = np.mean(
+        [
+            j.score(data[:100], Z[:100]) - g.score(data[:100, given], Z[:100])
+            for j, g in three.estimators_
+        ]
+    )
+    assert s == pytest.approx(expected)
