@@ -33,6 +33,16 @@ class IndependenceTestResult:
     estimator : estimator
         The fitted clone of the estimator (fitted on the training rows for
         ``"split"``, on all rows for ``"permutation"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi import GaussianMIEstimator, independence_test
+    >>> x = np.arange(20.0)[:, None]
+    >>> result = independence_test(x, x[:, 0] ** 3, GaussianMIEstimator(),
+    ...                            n_permutations=9, random_state=0)
+    >>> result.method, result.pvalue, result.null_distribution.shape
+    ('permutation', 0.1, (9,))
     """
 
     statistic: float
