@@ -145,7 +145,7 @@ def mi_scorer(estimator=None, *, groups=None, conditional=False):
     Returns
     -------
     callable
-        ``f(X, y) -> scores``, a :func:`functools.partial` of
+        ``f(X, y) -> scores``, a ``functools.partial`` of
         :func:`mi_scores` (so a fitted selector pickles).
 
     Examples

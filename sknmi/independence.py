@@ -15,9 +15,9 @@ __all__ = ["IndependenceTestResult", "independence_test", "permutation_pvalue"]
 
 @dataclass(frozen=True)
 class IndependenceTestResult:
-    """The outcome of :func:`independence_test`.
+    """The outcome of :func:`~sknmi.independence_test`.
 
-    Attributes
+    Parameters
     ----------
     statistic : float
         The MI estimate on the observed pairs, in nats.
