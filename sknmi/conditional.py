@@ -281,8 +281,9 @@ class ConditionalMIEstimator(BaseEstimator):
     def score(self, X, y):
         """The estimate of I(X; Z | W) on the given rows, in nats.
 
-        The difference of the two fitted estimators' ``score`` on (X, Z): for
-        the neural estimator, the read-outs of the fitted critics.
+        The difference of the two fitted estimators' ``score`` on (X, Z)
+        (for the neural estimator, the read-outs of the fitted critics),
+        averaged over the ``n_estimators`` pairs.
 
         Parameters
         ----------
