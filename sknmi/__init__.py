@@ -1,19 +1,24 @@
 """sknmi: neural mutual-information estimation with a scikit-learn API."""
 
-from sknmi.baselines import GaussianMIEstimator, KSGEstimator
+from sknmi.baselines import GaussianMIEstimator, KSGConditionalEstimator, KSGEstimator
 from sknmi.bottleneck import InfoBottleneckTransformer
+from sknmi.conditional import ConditionalMIEstimator
 from sknmi.exceptions import DegenerateDependenceWarning
+from sknmi.independence import independence_test
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConditionalMIEstimator",
     "DeepInfoMaxTransformer",
     "DegenerateDependenceWarning",
     "GaussianMIEstimator",
     "InfoBottleneckTransformer",
+    "KSGConditionalEstimator",
     "KSGEstimator",
     "NeuralMIEstimator",
+    "independence_test",
     "__version__",
 ]

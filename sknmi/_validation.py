@@ -143,3 +143,42 @@ def validate_x(estimator, X, *, reset, min_samples=1):
         dtype=[np.float64, np.float32],
         ensure_min_samples=min_samples,
     )
+
+
+def resolve_given(given, n_features):
+    """Column indices of the conditioning set W, and of the rest of X.
+
+    ``given`` is None (no conditioning), an int, a sequence of ints or a boolean
+    mask of length ``n_features``. Raises a ValueError for anything else, for
+    repeated or out-of-range indices, and when nothing of X is left.
+    """
+    if given is None:
+        return np.zeros(0, dtype=int), np.arange(n_features)
+    g = np.atleast_1d(np.asarray(given))
+    if g.dtype == bool:
+        if g.ndim != 1 or g.size != n_features:
+            raise ValueError(
+                f"a boolean given must have one entry per column of X "
+                f"({n_features}), got shape {g.shape}"
+            )
+        g = np.flatnonzero(g)
+    elif g.ndim != 1 or g.size == 0 or g.dtype.kind not in "iu":
+        raise ValueError(
+            f"given must be None, an int, a sequence of column indices or a boolean "
+            f"mask, got {given!r}"
+        )
+    g = g.astype(int)
+    if np.any(g < 0) or np.any(g >= n_features):
+        raise ValueError(
+            f"given={given!r} holds a column index out of range: X has "
+            f"{n_features} feature(s)"
+        )
+    if len(np.unique(g)) != len(g):
+        raise ValueError(f"given={given!r} repeats a column")
+    rest = np.setdiff1d(np.arange(n_features), g)
+    if rest.size == 0:
+        raise ValueError(
+            f"given={given!r} leaves no column of X to measure: X has "
+            f"{n_features} feature(s) and all of them are conditioned on"
+        )
+    return g, rest

@@ -1,4 +1,5 @@
-"""The ``sknmi`` command: ``sknmi demo`` and ``sknmi estimate FILE --x C --z C``."""
+"""The ``sknmi`` command: ``sknmi demo``, ``sknmi estimate FILE --x C --z C``
+(``--given C`` for conditional MI) and ``sknmi test FILE --x C --z C``."""
 
 import argparse
 import csv
@@ -93,6 +94,27 @@ def _add_training_options(parser):
     )
 
 
+def _add_header_options(parser):
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_const",
+        const=True,
+        default=None,
+        help="CSV: the first row holds column names",
+    )
+    header.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_const",
+        const=False,
+        help="CSV: the first row is data. Without either option the first row "
+        "is a header when a field in it is not a number, or when it is "
+        "0,1,...,d-1 (the names pandas writes); the output says which",
+    )
+
+
 def _build_parser():
     parser = _ArgumentParser(
         prog="sknmi", description="Neural mutual-information estimation."
@@ -137,25 +159,14 @@ def _build_parser():
         help="columns of Z, as for --x; X and Z may not share a column (the MI "
         "of a variable with itself is infinite)",
     )
-    header = est.add_mutually_exclusive_group()
-    header.add_argument(
-        "--header",
-        dest="header",
-        action="store_const",
-        const=True,
+    est.add_argument(
+        "--given",
         default=None,
-        help="CSV: the first row holds column names",
+        help="columns of W, as for --x: estimate the conditional MI I(X; Z | W)",
     )
-    header.add_argument(
-        "--no-header",
-        dest="header",
-        action="store_const",
-        const=False,
-        help="CSV: the first row is data. Without either option the first row "
-        "is a header when a field in it is not a number, or when it is "
-        "0,1,...,d-1 (the names pandas writes); the output says which",
-    )
+    _add_header_options(est)
     _add_training_options(est)
+    _add_test_parser(sub)
     return parser
 
 
@@ -490,6 +501,8 @@ def _demo(args, out):
 
 
 def _estimate(args, out):
+    if args.given is not None:
+        return _estimate_given(args, out)
     notes = []
     X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
     if not (np.isfinite(X).all() and np.isfinite(Z).all()):
@@ -506,6 +519,107 @@ def _estimate(args, out):
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     # One line, no source line: a command-line user has no use for the code.
     print(f"sknmi: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _add_test_parser(sub):
+    test = sub.add_parser(
+        "test", help="test whether two groups of columns of a file are independent"
+    )
+    test.add_argument("file", help="a .csv, .npy or .npz file")
+    test.add_argument("--x", required=True, help="columns of X, as for estimate")
+    test.add_argument("--z", required=True, help="columns of Z, as for --x")
+    _add_header_options(test)
+    test.add_argument(
+        "--estimator",
+        choices=["neural", "ksg", "gaussian"],
+        default="neural",
+        help="MI estimator of the statistic (default: %(default)s)",
+    )
+    test.add_argument(
+        "--n-permutations",
+        type=int,
+        default=199,
+        help="permutations of Z (default: %(default)s)",
+    )
+    test.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.5,
+        help="neural: share of rows the statistic is read on (default: %(default)s)",
+    )
+    _add_training_options(test)
+
+
+def _finite(args, *arrays):
+    if not all(np.isfinite(a).all() for a in arrays):
+        raise CommandError(f"{args.file}: the selected columns contain NaN or inf")
+
+
+def _estimate_given(args, out):
+    """``sknmi estimate --given``: I(X; Z | W) with ConditionalMIEstimator."""
+    from sknmi import ConditionalMIEstimator
+
+    notes = []
+    X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
+    W = load_columns(args.file, args.x, args.given, header=args.header)[1]
+    _finite(args, X, Z, W)
+    print(
+        f"{args.file}: {notes[0]}; X has {X.shape[1]} columns, Z has "
+        f"{Z.shape[1]}, W has {W.shape[1]}",
+        file=out,
+    )
+    given = list(range(X.shape[1], X.shape[1] + W.shape[1]))
+    est = ConditionalMIEstimator(_estimator(args), given=given, random_state=args.seed)
+    start = time.perf_counter()
+    try:
+        est.fit(np.hstack([X, W]), Z)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    lo, hi = est.mi_ci_
+    bits = 1.0 / math.log(2.0)
+    print(
+        f"I(X; Z | W) = {est.mi_:.3f} nats ({est.mi_ * bits:.3f} bits), 95% interval "
+        f"[{lo:.3f}, {hi:.3f}] nats = I(Z; X, W) {est.mi_joint_:.3f} - I(Z; W) "
+        f"{est.mi_given_:.3f}; bound={args.bound}, "
+        f"{time.perf_counter() - start:.1f} s",
+        file=out,
+    )
+
+
+def _test(args, out):
+    """``sknmi test``: the permutation test of independence."""
+    from sknmi import GaussianMIEstimator, KSGEstimator, independence_test
+
+    if args.n_permutations < 1:
+        raise CommandError("--n-permutations must be at least 1")
+    notes = []
+    X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
+    _finite(args, X, Z)
+    print(f"{args.file}: {notes[0]}", file=out)
+    estimator = {
+        "neural": lambda: _estimator(args),
+        "ksg": lambda: KSGEstimator(random_state=args.seed),
+        "gaussian": GaussianMIEstimator,
+    }[args.estimator]()
+    start = time.perf_counter()
+    try:
+        result = independence_test(
+            X,
+            Z,
+            estimator,
+            n_permutations=args.n_permutations,
+            test_fraction=args.test_fraction,
+            random_state=args.seed,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"independence test of X ({X.shape[1]} columns) and Z ({Z.shape[1]}), "
+        f"{len(X)} rows: {args.estimator} MI = {result.statistic:.4f} nats, "
+        f"p-value = {result.pvalue:.4g} ({args.n_permutations} permutations, "
+        f"{result.method}; {time.perf_counter() - start:.1f} s)",
+        file=out,
+    )
 
 
 def main(argv=None, out=None):
@@ -543,6 +657,8 @@ def main(argv=None, out=None):
             args = _build_parser().parse_args(argv)
             if args.command == "demo":
                 _demo(args, out)
+            elif args.command == "test":
+                _test(args, out)
             else:
                 _estimate(args, out)
         except CommandError as exc:

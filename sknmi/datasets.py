@@ -19,6 +19,9 @@ __all__ = [
     "make_staircase",
     "make_student_t",
     "make_transformed_gaussian",
+    "make_gaussian_conditional",
+    "make_chain",
+    "make_collider",
 ]
 
 _TRANSFORMS = {
@@ -762,3 +765,241 @@ def make_transformed_gaussian(
     if apply_to in ("z", "both"):
         Z = fn(Z)
     return X, Z, mi
+
+
+# -- conditional mutual information ------------------------------------------------
+
+
+def _gaussian_cmi(cov, x, z, w):
+    r"""I(X; Z | W) of a Gaussian with covariance ``cov``, given index lists.
+
+    .. math:: I(X; Z | W) = \frac{1}{2}\log
+              \frac{|\Sigma_{XW}|\,|\Sigma_{ZW}|}{|\Sigma_W|\,|\Sigma_{XZW}|}
+    """
+    cov = np.asarray(cov, dtype=np.float64)
+
+    def logdet(rows):
+        rows = np.asarray(rows, dtype=int)
+        if rows.size == 0:
+            return 0.0
+        sign, value = np.linalg.slogdet(cov[np.ix_(rows, rows)])
+        if sign <= 0:
+            raise ValueError("the covariance is not positive definite")
+        return value
+
+    x, z, w = list(x), list(z), list(w)
+    value = 0.5 * (logdet(x + w) + logdet(z + w) - logdet(w) - logdet(x + z + w))
+    return max(float(value), 0.0)
+
+
+def _sample_blocks(cov, n_samples, d, rng):
+    data = rng.standard_normal((n_samples, cov.shape[0])) @ np.linalg.cholesky(cov).T
+    return data[:, :d], data[:, d : 2 * d], data[:, 2 * d :]
+
+
+def _componentwise_cov(block, d):
+    """Covariance of (X, Z, W) with d independent copies of a 3 x 3 ``block``."""
+    return np.kron(np.asarray(block, dtype=np.float64), np.eye(d))
+
+
+def _blocks(d):
+    return range(d), range(d, 2 * d), range(2 * d, 3 * d)
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "cmi": [Interval(Real, 0, None, closed="left")],
+        "mi_given": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_gaussian_conditional(
+    n_samples=1000, n_features=1, cmi=1.0, mi_given=1.0, random_state=None
+):
+    r"""Gaussian triple (X, Z, W) with a chosen conditional MI I(X; Z | W).
+
+    Each of X, Z and W has ``n_features`` columns; column j of each depends
+    only on column j of the others. With :math:`W_j, U_j, V_j` independent
+    standard normals,
+
+    .. math:: X_j = r W_j + \sqrt{1 - r^2}\, U_j, \qquad
+              Z_j = r W_j + \sqrt{1 - r^2}\,
+              (\rho U_j + \sqrt{1 - \rho^2}\, V_j),
+
+    so X and Z share ``mi_given`` nats each with W
+    (:math:`I(X; W) = -\frac{d}{2}\log(1 - r^2)`) and, given W, have partial
+    correlation :math:`\rho`: :math:`I(X; Z | W) = -\frac{d}{2}\log(1-\rho^2)`.
+    The returned value is computed from the covariance :math:`\Sigma` by
+
+    .. math:: I(X; Z | W) = \frac{1}{2}\log
+              \frac{|\Sigma_{XW}|\,|\Sigma_{ZW}|}{|\Sigma_W|\,|\Sigma_{XZW}|}.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=1
+        Width d of X, of Z and of W.
+    cmi : float, default=1.0
+        I(X; Z | W) in nats.
+    mi_given : float, default=1.0
+        I(X; W) = I(Z; W) in nats: how much of X and Z the conditioning set
+        explains.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Z : ndarray of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, n_features)
+        The conditioning set.
+    cmi : float
+        The true I(X; Z | W) in nats.
+
+    See Also
+    --------
+    make_chain : X -> W -> Z, where I(X; Z | W) = 0.
+    make_collider : X -> W <- Z, where I(X; Z | W) > 0 = I(X; Z).
+
+    Examples
+    --------
+    >>> from sknmi.datasets import make_gaussian_conditional
+    >>> X, Z, W, cmi = make_gaussian_conditional(5, n_features=2, cmi=1.5,
+    ...                                          random_state=0)
+    >>> X.shape, Z.shape, W.shape, round(cmi, 6)
+    ((5, 2), (5, 2), (5, 2), 1.5)
+    """
+    d = n_features
+    r = math.sqrt(-math.expm1(-2.0 * mi_given / d))
+    rho = math.sqrt(-math.expm1(-2.0 * cmi / d))
+    if r >= 1.0 or rho >= 1.0:
+        raise ValueError(
+            f"cmi={cmi} and mi_given={mi_given} over {d} features make a singular "
+            "covariance; lower them or raise n_features"
+        )
+    s = 1.0 - r**2
+    c = r**2 + rho * s
+    block = [[1.0, c, r], [c, 1.0, r], [r, r, 1.0]]
+    cov = _componentwise_cov(block, d)
+    rng = check_random_state(random_state)
+    X, Z, W = _sample_blocks(cov, n_samples, d, rng)
+    return X, Z, W, _gaussian_cmi(cov, *_blocks(d))
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "mi": [Interval(Real, 0, None, closed="left")],
+        "transform": [StrOptions(set(_TRANSFORMS)), callable, None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_chain(n_samples=1000, n_features=1, mi=1.0, transform=None, random_state=None):
+    r"""Markov chain X -> W -> Z: dependent X and Z, conditionally independent.
+
+    ``X ~ N(0, I_d)``, ``W = rho X + sqrt(1 - rho^2) eps`` and
+    ``Z = rho W + sqrt(1 - rho^2) eps'`` (column by column), with ``rho`` set
+    so that ``I(X; W) = I(W; Z) = mi``. Then I(X; Z) > 0 but
+    I(X; Z | W) = 0: W carries everything X tells about Z. An invertible
+    ``transform`` of W (``"cubic"``: ``W -> W^3``) leaves the conditional
+    independence unchanged and makes it a non-linear problem.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=1
+        Width d of X, of Z and of W.
+    mi : float, default=1.0
+        I(X; W) = I(W; Z) in nats.
+    transform : {"cubic"}, callable or None, default=None
+        Invertible map applied to W (column by column).
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Z : ndarray of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, n_features)
+    cmi : float
+        The true I(X; Z | W), which is 0.0.
+
+    Examples
+    --------
+    >>> from sknmi.datasets import make_chain
+    >>> X, Z, W, cmi = make_chain(5, n_features=2, random_state=0)
+    >>> X.shape, cmi
+    ((5, 2), 0.0)
+    """
+    d = n_features
+    rho = math.sqrt(-math.expm1(-2.0 * mi / d))
+    if rho >= 1.0:
+        raise ValueError(f"mi={mi} over {d} features makes W a copy of X; lower it")
+    rng = check_random_state(random_state)
+    noise = math.sqrt(1.0 - rho**2)
+    X = rng.standard_normal((n_samples, d))
+    W = rho * X + noise * rng.standard_normal((n_samples, d))
+    Z = rho * W + noise * rng.standard_normal((n_samples, d))
+    return X, Z, _transform_z(W, transform), 0.0
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_collider(n_samples=1000, n_features=1, noise=1.0, random_state=None):
+    r"""Collider X -> W <- Z: independent X and Z, dependent given W.
+
+    ``X`` and ``Z`` are independent ``N(0, I_d)`` and ``W = X + Z + noise eps``
+    (column by column). Then I(X; Z) = 0, but given W the two are negatively
+    correlated (partial correlation :math:`-1 / (1 + \sigma^2)`), so
+
+    .. math:: I(X; Z | W) = -\frac{d}{2}
+              \log\Big(1 - \frac{1}{(1 + \sigma^2)^2}\Big),
+
+    computed here from the covariance, as in :func:`make_gaussian_conditional`.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=1
+        Width d of X, of Z and of W.
+    noise : float, default=1.0
+        Standard deviation sigma of the noise of W.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    Z : ndarray of shape (n_samples, n_features)
+    W : ndarray of shape (n_samples, n_features)
+    cmi : float
+        The true I(X; Z | W) in nats.
+
+    Examples
+    --------
+    >>> from sknmi.datasets import make_collider
+    >>> X, Z, W, cmi = make_collider(5, noise=1.0, random_state=0)
+    >>> round(cmi, 4)  # -log(1 - 1/4) / 2
+    0.1438
+    """
+    d = n_features
+    v = 2.0 + noise**2
+    cov = _componentwise_cov([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, v]], d)
+    rng = check_random_state(random_state)
+    X, Z, W = _sample_blocks(cov, n_samples, d, rng)
+    return X, Z, W, _gaussian_cmi(cov, *_blocks(d))

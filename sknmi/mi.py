@@ -576,7 +576,8 @@ def _doubts(mi, ci, lower_bounds, n_val):
             "try preprocessing='quantile'"
         )
     for name, (value, (low, _)) in lower_bounds.items():
-        if low > ci[1]:
+        # Beyond both intervals and by a margin that matters (5%, 0.05 nats).
+        if low > ci[1] + 0.05 * max(1.0, abs(mi)):
             reasons.append(
                 f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
                 f"same critic ({value:.4g}, beyond both intervals): the estimate "

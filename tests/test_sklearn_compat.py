@@ -13,9 +13,11 @@ from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sknmi import (
+    ConditionalMIEstimator,
     DeepInfoMaxTransformer,
     GaussianMIEstimator,
     InfoBottleneckTransformer,
+    KSGConditionalEstimator,
     KSGEstimator,
     NeuralMIEstimator,
 )
@@ -41,6 +43,10 @@ ESTIMATORS = [
         **FAST_DIM,
     ),
     DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, bound="dv", **FAST_DIM),
+    ConditionalMIEstimator(NeuralMIEstimator(**FAST), random_state=0),
+    ConditionalMIEstimator(NeuralMIEstimator(**FAST), given=[0], random_state=0),
+    ConditionalMIEstimator(GaussianMIEstimator(), given=[0]),
+    KSGConditionalEstimator(given=[0], random_state=0),
 ]
 
 # Checks expected to fail, with the reason; keyed by (estimator class, check name).
