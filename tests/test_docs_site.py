@@ -40,10 +40,16 @@ PAGES = [
     ("index.html", 0),
     ("auto_examples/index.html", 5),  # a thumbnail per example
     ("auto_examples/plot_gaussian_mi.html", 2),
+    ("auto_examples/plot_which_estimator.html", 2),
     ("gen_modules/sknmi.NeuralMIEstimator.html", 0),
+    ("user_guide/bounds.html", 0),
 ]
 # Pages whose maths must have been typeset (they hold formulas).
-PAGES_WITH_MATHS = {"auto_examples/plot_gaussian_mi.html"}
+PAGES_WITH_MATHS = {
+    "auto_examples/plot_gaussian_mi.html",
+    "auto_examples/plot_which_estimator.html",
+    "user_guide/bounds.html",
+}
 RAW_LATEX = re.compile(r"\\frac|\\\(|\\\)|\\\[|\\\]|\\log|\\rho|\$\$")
 
 PROBE = """<!DOCTYPE html>
