@@ -19,9 +19,9 @@ We sweep ``rho`` in 2 and in 20 dimensions and compare, against that truth,
 
 Every data set has 30,000 rows. KSG gets the first 5,000 of them: its
 neighbour searches in 40 dimensions cost about n² distance evaluations, and
-its error here comes from the dimension, not from the number of rows. The fits run in parallel worker
-processes (joblib's loky backend, one torch thread each), the way to use
-several cores with small critics.
+its error here comes from the dimension, not from the number of rows. The
+fits run in parallel worker processes (joblib's loky backend, one torch
+thread each), the way to use several cores with small critics.
 
 What the run shows (numbers printed below):
 
