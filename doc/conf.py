@@ -192,6 +192,9 @@ sphinx_gallery_conf = {
     # thread per worker); the figures are matplotlib's.
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
+    # Printed output only: the repr of a block's last expression (a matplotlib
+    # Legend, a Display object) tells the reader nothing.
+    "capture_repr": (),
     # A failing example fails the build (with -W, as does any warning).
     "only_warn_on_example_error": False,
 }
