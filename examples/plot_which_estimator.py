@@ -239,6 +239,16 @@ for ax, (family, (_, label, values)) in zip(axes, FAMILIES.items()):
                     ms=5, label=name, **style[name])
     ax.set_xticks(position, [f"{v:g}" for v in values])
     ax.set(title=family, xlabel=label, ylabel="I(X; Z) [nats]")
+    # Keep the scale of the truth; say where an estimate is off the chart.
+    top = 1.6 * max(truth)
+    ax.set_ylim(min(-0.2, ax.get_ylim()[0]), top)
+    for offset, name in zip(np.linspace(-0.18, 0.18, len(ESTIMATORS)), ESTIMATORS):
+        for x, v in zip(position, values):
+            mi = results[(name, family, v)][1]
+            if mi > top:
+                ax.annotate(f"{name}: {mi:.1f} ↑", (x + offset, top),
+                            xytext=(0, -14), textcoords="offset points",
+                            ha="center", fontsize=8, color=style[name]["color"])
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
