@@ -241,7 +241,7 @@ for ax, (family, (_, label, values)) in zip(axes, FAMILIES.items()):
     ax.set(title=family, xlabel=label, ylabel="I(X; Z) [nats]")
     # Keep the scale of the truth; say where an estimate is off the chart.
     top = 1.6 * max(truth)
-    ax.set_ylim(min(-0.2, ax.get_ylim()[0]), top)
+    ax.set_ylim(min(-0.2, ax.get_ylim()[0]), min(top, ax.get_ylim()[1]))
     for offset, name in zip(np.linspace(-0.18, 0.18, len(ESTIMATORS)), ESTIMATORS):
         for x, v in zip(position, values):
             mi = results[(name, family, v)][1]
