@@ -1,17 +1,21 @@
 """Sphinx configuration of the sknmi documentation.
 
-Build (warnings are errors, gallery examples not executed)::
+Build (warnings are errors, every gallery example executed: ``make docs``)::
 
-    sphinx-build -W --keep-going -b html -D plot_gallery=0 doc doc/_build/html
+    sphinx-build -W --keep-going -b html doc doc/_build/html
 
-Drop ``-D plot_gallery=0`` to execute the gallery's examples (``make examples``).
-The build needs no network: there is no intersphinx, and references to other
-projects' objects are written as plain links.
+Add ``-D plot_gallery=0`` for a quick build that does not run the examples
+(``make docs-noplot``). The build needs no network, and neither does the site:
+there is no intersphinx, references to other projects' objects are written as
+plain links, and MathJax is served from the site's own ``_static/mathjax``
+(copied from the ``sphinx-mathjax-offline`` package) rather than from a CDN.
 """
 
 import importlib
+import importlib.util
 import os
 import pkgutil
+import shutil
 import sys
 
 from sphinx.util import logging
@@ -37,10 +41,7 @@ extensions = [
 ]
 
 templates_path = ["templates"]
-# sg_execution_times.rst: sphinx-gallery's timing page, written only when the
-# examples run; a stale copy would name examples that no longer exist.
-exclude_patterns = ["_build", "templates", "sg_execution_times.rst",
-                    "auto_examples/sg_execution_times.rst"]
+exclude_patterns = ["_build", "templates"]
 root_doc = "index"
 language = "en"
 pygments_style = "sphinx"
@@ -141,11 +142,45 @@ def _hide_private_bases(app, name, obj, options, bases):
     ]
 
 
+# -- Maths without a network -------------------------------------------------------
+# MathJax 3 (Apache-2.0) comes from the sphinx-mathjax-offline package (the docs
+# extra), which ships its files; we copy only what tex-chtml.js loads (itself,
+# its fonts and the components it loads on demand), not the package's other
+# bundles, and point Sphinx at the copy. A site built this way renders its
+# formulas from a local file, a USB stick or a server without internet access.
+_MATHJAX_BUNDLE = "tex-chtml.js"
+mathjax_path = f"mathjax/{_MATHJAX_BUNDLE}"
+
+
+def _mathjax_source():
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the docs need the sphinx-mathjax-offline package: "
+                           'pip install -e ".[docs]"')
+    return os.path.join(spec.submodule_search_locations[0], "static", "mathjax")
+
+
+def _copy_mathjax(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    source = _mathjax_source()
+    other_bundles = [name for name in os.listdir(source)
+                     if name.endswith(".js") and name not in (_MATHJAX_BUNDLE,)
+                     and not os.path.isdir(os.path.join(source, name))
+                     and ("-" in name or name == "latest.js")]
+    shutil.copytree(source, os.path.join(app.outdir, "_static", "mathjax"),
+                    ignore=lambda folder, names: [n for n in names if folder == source
+                                                  and n in other_bundles],
+                    dirs_exist_ok=True)
+
+
 def setup(app):
     app.connect("autodoc-process-bases", _hide_private_bases)
     # After numpydoc (priority 500) has turned the sections into reST.
     app.connect("autodoc-process-docstring", _require_examples, priority=900)
     app.connect("env-check-consistency", _require_api_entries)
+    _mathjax_source()  # fail early, before the examples run, when it is missing
+    app.connect("build-finished", _copy_mathjax)
 
 
 # -- sphinx-gallery ---------------------------------------------------------------
@@ -160,7 +195,18 @@ sphinx_gallery_conf = {
     "reset_modules": ("matplotlib",),
     "remove_config_comments": True,
     "show_memory": False,
-    "write_computation_times": False,
+    # sg_execution_times.rst (in doc/ and auto_examples/): each example's run
+    # time, linked from the gallery index.
+    "write_computation_times": True,
+    # Examples fit several estimators at once through joblib (loky, one torch
+    # thread per worker); the figures are matplotlib's.
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    # Printed output only: the repr of a block's last expression (a matplotlib
+    # Legend, a Display object) tells the reader nothing.
+    "capture_repr": (),
+    # A failing example fails the build (with -W, as does any warning).
+    "only_warn_on_example_error": False,
 }
 
 # -- HTML -------------------------------------------------------------------------
