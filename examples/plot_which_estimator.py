@@ -75,11 +75,13 @@ are in.
 # ------------------
 # Each helper returns X, Z and the exact MI in nats.
 #
-# These generators are written inline with numpy so that this page depends on
-# nothing but numpy and scipy. ``sknmi.datasets`` is gaining generators for
-# the same families (``make_student_t``, ``make_transformed_gaussian``,
-# ``make_sparse_gaussian``); once they land, these helpers can be swapped for
-# them.
+# These generators are written inline so that each family's knob (the degrees
+# of freedom, the spiral's speed, the MI) is one argument. ``sknmi.datasets``
+# has close relatives with the same closed-form truths, used by the
+# benchmarks: :func:`~sknmi.datasets.make_student_t` (uncorrelated, dependent
+# through the scale only; here the t pair is also correlated),
+# :func:`~sknmi.datasets.make_transformed_gaussian` (``transform="spiral"``)
+# and :func:`~sknmi.datasets.make_sparse_gaussian`.
 import os
 import time
 
