@@ -61,6 +61,11 @@ def estimators(names, max_iter=None):
         "neural-x3": lambda given, seed: ConditionalMIEstimator(
             NeuralMIEstimator(**neural), given=given, n_estimators=3, random_state=seed
         ),
+        "neural-concat": lambda given, seed: ConditionalMIEstimator(
+            NeuralMIEstimator(critic="concat", **neural),
+            given=given,
+            random_state=seed,
+        ),
         "ksg": lambda given, seed: KSGConditionalEstimator(
             given=given, random_state=seed
         ),
@@ -76,10 +81,10 @@ def estimators(names, max_iter=None):
     return {name: table[name] for name in names}
 
 
-def run(family_table, estimator_table, seeds, n_samples, verbose=True):
+def run(family_table, estimator_table, seeds, n_samples, verbose=True, first_seed=0):
     rows = []
     for family, make in family_table.items():
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             X, Z, W, truth = make(n_samples, seed)
             data = np.hstack([X, W])
             given = list(range(X.shape[1], data.shape[1]))
@@ -145,6 +150,7 @@ def main():
         "--estimators", nargs="+", default=["neural", "ksg", "gaussian"]
     )
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--n-samples", type=int, default=20_000)
     parser.add_argument("--n-features", type=int, default=5)
     parser.add_argument("--max-iter", type=int, default=None)
@@ -168,6 +174,7 @@ def main():
             estimators(args.estimators, args.max_iter),
             args.seeds,
             args.n_samples,
+            first_seed=args.first_seed,
         )
     finally:
         torch.set_num_threads(before)
