@@ -22,12 +22,14 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The site with every gallery example executed (figures, printed output, run
 # times in sg_execution_times), warnings as errors.

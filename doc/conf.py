@@ -101,10 +101,18 @@ def _require_examples(app, what, name, obj, options, lines):
         return
     if any(part.startswith("_") for part in name.split(".")):
         return
-    if not any(line.strip() in ("Examples", ":Examples:") or
-               line.strip().startswith(".. rubric:: Examples") for line in lines):
-        _logger.warning("%s %s has no Examples section", what, name,
-                        type="sknmi", subtype="examples")
+    if not any(
+        line.strip() in ("Examples", ":Examples:")
+        or line.strip().startswith(".. rubric:: Examples")
+        for line in lines
+    ):
+        _logger.warning(
+            "%s %s has no Examples section",
+            what,
+            name,
+            type="sknmi",
+            subtype="examples",
+        )
 
 
 def _public_names():
@@ -129,14 +137,19 @@ def _require_api_entries(app, env):
     for name in sorted(_public_names()):
         short = "sknmi." + name.rsplit(".", 1)[1]
         if name not in documented and short not in documented:
-            _logger.warning("%s is public (in __all__) but not in doc/api.rst", name,
-                            type="sknmi", subtype="api")
+            _logger.warning(
+                "%s is public (in __all__) but not in doc/api.rst",
+                name,
+                type="sknmi",
+                subtype="api",
+            )
 
 
 def _hide_private_bases(app, name, obj, options, bases):
     """Leave private bases (sknmi._base.NeuralEstimator) out of "Bases:"."""
     bases[:] = [
-        b for b in bases
+        b
+        for b in bases
         if not any(part.startswith("_") for part in b.__module__.split("."))
         or not b.__module__.startswith("sknmi")
     ]
@@ -155,8 +168,9 @@ mathjax_path = f"mathjax/{_MATHJAX_BUNDLE}"
 def _mathjax_source():
     spec = importlib.util.find_spec("sphinx-mathjax-offline")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the docs need the sphinx-mathjax-offline package: "
-                           'pip install -e ".[docs]"')
+        raise RuntimeError(
+            'the docs need the sphinx-mathjax-offline package: pip install -e ".[docs]"'
+        )
     return os.path.join(spec.submodule_search_locations[0], "static", "mathjax")
 
 
@@ -164,14 +178,22 @@ def _copy_mathjax(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     source = _mathjax_source()
-    other_bundles = [name for name in os.listdir(source)
-                     if name.endswith(".js") and name not in (_MATHJAX_BUNDLE,)
-                     and not os.path.isdir(os.path.join(source, name))
-                     and ("-" in name or name == "latest.js")]
-    shutil.copytree(source, os.path.join(app.outdir, "_static", "mathjax"),
-                    ignore=lambda folder, names: [n for n in names if folder == source
-                                                  and n in other_bundles],
-                    dirs_exist_ok=True)
+    other_bundles = [
+        name
+        for name in os.listdir(source)
+        if name.endswith(".js")
+        and name not in (_MATHJAX_BUNDLE,)
+        and not os.path.isdir(os.path.join(source, name))
+        and ("-" in name or name == "latest.js")
+    ]
+    shutil.copytree(
+        source,
+        os.path.join(app.outdir, "_static", "mathjax"),
+        ignore=lambda folder, names: [
+            n for n in names if folder == source and n in other_bundles
+        ],
+        dirs_exist_ok=True,
+    )
 
 
 def setup(app):

@@ -16,5 +16,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".rst":
             item.add_marker(
-                pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+                pytest.mark.filterwarnings(
+                    "ignore::sklearn.exceptions.ConvergenceWarning"
+                )
             )

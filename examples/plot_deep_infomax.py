@@ -61,20 +61,19 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 common = dict(
-    n_components=N_COMPONENTS, image_shape=(1, 8, 8), max_iter=MAX_ITER,
-    device="cpu", random_state=0,
+    n_components=N_COMPONENTS,
+    image_shape=(1, 8, 8),
+    max_iter=MAX_ITER,
+    device="cpu",
+    random_state=0,
 )
 encoders = {
     "PCA": PCA(N_COMPONENTS, random_state=0),
     "random": DeepInfoMaxTransformer(
         global_weight=0.0, local_weight=0.0, prior_weight=0.0, **common
     ),
-    "DIM(G)": DeepInfoMaxTransformer(
-        global_weight=1.0, local_weight=0.0, **common
-    ),
-    "DIM(L)": DeepInfoMaxTransformer(
-        global_weight=0.0, local_weight=1.0, **common
-    ),
+    "DIM(G)": DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, **common),
+    "DIM(L)": DeepInfoMaxTransformer(global_weight=0.0, local_weight=1.0, **common),
 }
 
 N_JOBS = 1 if QUICK else 2
@@ -107,7 +106,11 @@ with parallel_config(backend="loky", inner_max_num_threads=1):
 codes, results, seconds = {}, {}, {}
 for name, (encoder, code, judged, fit_seconds) in zip(list(encoders), fitted):
     encoders[name], codes[name], results[name], seconds[name] = (
-        encoder, code, judged, fit_seconds)
+        encoder,
+        code,
+        judged,
+        fit_seconds,
+    )
 
 # %%
 # Judging the codes

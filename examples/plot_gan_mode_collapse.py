@@ -180,8 +180,10 @@ for i, seed in enumerate(SEEDS):
     print(f"{seed:4d}   {vm:14d}  {vq:12.1%}   {mm:11d}  {mq:12.1%}")
 for name, rows in results.items():
     modes, quality = np.array(rows).T
-    print(f"{name:8s} mean: {modes.mean():.1f} of 25 modes, "
-          f"{quality.mean():.1%} high quality")
+    print(
+        f"{name:8s} mean: {modes.mean():.1f} of 25 modes, "
+        f"{quality.mean():.1%} high quality"
+    )
 
 # %%
 # Samples against the modes
@@ -198,7 +200,11 @@ for name, rows in results.items():
 # 12 modes with 34%, 34% and 55%.
 
 fig, axes = plt.subplots(
-    2, len(SEEDS), figsize=(3.2 * len(SEEDS), 6.4), squeeze=False, sharex=True,
+    2,
+    len(SEEDS),
+    figsize=(3.2 * len(SEEDS), 6.4),
+    squeeze=False,
+    sharex=True,
     sharey=True,
 )
 for j, seed in enumerate(SEEDS):
@@ -209,8 +215,10 @@ for j, seed in enumerate(SEEDS):
         ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.3, color="tab:blue")
         ax.scatter(*CENTRES.numpy().T, s=12, marker="x", color="tab:red")
         ax.set(xlim=(-5.5, 5.5), ylim=(-5.5, 5.5), aspect="equal")
-        ax.set_title(f"{name}, seed {seed}\n{modes} modes, {quality:.0%} high quality",
-                     fontsize=9)
+        ax.set_title(
+            f"{name}, seed {seed}\n{modes} modes, {quality:.0%} high quality",
+            fontsize=9,
+        )
 fig.tight_layout()
 
 # %%
@@ -225,10 +233,16 @@ for k, name in enumerate(results):
     ax_modes.bar(positions + (k - 0.5) * width, modes, width, label=name)
     ax_quality.bar(positions + (k - 0.5) * width, 100 * quality, width, label=name)
 ax_modes.axhline(25, color="grey", lw=0.8, ls="--")
-ax_modes.set(xticks=positions, xticklabels=SEEDS, xlabel="seed",
-             ylabel="modes covered (of 25)")
-ax_quality.set(xticks=positions, xticklabels=SEEDS, xlabel="seed",
-               ylabel="high-quality samples (%)", ylim=(0, 100))
+ax_modes.set(
+    xticks=positions, xticklabels=SEEDS, xlabel="seed", ylabel="modes covered (of 25)"
+)
+ax_quality.set(
+    xticks=positions,
+    xticklabels=SEEDS,
+    xlabel="seed",
+    ylabel="high-quality samples (%)",
+    ylim=(0, 100),
+)
 ax_modes.legend()
 fig.tight_layout()
 

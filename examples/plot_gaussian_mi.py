@@ -102,15 +102,23 @@ tasks = sorted(
 start = time.perf_counter()
 with parallel_config(backend="loky", inner_max_num_threads=1):
     fitted = Parallel(n_jobs=N_JOBS)(delayed(fit_one)(*task) for task in tasks)
-print(f"{len(tasks)} fits in {time.perf_counter() - start:.0f} s "
-      f"on {N_JOBS} worker(s); seconds per fit:")
+print(
+    f"{len(tasks)} fits in {time.perf_counter() - start:.0f} s "
+    f"on {N_JOBS} worker(s); seconds per fit:"
+)
 fits = {}  # (name, d, rho) -> fitted estimator
 for (name, d, rho, _), (est, _) in zip(tasks, fitted):
     fits[(name, d, rho)] = est
 for name in NAMES:
-    print(f"  {name:>8}: " + "  ".join(
-        f"d={d} rho={rho}: {fitted[tasks.index(t)][1]:.1f}"
-        for t in tasks if t[0] == name for d, rho in [(t[1], t[2])]))
+    print(
+        f"  {name:>8}: "
+        + "  ".join(
+            f"d={d} rho={rho}: {fitted[tasks.index(t)][1]:.1f}"
+            for t in tasks
+            if t[0] == name
+            for d, rho in [(t[1], t[2])]
+        )
+    )
 
 # %%
 # The table: the truth, then each estimate with its 95% interval, in nats.
@@ -144,8 +152,14 @@ for ax, d in zip(axes, DIMS):
         ests = [fits[(name, d, rho)] for rho in RHOS]
         mi = np.array([e.mi_ for e in ests])
         low, high = np.array([e.mi_ci_ for e in ests]).T
-        ax.errorbar(np.array(RHOS) + offset, mi, yerr=[mi - low, high - mi],
-                    capsize=3, ms=6, **style[name])
+        ax.errorbar(
+            np.array(RHOS) + offset,
+            mi,
+            yerr=[mi - low, high - mi],
+            capsize=3,
+            ms=6,
+            **style[name],
+        )
     ax.set_title(f"d = {d}, n = {N_SAMPLES:,}")
     ax.set_xlabel("rho")
     ax.set_ylabel("I(X; Z) [nats]")

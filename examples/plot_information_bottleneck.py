@@ -58,8 +58,9 @@ common = dict(
     learning_rate_init=1e-3,
     random_state=0,
 )
-mlp = MLPClassifier(hidden_layer_sizes=(64,), max_iter=30 if QUICK else 300,
-                    random_state=0)
+mlp = MLPClassifier(
+    hidden_layer_sizes=(64,), max_iter=30 if QUICK else 300, random_state=0
+)
 reference = mlp.fit(X_train, y_train).score(X_test, y_test)
 print(f"MLPClassifier(64,) test accuracy: {reference:.3f}")
 
@@ -88,11 +89,12 @@ MI_ESTIMATORS = ("variational", "mine")
 with parallel_config(backend="loky", inner_max_num_threads=1):
     fitted = Parallel(n_jobs=N_JOBS)(
         delayed(fit_bottleneck)(beta, estimator)
-        for estimator in MI_ESTIMATORS for beta in betas
+        for estimator in MI_ESTIMATORS
+        for beta in betas
     )
 sweeps = {}
 for i, estimator in enumerate(MI_ESTIMATORS):
-    fits = fitted[i * len(betas):(i + 1) * len(betas)]
+    fits = fitted[i * len(betas) : (i + 1) * len(betas)]
     sweeps[estimator] = fits
     for beta, ib in zip(betas, fits):
         ixz, izy = ib.information_plane(X_test, y_test)
@@ -103,8 +105,7 @@ for i, estimator in enumerate(MI_ESTIMATORS):
 
 fig, ax = plt.subplots()
 for estimator, fits in sweeps.items():
-    ax.semilogx(betas, [ib.score(X_test, y_test) for ib in fits], "o-",
-                label=estimator)
+    ax.semilogx(betas, [ib.score(X_test, y_test) for ib in fits], "o-", label=estimator)
 ax.axhline(reference, ls="--", color="0.4", label="MLPClassifier")
 ax.axhline(0.1, ls=":", color="0.6", label="chance")
 ax.set_xlabel("beta")
@@ -160,18 +161,30 @@ display.ax_.set_title("GridSearchCV candidates (cross-validated)")
 # With two components the code can be looked at. Each digit occupies its own
 # region, so a logistic regression on the code does nearly as well as on all 64
 # pixels.
-pipe = Pipeline([
-    ("ib", InfoBottleneckTransformer(**{**common, "n_components": 2, "beta": 1e-3})),
-    ("clf", LogisticRegression(max_iter=1000)),
-]).fit(X_train, y_train)
-print(f"Pipeline(IB(2), LogisticRegression) test accuracy: "
-      f"{pipe.score(X_test, y_test):.3f}")
+pipe = Pipeline(
+    [
+        (
+            "ib",
+            InfoBottleneckTransformer(**{**common, "n_components": 2, "beta": 1e-3}),
+        ),
+        ("clf", LogisticRegression(max_iter=1000)),
+    ]
+).fit(X_train, y_train)
+print(
+    f"Pipeline(IB(2), LogisticRegression) test accuracy: "
+    f"{pipe.score(X_test, y_test):.3f}"
+)
 
 codes = pipe["ib"].transform(X_test)
 fig, ax = plt.subplots()
 points = ax.scatter(codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=10)
-ax.legend(*points.legend_elements(), title="digit", fontsize="small",
-          loc="center left", bbox_to_anchor=(1, 0.5))
+ax.legend(
+    *points.legend_elements(),
+    title="digit",
+    fontsize="small",
+    loc="center left",
+    bbox_to_anchor=(1, 0.5),
+)
 ax.set_xlabel("z1")
 ax.set_ylabel("z2")
 ax.set_title("Held-out codes of a 2-D bottleneck")

@@ -73,8 +73,9 @@ NEURAL = dict(
 
 def estimate(same_signal, f, j, sigma):
     cpu = time.process_time()
-    X, Y, mi = make_invariance(f, sigma, N_SAMPLES, same_signal=same_signal,
-                               random_state=j)
+    X, Y, mi = make_invariance(
+        f, sigma, N_SAMPLES, same_signal=same_signal, random_state=j
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         neural = NeuralMIEstimator(**NEURAL).fit(X, Y)
@@ -84,12 +85,18 @@ def estimate(same_signal, f, j, sigma):
 
 
 start = time.perf_counter()
-tasks = [(same_signal, f, j, sigma) for same_signal in (False, True)
-         for f in FUNCTIONS for j, sigma in enumerate(SIGMAS)]
+tasks = [
+    (same_signal, f, j, sigma)
+    for same_signal in (False, True)
+    for f in FUNCTIONS
+    for j, sigma in enumerate(SIGMAS)
+]
 # rows: (same_signal, f, sigma, truth, neural, neural interval, KSG, CPU s)
 rows = Parallel(n_jobs=1 if QUICK else 2)(delayed(estimate)(*t) for t in tasks)
-print(f"{len(rows)} data sets in {time.perf_counter() - start:.0f} s "
-      f"({sum(r[-1] for r in rows):.0f} CPU-seconds of fitting)")
+print(
+    f"{len(rows)} data sets in {time.perf_counter() - start:.0f} s "
+    f"({sum(r[-1] for r in rows):.0f} CPU-seconds of fitting)"
+)
 
 
 def spread(values):
@@ -101,15 +108,22 @@ def spread(values):
 # Spread across f, for each sigma: the truth, the neural estimate and KSG.
 for same_signal in (False, True):
     print("\nsame signal" if same_signal else "\nthe paper's design (X ~ U(-1, 1))")
-    print("  sigma   truth (lin/cub/sin)      neural (lin/cub/sin)     "
-          "KSG (lin/cub/sin)     spread: truth neural KSG")
+    print(
+        "  sigma   truth (lin/cub/sin)      neural (lin/cub/sin)     "
+        "KSG (lin/cub/sin)     spread: truth neural KSG"
+    )
     for sigma in SIGMAS:
         sel = [r for r in rows if r[0] == same_signal and r[2] == sigma]
         t, n, k = ([r[i] for r in sel] for i in (3, 4, 6))
-        print(f"  {sigma:5.2f}  " + " ".join(f"{v:5.2f}" for v in t) + "   "
-              + " ".join(f"{v:5.2f}" for v in n) + "   "
-              + " ".join(f"{v:5.2f}" for v in k)
-              + f"      {spread(t):5.0%} {spread(n):5.0%} {spread(k):5.0%}")
+        print(
+            f"  {sigma:5.2f}  "
+            + " ".join(f"{v:5.2f}" for v in t)
+            + "   "
+            + " ".join(f"{v:5.2f}" for v in n)
+            + "   "
+            + " ".join(f"{v:5.2f}" for v in k)
+            + f"      {spread(t):5.0%} {spread(n):5.0%} {spread(k):5.0%}"
+        )
 
 # %%
 # Figure
@@ -125,12 +139,25 @@ for ax, same_signal in zip(axes, (False, True)):
         sig = np.array([r[2] for r in sel])
         est = np.array([r[4] for r in sel])
         ci = np.array([r[5] for r in sel])
-        ax.plot(grid, [invariance_mi(f, g, same_signal=same_signal) for g in grid],
-                color=colors[f], lw=1.5, label=f"truth, f = {f}")
-        ax.errorbar(sig, est, yerr=[est - ci[:, 0], ci[:, 1] - est], fmt="o",
-                    color=colors[f], capsize=3, label=f"neural, f = {f}")
-        ax.plot(sig, [r[6] for r in sel], "x", color=colors[f], ms=8,
-                label=f"KSG, f = {f}")
+        ax.plot(
+            grid,
+            [invariance_mi(f, g, same_signal=same_signal) for g in grid],
+            color=colors[f],
+            lw=1.5,
+            label=f"truth, f = {f}",
+        )
+        ax.errorbar(
+            sig,
+            est,
+            yerr=[est - ci[:, 0], ci[:, 1] - est],
+            fmt="o",
+            color=colors[f],
+            capsize=3,
+            label=f"neural, f = {f}",
+        )
+        ax.plot(
+            sig, [r[6] for r in sel], "x", color=colors[f], ms=8, label=f"KSG, f = {f}"
+        )
     ax.set_xscale("log")
     ax.set_xlabel("sigma")
     ax.set_title("same signal f(X) ~ U(-1, 1)" if same_signal else "X ~ U(-1, 1)")

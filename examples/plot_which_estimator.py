@@ -108,8 +108,12 @@ def gaussian_pair(n, d, mi, rng):
 def student_t_entropy(d, nu):
     """Differential entropy of the standard d-dimensional Student-t, in nats."""
     half = (nu + d) / 2
-    return (special.gammaln(nu / 2) + d / 2 * np.log(nu * np.pi) - special.gammaln(half)
-            + half * (special.digamma(half) - special.digamma(nu / 2)))
+    return (
+        special.gammaln(nu / 2)
+        + d / 2 * np.log(nu * np.pi)
+        - special.gammaln(half)
+        + half * (special.digamma(half) - special.digamma(nu / 2))
+    )
 
 
 def student_t_pair(n, nu, rng, d=3, gaussian_mi=1.0):
@@ -125,8 +129,9 @@ def spiral_pair(n, speed, rng, d=2, mi=1.5):
     X, Z = gaussian_pair(n, d, mi, rng)
     angle = speed * (X**2).sum(1)
     cos, sin = np.cos(angle), np.sin(angle)
-    X = np.column_stack([cos * X[:, 0] - sin * X[:, 1], sin * X[:, 0] + cos * X[:, 1],
-                         X[:, 2:]])
+    X = np.column_stack(
+        [cos * X[:, 0] - sin * X[:, 1], sin * X[:, 0] + cos * X[:, 1], X[:, 2:]]
+    )
     return X, Z, mi
 
 
@@ -138,12 +143,21 @@ def high_mi_pair(n, mi, rng, d=2):
 
 FAMILIES = {
     # name: (generator, parameter name, parameter values)
-    "heavy tails (Student-t)": (student_t_pair, "degrees of freedom nu",
-                                (1, 4) if QUICK else (1, 2, 4, 16)),
-    "spiral": (spiral_pair, "spiral speed",
-               (0.0, 1.0) if QUICK else (0.0, 0.5, 1.0, 2.0)),
-    "high MI, 2 + 2 dims": (high_mi_pair, "true MI [nats]",
-                            (2.0, 8.0) if QUICK else (2.0, 4.0, 6.0, 8.0)),
+    "heavy tails (Student-t)": (
+        student_t_pair,
+        "degrees of freedom nu",
+        (1, 4) if QUICK else (1, 2, 4, 16),
+    ),
+    "spiral": (
+        spiral_pair,
+        "spiral speed",
+        (0.0, 1.0) if QUICK else (0.0, 0.5, 1.0, 2.0),
+    ),
+    "high MI, 2 + 2 dims": (
+        high_mi_pair,
+        "true MI [nats]",
+        (2.0, 8.0) if QUICK else (2.0, 4.0, 6.0, 8.0),
+    ),
 }
 
 
@@ -164,8 +178,13 @@ for ax, (family, (_, label, values)) in zip(axes, FAMILIES.items()):
     X, Z, mi = make_data(family, value, seed=0)
     ax.plot(X[:2000, 0], Z[:2000, 0], ".", ms=2, alpha=0.4)
     lo, hi = np.percentile(np.r_[X[:, 0], Z[:, 0]], [1, 99])
-    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="X[:, 0]", ylabel="Z[:, 0]",
-           title=f"{family}\n{label.split(' [')[0]} = {value:g}, MI = {mi:.2f} nats")
+    ax.set(
+        xlim=(lo, hi),
+        ylim=(lo, hi),
+        xlabel="X[:, 0]",
+        ylabel="Z[:, 0]",
+        title=f"{family}\n{label.split(' [')[0]} = {value:g}, MI = {mi:.2f} nats",
+    )
 fig.tight_layout()
 
 # %%
@@ -177,8 +196,9 @@ fig.tight_layout()
 SHORT = dict(max_iter=2) if QUICK else {}  # the smoke test only cuts the epochs
 ESTIMATORS = {
     "neural (defaults)": lambda: NeuralMIEstimator(random_state=0, **SHORT),
-    "neural (quantile)": lambda: NeuralMIEstimator(preprocessing="quantile",
-                                                   random_state=0, **SHORT),
+    "neural (quantile)": lambda: NeuralMIEstimator(
+        preprocessing="quantile", random_state=0, **SHORT
+    ),
     "KSG": lambda: KSGEstimator(random_state=0),
     "Gaussian": lambda: GaussianMIEstimator(),
 }
@@ -191,29 +211,42 @@ def fit_one(name, family, value, seed):
     return mi, est.mi_, est.mi_ci_, time.perf_counter() - start
 
 
-tasks = [(name, family, value, seed) for name in ESTIMATORS
-         for family, (_, _, values) in FAMILIES.items()
-         for seed, value in enumerate(values)]
+tasks = [
+    (name, family, value, seed)
+    for name in ESTIMATORS
+    for family, (_, _, values) in FAMILIES.items()
+    for seed, value in enumerate(values)
+]
 start = time.perf_counter()
 with parallel_config(backend="loky", inner_max_num_threads=1):
     fitted = Parallel(n_jobs=N_JOBS)(delayed(fit_one)(*task) for task in tasks)
 print(f"{len(tasks)} fits in {time.perf_counter() - start:.0f} s on {N_JOBS} worker(s)")
 results = {task[:3]: out for task, out in zip(tasks, fitted)}
-seconds = {name: sum(out[-1] for task, out in zip(tasks, fitted) if task[0] == name)
-           for name in ESTIMATORS}
-print(f"seconds of fitting per estimator, {len(tasks) // len(ESTIMATORS)} data sets:",
-      ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()))
+seconds = {
+    name: sum(out[-1] for task, out in zip(tasks, fitted) if task[0] == name)
+    for name in ESTIMATORS
+}
+print(
+    f"seconds of fitting per estimator, {len(tasks) // len(ESTIMATORS)} data sets:",
+    ", ".join(f"{name} {s:.0f}" for name, s in seconds.items()),
+)
 
 # %%
 # The numbers: the truth, then each estimate, in nats.
 for family, (_, label, values) in FAMILIES.items():
     print(f"\n{family}")
-    print(f"  {label.split(' [')[0]:>22} {'truth':>6} "
-          + " ".join(f"{name:>18}" for name in ESTIMATORS))
+    print(
+        f"  {label.split(' [')[0]:>22} {'truth':>6} "
+        + " ".join(f"{name:>18}" for name in ESTIMATORS)
+    )
     for value in values:
         truth = results[(next(iter(ESTIMATORS)), family, value)][0]
-        print(f"  {value:22g} {truth:6.2f} " + " ".join(
-            f"{results[(name, family, value)][1]:18.2f}" for name in ESTIMATORS))
+        print(
+            f"  {value:22g} {truth:6.2f} "
+            + " ".join(
+                f"{results[(name, family, value)][1]:18.2f}" for name in ESTIMATORS
+            )
+        )
 
 # %%
 # Estimates against the truth
@@ -237,8 +270,15 @@ for ax, (family, (_, label, values)) in zip(axes, FAMILIES.items()):
     for offset, name in zip(np.linspace(-0.18, 0.18, len(ESTIMATORS)), ESTIMATORS):
         mi = np.array([results[(name, family, v)][1] for v in values])
         low, high = np.array([results[(name, family, v)][2] for v in values]).T
-        ax.errorbar(position + offset, mi, yerr=[mi - low, high - mi], capsize=2,
-                    ms=5, label=name, **style[name])
+        ax.errorbar(
+            position + offset,
+            mi,
+            yerr=[mi - low, high - mi],
+            capsize=2,
+            ms=5,
+            label=name,
+            **style[name],
+        )
     ax.set_xticks(position, [f"{v:g}" for v in values])
     ax.set(title=family, xlabel=label, ylabel="I(X; Z) [nats]")
     # Keep the scale of the truth; say where an estimate is off the chart.
@@ -248,9 +288,15 @@ for ax, (family, (_, label, values)) in zip(axes, FAMILIES.items()):
         for x, v in zip(position, values):
             mi = results[(name, family, v)][1]
             if mi > top:
-                ax.annotate(f"{name}: {mi:.1f} ↑", (x + offset, top),
-                            xytext=(0, -14), textcoords="offset points",
-                            ha="center", fontsize=8, color=style[name]["color"])
+                ax.annotate(
+                    f"{name}: {mi:.1f} ↑",
+                    (x + offset, top),
+                    xytext=(0, -14),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    color=style[name]["color"],
+                )
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()

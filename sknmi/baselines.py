@@ -482,7 +482,6 @@ def _with_interval(mi, terms):
     return mi, (mi - half, mi + half)
 
 
-
 def _logdet_bias(d, n):
     """E log|S| - log|Sigma| for the d x d sample covariance (ddof=1) of n rows."""
     i = np.arange(1, d + 1)

@@ -207,8 +207,10 @@ def make_gaussian_covariance(
             raise ValueError(f"n_pairs={n_pairs} exceeds min(n_x, n_z)={r}")
         rho = math.sqrt(-math.expm1(-2.0 * mi / n_pairs))
         cross = np.zeros((n_x, n_z))
-        cross[rng.choice(n_x, n_pairs, replace=False),
-              rng.choice(n_z, n_pairs, replace=False)] = rho
+        cross[
+            rng.choice(n_x, n_pairs, replace=False),
+            rng.choice(n_z, n_pairs, replace=False),
+        ] = rho
         mix_x, mix_z = np.eye(n_x), np.eye(n_z)
     else:
         rho = math.sqrt(-math.expm1(-2.0 * mi / r))
@@ -216,10 +218,12 @@ def make_gaussian_covariance(
         cross[np.arange(r), np.arange(r)] = rho
         mix_x, mix_z = _random_invertible(n_x, rng), _random_invertible(n_z, rng)
     canonical = np.block([[np.eye(n_x), cross], [cross.T, np.eye(n_z)]])
-    mix = np.block([
-        [mix_x, np.zeros((n_x, n_z))],
-        [np.zeros((n_z, n_x)), mix_z],
-    ])
+    mix = np.block(
+        [
+            [mix_x, np.zeros((n_x, n_z))],
+            [np.zeros((n_z, n_x)), mix_z],
+        ]
+    )
     cov = mix @ canonical @ mix.T
     cov = (cov + cov.T) / 2
     W = rng.standard_normal((n_samples, n_x + n_z)) @ np.linalg.cholesky(cov).T
@@ -334,8 +338,8 @@ def invariance_mi(f, sigma, x_distribution="uniform", same_signal=False, n_nodes
     density = np.empty(n_y)
     norm = 1.0 / (sigma * math.sqrt(2.0 * math.pi))
     for start in range(0, n_y, _Y_BLOCK):
-        block = y[start:start + _Y_BLOCK, None]
-        density[start:start + _Y_BLOCK] = (
+        block = y[start : start + _Y_BLOCK, None]
+        density[start : start + _Y_BLOCK] = (
             norm * np.exp(-0.5 * ((block - s) / sigma) ** 2) @ w
         )
     integrand = -density * np.log(np.where(density > 0, density, 1.0))

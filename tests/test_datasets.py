@@ -29,9 +29,9 @@ def test_make_gaussian_keeps_its_behaviour():
 
 @pytest.mark.parametrize("covariance", ["dense", "sparse"])
 def test_gaussian_covariance_has_the_requested_mi(covariance):
-    X, Z, mi = make_gaussian_covariance(50_000, n_x=5, n_z=3, mi=2.0,
-                                        covariance=covariance, n_pairs=2,
-                                        random_state=1)
+    X, Z, mi = make_gaussian_covariance(
+        50_000, n_x=5, n_z=3, mi=2.0, covariance=covariance, n_pairs=2, random_state=1
+    )
     assert mi == pytest.approx(2.0)
     sample = gaussian_mi(np.cov(np.hstack([X, Z]).T), 5)
     assert sample == pytest.approx(mi, abs=0.03)
@@ -45,8 +45,9 @@ def test_gaussian_covariance_has_the_requested_mi(covariance):
 
 def test_gaussian_covariance_given_matrix_and_transform():
     cov = np.array([[2.0, 0.5, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 1.5]])
-    X, Z, mi = make_gaussian_covariance(40_000, n_x=1, covariance=cov,
-                                        transform="cubic", random_state=0)
+    X, Z, mi = make_gaussian_covariance(
+        40_000, n_x=1, covariance=cov, transform="cubic", random_state=0
+    )
     assert mi == pytest.approx(gaussian_mi(cov, 1))
     assert X.shape == (40_000, 1) and Z.shape == (40_000, 2)
     np.testing.assert_allclose(np.cov(np.hstack([X, np.cbrt(Z)]).T), cov, atol=0.05)
@@ -140,15 +141,17 @@ def test_make_invariance_callable_and_errors():
 
 
 def test_staircase():
-    steps = make_staircase(levels=(2, 6), n_samples=30_000, n_features=4,
-                           random_state=0)
+    steps = make_staircase(
+        levels=(2, 6), n_samples=30_000, n_features=4, random_state=0
+    )
     assert [mi for _, _, mi in steps] == [2.0, 6.0]
     for X, Z, mi in steps:
         assert X.shape == Z.shape == (30_000, 4)
         sample_mi = gaussian_mi(np.cov(np.hstack([X, Z]).T), 4)
         assert sample_mi == pytest.approx(mi, rel=0.02)
-    again = make_staircase(levels=(2, 6), n_samples=30_000, n_features=4,
-                           random_state=0)
+    again = make_staircase(
+        levels=(2, 6), n_samples=30_000, n_features=4, random_state=0
+    )
     np.testing.assert_array_equal(steps[1][0], again[1][0])
     with pytest.raises(ValueError, match="levels"):
         make_staircase(levels=(-1,))

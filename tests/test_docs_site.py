@@ -150,8 +150,13 @@ def site():
 
 def _chromium_args(browser, profile):
     return [
-        browser, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-dev-shm-usage", "--no-first-run", "--mute-audio",
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--mute-audio",
         f"--user-data-dir={profile}",
         # The network is off: no host name resolves except localhost, so a
         # formula that needs a CDN stays raw and fails the test.
@@ -163,7 +168,8 @@ def _chromium_args(browser, profile):
 def _probe(browser, site, page):
     with tempfile.TemporaryDirectory() as profile:
         args = _chromium_args(browser, profile) + [
-            "--virtual-time-budget=30000", "--dump-dom",
+            "--virtual-time-budget=30000",
+            "--dump-dom",
             f"{site}/__probe__.html?page={urllib.parse.quote(page)}",
         ]
         result = subprocess.run(args, capture_output=True, text=True, timeout=180)

@@ -40,8 +40,10 @@ def test_gaussian_kl_against_monte_carlo():
 
     def logpdf(x, m, c):
         d = x - m
-        return -0.5 * (np.einsum("ni,ij,nj->n", d, np.linalg.inv(c), d)
-                       + np.linalg.slogdet(2 * np.pi * c)[1])
+        return -0.5 * (
+            np.einsum("ni,ij,nj->n", d, np.linalg.inv(c), d)
+            + np.linalg.slogdet(2 * np.pi * c)[1]
+        )
 
     mc = np.mean(logpdf(x, m1, c1) - logpdf(x, m2, c2))
     assert gaussian_kl(m1, c1, m2, c2) == pytest.approx(mc, abs=0.01)
@@ -100,11 +102,14 @@ def test_probe_and_reconstruction_on_perfect_and_useless_codes():
     noise = rng.standard_normal((400, 2))
     assert probe_accuracy(X[:300], y[:300], X[300:], y[300:]) > 0.95
     assert probe_accuracy(noise[:300], y[:300], noise[300:], y[300:]) < 0.7
-    assert probe_accuracy(X[:300], y[:300], X[300:], y[300:], probe="mlp",
-                          random_state=0) > 0.85
+    assert (
+        probe_accuracy(X[:300], y[:300], X[300:], y[300:], probe="mlp", random_state=0)
+        > 0.85
+    )
     exact = reconstruction_error(X[:300], X[:300], X[300:], X[300:], decoder="linear")
-    useless = reconstruction_error(noise[:300], X[:300], noise[300:], X[300:],
-                                   decoder="linear")
+    useless = reconstruction_error(
+        noise[:300], X[:300], noise[300:], X[300:], decoder="linear"
+    )
     assert exact < 1e-3
     assert 0.9 < useless < 1.2
     with pytest.raises(ValueError, match="probe"):
