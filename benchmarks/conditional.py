@@ -66,6 +66,12 @@ def estimators(names, max_iter=None):
             given=given,
             random_state=seed,
         ),
+        "neural-concat-x3": lambda given, seed: ConditionalMIEstimator(
+            NeuralMIEstimator(critic="concat", **neural),
+            given=given,
+            n_estimators=3,
+            random_state=seed,
+        ),
         "ksg": lambda given, seed: KSGConditionalEstimator(
             given=given, random_state=seed
         ),
