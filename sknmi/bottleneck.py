@@ -432,6 +432,7 @@ class InfoBottleneckTransformer(
         model = _torch.build_module(
             lambda: self._make_modules(X.shape[1], hidden, rate), init_seed
         ).to(device)
+        generator = _torch.make_generator(batch_seed)
         loss, validate, adversaries = self._game(
             model,
             rate,
@@ -440,7 +441,7 @@ class InfoBottleneckTransformer(
             train_rows,
             val_rows,
             device,
-            _torch.make_generator(batch_seed),
+            generator,
             _torch.make_generator(val_seed),
         )
         self._train(
@@ -448,7 +449,7 @@ class InfoBottleneckTransformer(
             loss,
             len(train_rows),
             validate=validate,
-            generator=loss.generator,
+            generator=generator,
             device=device,
             adversaries=adversaries,
         )
@@ -531,8 +532,6 @@ class InfoBottleneckTransformer(
                 "ixz": ixz,
                 "izy": h_y - ce,
             }
-
-        loss.generator = generator
 
         def validate():
             mean, scale = encoder(Xv)
