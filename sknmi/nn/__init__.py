@@ -24,7 +24,7 @@ Examples
 """
 
 from sknmi.nn import critics
-from sknmi.nn.critics import MLP, ConcatCritic, SeparableCritic
+from sknmi.nn.critics import MLP, ConcatCritic, CriticEnsemble, SeparableCritic
 from sknmi.nn.pairs import derangement, held_out_scores, pair_scores
 
 #: Activation names, as in :class:`sklearn.neural_network.MLPRegressor` plus a
@@ -34,6 +34,7 @@ ACTIVATIONS = critics.ACTIVATIONS
 __all__ = [
     "ACTIVATIONS",
     "ConcatCritic",
+    "CriticEnsemble",
     "MLP",
     "SeparableCritic",
     "derangement",
