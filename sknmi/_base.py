@@ -64,6 +64,31 @@ def split_rows(n, validation_fraction, random_state, n_seeds):
     return order[n_val:], order[:n_val], seeds
 
 
+def fold_rows(n, n_folds, random_state, n_seeds):
+    """Seeds, then ``n_folds`` seeded cross-fitting folds of ``range(n)``.
+
+    Returns
+    -------
+    folds : list of (train_rows, read_rows)
+        Each row is read in exactly one fold and trained on in all the others;
+        every training part is in its own random order.
+    seeds : ndarray of ``n_seeds`` ints, drawn before the folds
+    """
+    if n < 2 * n_folds:
+        raise ValueError(
+            f"n_folds={n_folds} needs at least {2 * n_folds} rows (2 per fold), got {n}"
+        )
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
+    order = rng.permutation(n)
+    fold_of = np.arange(n) % n_folds
+    folds = [
+        (rng.permutation(order[fold_of != k]), order[fold_of == k])
+        for k in range(n_folds)
+    ]
+    return folds, seeds
+
+
 class Standardiser:
     """Zero mean and unit spread per column (or per channel), fitted on some rows.
 

@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknmi import NeuralMIEstimator
 from sknmi.datasets import make_gaussian
+from sknmi.nn import CriticEnsemble
 
 BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
 SMALL = dict(
@@ -209,8 +210,13 @@ def test_user_critics(gauss2):
             max_iter=20,
             learning_rate_init=0.01,
         ).fit(X, Z)
-        assert isinstance(est.critic_, ScaledDot)
+        # Cross-fitted: one critic per fold, averaged when scoring new data.
+        assert isinstance(est.critic_, CriticEnsemble)
+        assert len(est.critic_.members) == est.n_folds == len(est.mi_folds_)
+        assert all(isinstance(m, ScaledDot) for m in est.critic_.members)
         assert 0.1 < est.mi_ <= mi + 0.1
+    single = NeuralMIEstimator(critic=ScaledDot, n_folds=1, max_iter=2).fit(X, Z)
+    assert isinstance(single.critic_, ScaledDot)
     with pytest.raises(ValueError, match="torch.nn.Module"):
         NeuralMIEstimator(critic=lambda a, b: "nope").fit(X, Z)
 
@@ -222,6 +228,7 @@ def test_divergence_is_caught_and_the_best_state_restored(gauss2):
         bound="nwj",
         learning_rate_init=0.5,
         max_iter=30,
+        n_folds=1,
         random_state=0,
     )
     # A finite blow-up (hundreds of nats below 0) counts as a divergence too.
@@ -414,16 +421,24 @@ def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
 def test_doubts_are_read_from_the_evidence():
     from sknmi.mi import _doubts
 
+    one = np.array([2.0])
+    doubts = partial(_doubts, n_val=2000, preprocessing="standard")
     good = {"dv": (1.9, (1.8, 2.0)), "nwj": (1.9, (1.8, 2.0))}
-    assert _doubts(2.0, (1.9, 2.1), good, 2000) == []
+    assert doubts(2.0, (1.9, 2.1), good, fold_values=one) == []
+    assert doubts(2.0, (1.9, 2.1), good, fold_values=np.array([1.8, 2.0, 2.2])) == []
     extreme = {"dv": (-40.0, (-45.0, -35.0)), "nwj": (-1e3, (-2e3, 0.0))}
-    (reason,) = _doubts(0.5, (0.4, 0.6), extreme, 2000)
+    (reason,) = doubts(0.5, (0.4, 0.6), extreme, fold_values=one)
     assert "extreme scores" in reason and "quantile" in reason
+    (reason,) = _doubts(0.5, (0.4, 0.6), extreme, 2000, one, "quantile")
+    assert "extreme scores" in reason and "quantile'" not in reason
     low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
-    (reason,) = _doubts(3.6, (3.5, 3.7), low, 2000)
+    (reason,) = doubts(3.6, (3.5, 3.7), low, fold_values=one)
     assert "below the DV lower bound" in reason
-    (reason,) = _doubts(7.0, (6.9, 7.1), {"dv": (6.9, (6.8, 7.0))}, 2000)
+    (reason,) = doubts(7.0, (6.9, 7.1), {"dv": (6.9, (6.8, 7.0))}, fold_values=one)
     assert "near log(2000)" in reason
+    # Folds 1.2 nats apart on an estimate of 3: the answer hangs on training.
+    (reason,) = doubts(3.0, (2.3, 3.7), good, fold_values=np.array([2.4, 3.0, 3.6]))
+    assert "3 folds disagree" in reason and "2.4, 3, 3.6" in reason
 
 
 def test_heavy_tails_are_not_a_silent_answer():
@@ -431,11 +446,78 @@ def test_heavy_tails_are_not_a_silent_answer():
     # a few extreme pairs wildly; the fit says so instead of staying silent.
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3000, 2)) / np.sqrt(rng.chisquare(1, 3000))[:, None]
-    est = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=15, random_state=0)
+    est = NeuralMIEstimator(
+        hidden_layer_sizes=(32,),
+        max_iter=15,
+        preprocessing="standard",
+        n_folds=1,
+        random_state=0,
+    )
     with pytest.warns(UserWarning, match="extreme scores"):
         est.fit(A[:, :1], A[:, 1:])
-    quantile = est.set_params(preprocessing="quantile")
+    # The defaults (rank-Gaussian columns, three folds) take it in their stride.
+    quantile = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=15, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         quantile.fit(A[:, :1], A[:, 1:])
+
+
+def test_cross_fitting_reads_every_row_once():
+    from sknmi._base import fold_rows
+
+    folds, seeds = fold_rows(11, 3, 0, 4)
+    assert len(seeds) == 4
+    read = np.concatenate([r for _, r in folds])
+    assert sorted(read) == list(range(11))
+    for train, r in folds:
+        assert not set(train) & set(r)
+        assert set(train) | set(r) == set(range(11))
+    again, _ = fold_rows(11, 3, 0, 4)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
+    with pytest.raises(ValueError, match="n_folds=3 needs at least 6 rows"):
+        fold_rows(5, 3, 0, 4)
+
+
+def test_cross_fitted_estimate_and_its_interval(gauss2):
+    X, Z, mi = gauss2
+    est = NeuralMIEstimator(random_state=0, **SMALL).fit(X, Z)
+    folds = est.mi_folds_
+    assert folds.shape == (3,) and len(est.critic_.members) == 3
+    # Every row is read once, by the critic that did not train on it.
+    assert est.mi_ == pytest.approx(folds.mean(), abs=1e-9)  # 3000 rows: equal folds
+    lo, hi = est.mi_ci_
+    assert lo < est.mi_ < hi
+    # The interval holds the training noise that the folds show ...
+    assert (hi - lo) / 2 >= 1.95 * folds.std(ddof=1) / math.sqrt(3)
+    # A one-layer critic on 2,000 training rows reads a little low (0.45 for
+    # 0.5): the interval does not hold that bias, only noise.
+    assert mi - 0.1 < est.mi_ < mi + 0.05
+    # One critic: only the sampling error, on the held-out fifth.
+    single = NeuralMIEstimator(random_state=0, n_folds=1, **SMALL).fit(X, Z)
+    assert single.mi_folds_ == pytest.approx([single.mi_])
+    same = NeuralMIEstimator(random_state=0, **SMALL).fit(X, Z)
+    assert same.mi_ == est.mi_ and np.array_equal(same.mi_folds_, folds)
+    with pytest.raises(ValueError, match="n_folds=4 needs at least 8 rows"):
+        NeuralMIEstimator(n_folds=4).fit(X[:7], Z[:7])
+
+
+def test_auto_critic_follows_the_strongest_canonical_pair():
+    quick = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
+    # One pair at 3 nats (r = 0.9975): a separable critic would read it low.
+    X, Z, _ = make_gaussian(n_samples=600, n_features=1, mi=3.0, random_state=0)
+    assert NeuralMIEstimator(**quick).fit(X, Z).critic_type_ == "concat"
+    # 2 nats over 5 pairs, 0.4 each: separable, with all-pairs negatives.
+    X, Z, _ = make_gaussian(n_samples=600, n_features=5, mi=2.0, random_state=0)
+    est = NeuralMIEstimator(**quick).fit(X, Z)
+    assert est.critic_type_ == "separable"
+    assert hasattr(est.critic_, "score_matrix")
+    assert NeuralMIEstimator(critic="concat", **quick).fit(X, Z).critic_type_ == (
+        "concat"
+    )
+    assert NeuralMIEstimator(critic=ScaledDot, **quick).fit(X, Z).critic_type_ == (
+        "custom"
+    )
+    # Class labels: separable, whatever the data.
+    labels = (X[:, 0] > 0).astype(int)
+    assert NeuralMIEstimator(**quick).fit(X, labels).critic_type_ == "separable"
