@@ -502,12 +502,17 @@ def _demo(args, out):
         f"({'inside' if lo <= truth <= hi else 'outside'} the interval)",
         file=out,
     )
+    if est.n_folds == 1:
+        held = "one critic: the interval holds the sampling error only"
+    else:
+        folds = ", ".join(f"{v:.3f}" for v in est.mi_folds_)
+        held = (
+            f"Cross-fitted over {est.n_folds} folds (fold read-outs {folds}): the "
+            "interval holds the sampling error and the training noise"
+        )
     print(
-        f"Cross-fitted over {est.n_folds} folds (fold read-outs "
-        + ", ".join(f"{v:.3f}" for v in est.mi_folds_)
-        + "): the interval holds the sampling error and the training noise, not "
-        "the bias of critics that could not learn all of the dependence from "
-        "the rows they had.",
+        f"{held}, not the bias of a critic that could not learn all of the "
+        "dependence from the rows it had.",
         file=out,
     )
 

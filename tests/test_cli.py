@@ -31,6 +31,12 @@ def test_demo_prints_estimate_interval_and_truth():
     assert code == 0
     assert "true I(X; Z) = 2.000 nats" in out
     assert "95% interval" in out and "truth 2.000 nats" in out
+    assert "Cross-fitted over 3 folds (fold read-outs" in out
+    code, single = run(
+        ["demo", "--n-samples", "600", "--n-features", "2", "--n-folds", "1", *FAST]
+    )
+    assert code == 0 and "Cross-fitted over 1 folds" not in single
+    assert "one critic: the interval holds the sampling error only" in single
 
 
 def test_estimate_csv_by_name_and_index(pair, tmp_path):
