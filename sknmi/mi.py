@@ -387,7 +387,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     # -- fit ---------------------------------------------------------------------
 
     def fit(self, X, y):
-        """Train the critic on (X, Z) and read the MI on a held-out split.
+        """Train the critics on (X, Z) and read the MI on rows they never saw.
 
         Parameters
         ----------
@@ -540,6 +540,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             smallest,
             self.mi_folds_,
             self.preprocessing,
+            self.critic_type_,
         ):
             warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
         return self
@@ -717,7 +718,9 @@ def _lower_bounds(reads, offsets):
     return {"dv": _with_interval(torch.cat(dv)), "nwj": _with_interval(torch.cat(nwj))}
 
 
-def _doubts(mi, ci, lower_bounds, n_val, fold_values, preprocessing):
+def _doubts(
+    mi, ci, lower_bounds, n_val, fold_values, preprocessing, critic_type="separable"
+):
     """Reasons to doubt an estimate, read from the evidence of the same critics.
 
     Each is a fact about this fit, not a guess: a lower bound far below 0 means
@@ -739,13 +742,18 @@ def _doubts(mi, ci, lower_bounds, n_val, fold_values, preprocessing):
             f"the critic gives some held-out pairs extreme scores (its DV bound "
             f"is {dv:.3g} nats): mi_ may be unreliable; {hint}"
         )
+    remedy = (
+        "more rows or more epochs"
+        if critic_type == "concat"
+        else "critic='concat' or more epochs"
+    )
     for name, (value, (low, _)) in lower_bounds.items():
         # Beyond both intervals and by a margin that matters (5%, 0.05 nats).
         if low > ci[1] + 0.05 * max(1.0, abs(mi)):
             reasons.append(
                 f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
                 f"same critic ({value:.4g}, beyond both intervals): the estimate "
-                "is low; try critic='concat' or more epochs"
+                f"is low; try {remedy}"
             )
             break
     if mi > math.log(n_val) - 1.0:

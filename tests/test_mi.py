@@ -433,7 +433,9 @@ def test_doubts_are_read_from_the_evidence():
     assert "extreme scores" in reason and "quantile'" not in reason
     low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
     (reason,) = doubts(3.6, (3.5, 3.7), low, fold_values=one)
-    assert "below the DV lower bound" in reason
+    assert "below the DV lower bound" in reason and "critic='concat'" in reason
+    (reason,) = _doubts(3.6, (3.5, 3.7), low, 2000, one, "quantile", "concat")
+    assert "below the DV lower bound" in reason and "critic='concat'" not in reason
     (reason,) = doubts(7.0, (6.9, 7.1), {"dv": (6.9, (6.8, 7.0))}, fold_values=one)
     assert "near log(2000)" in reason
     # Folds 1.2 nats apart on an estimate of 3: the answer hangs on training.
