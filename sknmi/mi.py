@@ -735,8 +735,9 @@ def _doubts(
         hint = (
             "try preprocessing='quantile'"
             if preprocessing != "quantile"
-            else "outliers in X and Z jointly, or a critic trained by a bound "
-            "that leaves its scale free (infonce), may cause it"
+            else "some pairs lie where the critic extrapolates wildly (outliers, "
+            "a sharply curved dependence such as a spiral, or a bound such as "
+            "infonce that leaves the critic's scale free)"
         )
         reasons.append(
             f"the critic gives some held-out pairs extreme scores (its DV bound "
