@@ -66,7 +66,7 @@ What the run below shows (the numbers are printed further down):
   where the tails are mild. On the 2 + 2 pairs ``critic="auto"`` sees a nearly
   deterministic canonical pair and trains concatenating critics: 4.05 for 4,
   5.8 for 6 and 6.6 for 8 nats, where the fit warns that the DV bound of the
-  same critics (8.0) lies above its estimate. On the spiral it holds up better
+  same critics (7.9) lies above its estimate. On the spiral it holds up better
   than KSG as the spiral winds (1.28 at speed 2), though 15% low.
 
 So: check Gaussianity before trusting the Gaussian estimator; in a few
