@@ -29,7 +29,7 @@ What the run shows (numbers printed below):
 * in 2 dimensions all three estimators sit on the truth, within a few
   hundredths of a nat, from 0.04 to 1 nat;
 * in 20 dimensions the neural estimate follows the truth from 0.4 to 10 nats:
-  within 4% from 1.7 nats up (9.7 for 10.2, its interval reaching the truth;
+  within 6% from 1.7 nats up (9.66 for 10.22, its interval reaching the truth;
   the fit warns that it is near the log of the rows each fold reads), and a
   tenth of a nat low at 0.4 nats, where the dependence is spread thinly over
   20 pairs. On 50,000 rows the defaults land within 3% of the truth on
