@@ -135,12 +135,14 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         watches and ``mi_`` is read. Unused with cross-fitting.
     n_folds : int, default=3
         Cross-fitting: the rows are cut into ``n_folds`` folds and one critic
-        per fold is trained on the other folds (early stopping watches the mean
-        of the folds' held-out objectives) and read on its own fold, so that
-        ``mi_`` is read on every row, and the spread of the folds' read-outs
-        puts the training noise into ``mi_ci_``. The critics are trained side by
-        side in one loop; a fit costs about ``n_folds - 1`` single fits. 1
-        trains one critic on ``1 - validation_fraction`` of the rows.
+        per fold is trained on the other folds and read on its own fold, so
+        that ``mi_`` is read on every row, and the spread of the folds'
+        read-outs puts the training noise into ``mi_ci_``. Early stopping
+        watches the mean of the folds' held-out objectives, and each critic
+        keeps its own best epoch. The critics are trained side by side in one
+        loop; a fit costs about 2.5 single fits with 3 folds (each critic on
+        two thirds of the rows rather than four fifths). 1 trains one critic on
+        ``1 - validation_fraction`` of the rows.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -424,9 +426,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         n = X.shape[0]
         folds, seeds = self._folds(n)
         init_seeds, batch_seed = seeds[:-1], seeds[-1]
-        self.batch_size_ = _resolve_batch_size(
-            self.batch_size, min(len(train) for train, _ in folds)
-        )
+        n_train = min(len(train) for train, _ in folds)
+        self.batch_size_ = _resolve_batch_size(self.batch_size, n_train)
         # One critic: scaled by its training rows. Cross-fitted critics share one
         # scaling of all rows: a per-column monotone map, so it cannot leak
         # dependence from a read fold into training.
@@ -498,7 +499,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         result = self._train(
             model,
             loss,
-            min(len(train) for train, _ in folds),
+            n_train,
             validate=validate,
             generator=generator,
             device=device,
