@@ -44,6 +44,7 @@ from sknmi.nn.pairs import derangement
 __all__ = [
     "BOUNDS",
     "Bound",
+    "calibrated_log_ratio",
     "derangement",
     "dv",
     "infonce",
@@ -404,6 +405,100 @@ def log_ratio(joint, marginal=None, reduction="mean"):
     return _reduce(joint, reduction)
 
 
+def _calibration(joint, marginal):
+    """The shift ``c`` that maximises the JSD of ``T + c``, and its influence terms.
+
+    ``c`` is the root of ``g(c) = mean_i sigmoid(-T_ii - c) - mean_i mean_j
+    sigmoid(T_ij + c)`` (each row's negatives averaged first), which falls
+    from 1 to -1 as ``c`` grows: Newton steps, at most a few nats each and
+    kept inside the bracket the signs of ``g`` have shown. Returns ``c`` and
+    the per-row ``g_i(c) / H``, the first-order effect of row ``i`` on ``c``
+    (``H = -g'(c)``).
+    """
+    joint = joint.detach().double()
+    # Masked entries stay -inf: their sigmoid is 0, so they drop out of every
+    # sum. One buffer for the negatives: this runs on every validation epoch.
+    marginal = _rows(joint, marginal.detach())
+    count = _unmasked(marginal).sum(1).double().clamp(min=1)
+    buffer = torch.empty_like(marginal)
+    low, high, c = -math.inf, math.inf, 0.0
+    for _ in range(100):
+        positive = torch.sigmoid(-joint - c)
+        negative = torch.sigmoid(torch.add(marginal, c, out=buffer), out=buffer)
+        first = negative.sum(1).double() / count
+        second = torch.einsum("ij,ij->i", negative, negative).double() / count
+        rows = positive - first
+        # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
+        slope = float((positive * (1 - positive)).mean() + (first - second).mean())
+        g = float(rows.mean())
+        if g > 0:
+            low = c
+        else:
+            high = c
+        step = g / slope if slope > 0 else math.copysign(4.0, g)
+        if abs(step) < 1e-8 or high - low < 1e-8:
+            break
+        c = c + max(-4.0, min(4.0, step))
+        if not low < c < high:  # Newton left the bracket: bisect instead
+            c = 0.5 * (low + high)
+    influence = rows / slope if slope > 0 else torch.zeros_like(rows)
+    return c, influence
+
+
+def calibrated_log_ratio(joint, marginal, reduction="mean"):
+    r"""Mean log density ratio of a classifier critic, its constant refitted (nats).
+
+    .. math:: \hat I = \mathbb{E}_{p(x,z)}[T] + c, \qquad
+              c = \arg\max_c \, J(T + c)
+
+    with ``J`` the Jensen–Shannon objective :func:`jsd` on the same scores. A
+    classifier's logit ``T`` is the log density ratio up to how well its
+    constant is pinned, and :func:`jsd` pins it loosely: a shift moves ``J``
+    to second order but the mean of ``T`` one for one, so from one epoch to
+    the next the plain :func:`log_ratio` of a trained critic swings by tenths
+    of a nat while ``J`` hardly moves. Refitting that one constant on the
+    held-out scores (a one-parameter logistic recalibration) leaves the
+    read-out to the shape of ``T``. Not a bound; ``c = 0`` for the optimal
+    critic.
+
+    Parameters
+    ----------
+    joint : torch.Tensor of shape (n,)
+        Scores on joint pairs.
+    marginal : torch.Tensor
+        Scores on product-of-marginal pairs; ``-inf`` entries are masked.
+    reduction : {"mean", "none"}, default="mean"
+        "none" returns the influence terms ``T_ii + c + g_i / H`` (``g_i``
+        row ``i``'s share of the derivative of ``J`` in ``c``, ``H`` its
+        curvature; ``marginal`` of shape ``(n, k)``): their mean is the
+        read-out and their variance its delta-method variance, the
+        uncertainty of ``c`` included.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar, or shape ``(n,)`` with ``reduction="none"``. The shift is
+        fitted without gradient: only ``joint`` carries one.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import calibrated_log_ratio, log_ratio
+    >>> joint, marginal = torch.tensor([1.5, 2.5]), torch.full((2, 3), -0.5)
+    >>> round(float(calibrated_log_ratio(joint, marginal)), 4)
+    1.284
+    >>> round(float(calibrated_log_ratio(joint + 3, marginal + 3)), 4)  # undone
+    1.284
+    >>> float(log_ratio(joint + 3))  # the plain read-out takes the shift
+    5.0
+    """
+    _check_reduction(reduction)
+    shift, influence = _calibration(joint, marginal)
+    if reduction == "none":
+        return joint + shift + influence.to(joint.dtype)
+    return joint.mean() + shift
+
+
 class MovingAverageDV(torch.nn.Module):
     r"""Donsker–Varadhan bound with MINE's bias-corrected gradient.
 
@@ -561,17 +656,21 @@ class Bound:
         """
         return _function(self.function, clip)
 
-    def offset(self, marginal):
+    def offset(self, marginal, joint=None):
         """The constant that turns a critic score into a pointwise log ratio.
 
-        Zero for the log-ratio read-out, 1 for NWJ (its optimal critic is
-        ``1 + log ratio``), and the log partition ``log E[e^T]`` on the
-        negatives ``marginal`` for the Donsker–Varadhan family.
+        Zero for the plain log-ratio read-out, minus the refitted shift for
+        the calibrated one (which needs ``joint``), 1 for NWJ (its optimal
+        critic is ``1 + log ratio``), and the log partition ``log E[e^T]`` on
+        the negatives ``marginal`` for the Donsker–Varadhan family.
 
         Parameters
         ----------
         marginal : torch.Tensor
             Held-out scores of negative pairs.
+        joint : torch.Tensor, default=None
+            Held-out scores of the joint pairs (used by
+            :func:`calibrated_log_ratio` only).
 
         Returns
         -------
@@ -579,6 +678,8 @@ class Bound:
         """
         if self.readout == "log_ratio":
             return 0.0
+        if self.readout == "calibrated_log_ratio":
+            return -_calibration(joint, marginal)[0]
         if self.readout == "nwj":
             return 1.0
         return float(log_mean_exp(marginal))
@@ -593,6 +694,7 @@ def _function(name, clip):
         "jsd": jsd,
         "infonce": infonce,
         "log_ratio": log_ratio,
+        "calibrated_log_ratio": calibrated_log_ratio,
     }[name]
 
 
@@ -607,5 +709,5 @@ BOUNDS = {
     "jsd": Bound("jsd", "jsd", "dv"),
     "infonce": Bound("infonce", "infonce", "infonce"),
     "smile": Bound("smile", "jsd", "smile"),
-    "logratio": Bound("log_ratio", "jsd", "log_ratio", lower=False),
+    "logratio": Bound("log_ratio", "jsd", "calibrated_log_ratio", lower=False),
 }

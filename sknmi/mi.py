@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -523,7 +524,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
         reads = [scores(critic, read) for critic, (_, read) in zip(critics, folds)]
         self.mi_, self.mi_ci_, self.mi_folds_ = self._read(reads)
-        offsets = [spec.offset(marginal) for _, marginal in reads]
+        offsets = [spec.offset(marginal, joint) for joint, marginal in reads]
         self._log_partition = float(np.mean(offsets))
         self.mi_lower_bounds_ = _lower_bounds(reads, offsets)
         # Training rows are in random order: the first as many as each fold
@@ -572,9 +573,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
         Each fold's read-out has a sampling variance (delta method over its
         rows); their spread adds the training noise: critics trained on other
-        rows from other seeds. The variance of the mean is the larger of the
-        pooled sampling variance and the folds' variance over K, which
-        estimates both noises at once.
+        rows from other seeds. The half-width is the larger of two: 1.96
+        times the pooled sampling standard error, and Student's quantile on
+        K - 1 degrees of freedom times the folds' standard deviation over
+        sqrt(K), which estimates both noises at once but from K values only.
         """
         readout = BOUNDS[self.bound].read(self.clip)
         values, terms = [], []
@@ -592,10 +594,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         n, k = sizes.sum(), len(values)
         mi = float(values @ sizes / n)
         within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
-        variance = within / max(n - k, 1) / n
+        half = _Z95 * math.sqrt(within / max(n - k, 1) / n)
         if k > 1:
-            variance = max(variance, float(values.var(ddof=1)) / k)
-        half = _Z95 * math.sqrt(variance)
+            # The folds' variance rests on k - 1 degrees of freedom: Student's
+            # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
+            spread = math.sqrt(float(values.var(ddof=1)) / k)
+            half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
         return mi, (mi - half, mi + half), values
 
     # -- inference ---------------------------------------------------------------

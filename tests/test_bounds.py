@@ -9,6 +9,7 @@ import torch
 from sknmi import bounds
 from sknmi.bounds import (
     MovingAverageDV,
+    calibrated_log_ratio,
     derangement,
     dv,
     infonce,
@@ -54,6 +55,7 @@ def test_dv_nwj_smile_logratio_of_the_optimal_critic_equal_the_mi(gaussian_pair)
     assert float(nwj(joint + 1, marginal + 1)) == pytest.approx(mi, abs=tol)
     assert float(smile(joint, marginal, clip=50.0)) == pytest.approx(mi, abs=tol)
     assert float(log_ratio(joint, marginal)) == pytest.approx(mi, abs=tol)
+    assert float(calibrated_log_ratio(joint, marginal)) == pytest.approx(mi, abs=tol)
     # The partition function of the optimal critic is one.
     assert float(log_mean_exp(marginal)) == pytest.approx(0.0, abs=0.02)
 
@@ -192,8 +194,64 @@ def test_moving_average_rejects_bad_decay():
         MovingAverageDV(decay=1.0)
 
 
+def test_calibrated_log_ratio_ignores_the_constant_the_jsd_pins_loosely(
+    gaussian_pair,
+):
+    mi, _, scores = gaussian_pair
+    joint, marginal = split_scores(scores)
+    # The optimal critic needs no shift: the refitted one is near 0.
+    assert float(calibrated_log_ratio(joint, marginal)) == pytest.approx(
+        float(log_ratio(joint)), abs=0.02
+    )
+    for shift in (-3.0, -0.4, 0.4, 3.0):
+        moved = split_scores(scores + shift)
+        # The plain read-out moves one for one; the calibrated one not at all.
+        assert float(log_ratio(moved[0])) == pytest.approx(mi + shift, abs=0.1)
+        assert float(calibrated_log_ratio(*moved)) == pytest.approx(
+            float(calibrated_log_ratio(joint, marginal)), abs=1e-6
+        )
+
+
+def test_calibrated_shift_maximises_the_jsd():
+    g = torch.Generator().manual_seed(3)
+    joint = 1.5 * torch.randn(300, generator=g, dtype=torch.float64) + 2.0
+    marginal = 2.0 * torch.randn(300, 9, generator=g, dtype=torch.float64) - 1.0
+    shift = float(calibrated_log_ratio(joint, marginal) - joint.mean())
+    best = float(jsd(joint + shift, marginal + shift))
+    for step in (-1e-2, 1e-2, -0.5, 0.5):
+        assert float(jsd(joint + shift + step, marginal + shift + step)) < best
+    # Far from the data's own scale (a bracket, not only Newton steps).
+    far = float(calibrated_log_ratio(joint - 60.0, marginal - 60.0))
+    assert far == pytest.approx(shift + float(joint.mean()), abs=1e-6)
+
+
+def test_calibrated_terms_give_the_spread_over_samples():
+    # The influence terms hold the uncertainty of the refitted shift: their
+    # variance over n matches the spread of the read-out over fresh samples.
+    g = torch.Generator().manual_seed(0)
+    values, predicted = [], []
+    for _ in range(300):
+        joint = 1.5 * torch.randn(300, generator=g, dtype=torch.float64) + 2.0
+        marginal = 1.5 * torch.randn(300, 20, generator=g, dtype=torch.float64) - 0.5
+        values.append(float(calibrated_log_ratio(joint, marginal)))
+        terms = calibrated_log_ratio(joint, marginal, reduction="none")
+        predicted.append(float(terms.var()) / 300)
+    observed = float(np.var(values, ddof=1))
+    assert observed == pytest.approx(float(np.mean(predicted)), rel=0.25)
+    # ... and differ from the plain log ratio's (variance 1.5^2 / n).
+    assert observed < 0.5 * 1.5**2 / 300
+
+
 def test_every_public_bound_has_a_docstring_with_formula():
-    for name in ("dv", "nwj", "jsd", "infonce", "smile", "log_ratio"):
+    for name in (
+        "dv",
+        "nwj",
+        "jsd",
+        "infonce",
+        "smile",
+        "log_ratio",
+        "calibrated_log_ratio",
+    ):
         doc = getattr(bounds, name).__doc__
         assert "math::" in doc and "nats" in doc
 
@@ -207,6 +265,7 @@ _READOUTS = {
     "infonce": infonce,
     "smile": smile,
     "log_ratio": log_ratio,
+    "calibrated_log_ratio": calibrated_log_ratio,
 }
 
 
@@ -265,4 +324,4 @@ def test_one_registry_serves_every_caller():
         joint, marginal = torch.ones(4), torch.zeros(4, 3)
         for fn in (row.read(), row.bound()):
             assert torch.isfinite(fn(joint, marginal))
-        assert isinstance(row.offset(marginal), float)
+        assert isinstance(row.offset(marginal, joint), float)
