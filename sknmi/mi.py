@@ -90,8 +90,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
           the partition term clipped at ``clip`` (as Song & Ermon do).
         - ``"logratio"``: the critic is trained as a classifier of joint against
           product pairs (the JSD / logistic loss) and ``mi_`` is the held-out
-          mean of its log density ratio. Not a bound, but without the ``log n``
-          ceiling of InfoNCE or the ``e^I`` variance of DV and NWJ.
+          mean of its log density ratio, the critic's constant refitted on the
+          held-out scores (:func:`sknmi.bounds.calibrated_log_ratio`). Not a
+          bound, but without the ``log n`` ceiling of InfoNCE or the ``e^I``
+          variance of DV and NWJ.
 
         Every value except ``"logratio"`` is a lower bound on I(X; Z) in
         expectation.
@@ -182,8 +184,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         not train on it.
     mi_ci_ : tuple of float
         95% interval of ``mi_``: the held-out sampling error (delta method over
-        rows) or, when larger, the spread of the folds' read-outs over
-        ``sqrt(n_folds)``, which also holds the training noise (seeds, rows).
+        rows) or, when larger, the spread of the folds' read-outs (their
+        standard error times Student's quantile on ``n_folds - 1`` degrees of
+        freedom, 4.30 for 3 folds), which also holds the training noise.
         It does not cover the slack of a loose bound or the bias of a critic
         that could not learn all of the dependence from the rows it had.
     mi_folds_ : ndarray of shape (n_folds,)
@@ -577,30 +580,18 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         times the pooled sampling standard error, and Student's quantile on
         K - 1 degrees of freedom times the folds' standard deviation over
         sqrt(K), which estimates both noises at once but from K values only.
+
+        The calibrated log ratio's interval also spans that of the plain mean
+        logit, the constant as training left it: the refitted constant rests
+        on the negatives that score near the positives, which a held-out fold
+        holds few of at high MI, and it then errs upwards.
         """
-        readout = BOUNDS[self.bound].read(self.clip)
-        values, terms = [], []
-        for joint, marginal in reads:
-            value = float(readout(joint, marginal))
-            if not math.isfinite(value):
-                raise ValueError(
-                    f"the {self.bound} read-out is not finite ({value}); the critic "
-                    "diverged: try a smaller learning_rate_init or another bound"
-                )
-            values.append(value)
-            terms.append(readout(joint, marginal, reduction="none").double())
-        sizes = np.array([len(t) for t in terms])
-        values = np.array(values)
-        n, k = sizes.sum(), len(values)
-        mi = float(values @ sizes / n)
-        within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
-        half = _Z95 * math.sqrt(within / max(n - k, 1) / n)
-        if k > 1:
-            # The folds' variance rests on k - 1 degrees of freedom: Student's
-            # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
-            spread = math.sqrt(float(values.var(ddof=1)) / k)
-            half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
-        return mi, (mi - half, mi + half), values
+        spec = BOUNDS[self.bound]
+        mi, (low, high), values = _fold_estimate(spec.read(self.clip), reads)
+        if spec.readout == "calibrated_log_ratio":
+            _, (plain_low, plain_high), _ = _fold_estimate(bounds.log_ratio, reads)
+            low, high = min(low, plain_low), max(high, plain_high)
+        return mi, (low, high), values
 
     # -- inference ---------------------------------------------------------------
 
@@ -639,8 +630,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         """The critic's estimate of ``log p(x, z) / (p(x) p(z))`` for each row.
 
         The critic's score shifted by the constant its bound leaves free (the
-        held-out log partition for DV-type bounds, 1 for NWJ); its mean over
-        joint rows estimates the MI.
+        refitted held-out shift of ``"logratio"``, the held-out log partition
+        for DV-type bounds, 1 for NWJ); its mean over joint rows estimates the
+        MI.
 
         Parameters
         ----------
@@ -706,6 +698,33 @@ def _with_interval(terms):
     value = float(terms.double().mean())
     half = _interval(terms)
     return value, (value - half, value + half)
+
+
+def _fold_estimate(readout, reads):
+    """A read-out over folds: the size-weighted mean, its 95% interval, the
+    fold values (see ``NeuralMIEstimator._read``)."""
+    values, terms = [], []
+    for joint, marginal in reads:
+        value = float(readout(joint, marginal))
+        if not math.isfinite(value):
+            raise ValueError(
+                f"the read-out is not finite ({value}); the critic diverged: try "
+                "a smaller learning_rate_init or another bound"
+            )
+        values.append(value)
+        terms.append(readout(joint, marginal, reduction="none").double())
+    sizes = np.array([len(t) for t in terms])
+    values = np.array(values)
+    n, k = sizes.sum(), len(values)
+    mi = float(values @ sizes / n)
+    within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
+    half = _Z95 * math.sqrt(within / max(n - k, 1) / n)
+    if k > 1:
+        # The folds' variance rests on k - 1 degrees of freedom: Student's
+        # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
+        spread = math.sqrt(float(values.var(ddof=1)) / k)
+        half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
+    return mi, (mi - half, mi + half), values
 
 
 def _lower_bounds(reads, offsets):
