@@ -187,6 +187,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         rows) or, when larger, the spread of the folds' read-outs (their
         standard error times Student's quantile on ``n_folds - 1`` degrees of
         freedom, 4.30 for 3 folds), which also holds the training noise.
+        For ``"logratio"``, the union of that interval and the same interval of
+        the plain mean logit (the critic's constant as trained), since the
+        refitted constant errs upwards at high MI.
         It does not cover the slack of a loose bound or the bias of a critic
         that could not learn all of the dependence from the rows it had.
     mi_folds_ : ndarray of shape (n_folds,)

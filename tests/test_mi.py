@@ -515,6 +515,37 @@ def test_cross_fitted_estimate_and_its_interval(gauss2):
         NeuralMIEstimator(n_folds=4).fit(X[:7], Z[:7])
 
 
+def test_interval_uses_students_quantile_and_spans_both_constants():
+    from scipy.stats import t as student_t
+
+    from sknmi.bounds import calibrated_log_ratio
+
+    g = torch.Generator().manual_seed(0)
+    # Three folds whose scores sit at different constants (critics that
+    # disagree), each against negatives well below them.
+    reads = [
+        (
+            torch.randn(2000, generator=g, dtype=torch.float64) + 1.0 + shift,
+            torch.randn(2000, 16, generator=g, dtype=torch.float64) - 1.0 + shift,
+        )
+        for shift in (0.0, 0.3, -0.2)
+    ]
+    dv_est = NeuralMIEstimator(bound="dv")
+    mi, (lo, hi), folds = dv_est._read(reads)
+    spread = folds.std(ddof=1) / math.sqrt(3)
+    assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 2) * spread)
+    assert mi == pytest.approx(folds.mean())
+    # "logratio": mi_ is the calibrated read-out, which a shared shift does not
+    # move, and the interval spans the plain mean logit's interval too.
+    mi, (lo, hi), folds = NeuralMIEstimator()._read(reads)
+    assert folds == pytest.approx([float(calibrated_log_ratio(*r)) for r in reads])
+    plain = np.array([float(j.mean()) for j, _ in reads])
+    plain_half = student_t.ppf(0.975, 2) * plain.std(ddof=1) / math.sqrt(3)
+    assert lo <= plain.mean() - plain_half + 1e-12
+    assert hi >= plain.mean() + plain_half - 1e-12
+    assert lo <= mi <= hi
+
+
 def test_auto_critic_follows_the_strongest_canonical_pair():
     quick = dict(hidden_layer_sizes=(8,), max_iter=1, random_state=0)
     # One pair at 3 nats (r = 0.9975): a separable critic would read it low.
