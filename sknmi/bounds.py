@@ -431,6 +431,8 @@ def _calibration(joint, marginal):
         # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
         slope = float((positive * (1 - positive)).mean() + (first - second).mean())
         g = float(rows.mean())
+        if not math.isfinite(g):  # NaN scores: no shift can help
+            return math.nan, torch.full_like(rows, math.nan)
         if g > 0:
             low = c
         else:

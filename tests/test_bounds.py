@@ -225,6 +225,12 @@ def test_calibrated_shift_maximises_the_jsd():
     assert far == pytest.approx(shift + float(joint.mean()), abs=1e-6)
 
 
+def test_calibrated_log_ratio_passes_nan_through():
+    # A diverged critic's NaN must reach the estimator's finiteness check.
+    joint = torch.tensor([1.0, float("nan")])
+    assert math.isnan(float(calibrated_log_ratio(joint, torch.zeros(2, 3))))
+
+
 def test_calibrated_terms_give_the_spread_over_samples():
     # The influence terms hold the uncertainty of the refitted shift: their
     # variance over n matches the spread of the read-out over fresh samples.
