@@ -28,12 +28,12 @@ What the run shows (numbers printed below):
 
 * in 2 dimensions all three estimators sit on the truth, within a few
   hundredths of a nat, from 0.04 to 1 nat;
-* in 20 dimensions the neural estimate follows the truth from 0.4 to 10 nats:
-  within 6% from 1.7 nats up (9.66 for 10.22, its interval reaching the truth;
-  the fit warns that it is near the log of the rows each fold reads), and a
-  tenth of a nat low at 0.4 nats, where the dependence is spread thinly over
-  20 pairs. On 50,000 rows the defaults land within 3% of the truth on
-  average up to 10 nats (:doc:`/benchmarks`);
+* in 20 dimensions the neural estimate follows the truth from 0.4 to 10 nats,
+  within 5% at every level: 10.22 for 10.22 (the fit warns that this is near
+  the log of the rows each fold reads), 4.64 for 4.46 the farthest, and 0.03
+  nats low at 0.4 nats, where the dependence is spread thinly over 20 pairs.
+  On 50,000 rows the defaults land within 5% of the truth on average up to 10
+  nats, leaning high from 6 nats up (:doc:`/benchmarks`);
 * KSG collapses in 20 dimensions, to about a quarter of the truth at every
   rho: its negative bias grows with the dimension and with the MI;
 * the Gaussian estimator is exact, because the data are Gaussian.
@@ -41,8 +41,9 @@ What the run shows (numbers printed below):
   it, and to the others, when they are not.
 
 The intervals (``mi_ci_``) are the sampling error of each reading and, for the
-cross-fitted neural estimate, the training noise that its three critics show;
-they widen with the MI, where the critics disagree most. They do not cover a
+cross-fitted neural estimate, the training noise that its three critics show
+and their reading with the constant as trained (:ref:`interval`); they widen
+with the MI, where the critics disagree most. They do not cover a
 bias of the trained critics, such as the shortfall at 0.4 nats in 20
 dimensions.
 """
@@ -140,9 +141,9 @@ for d in DIMS:
 # Estimates against the truth
 # ---------------------------
 # Error bars are each estimator's 95% interval (``mi_ci_``): the sampling
-# noise of the reading, not the slack of a bound or an under-trained critic.
-# At 30,000 rows the neural and Gaussian intervals are narrower than the
-# markers at low MI.
+# noise of the reading and, for the neural estimate, the training noise and
+# the critics' constant as trained; not an under-trained critic. At 30,000
+# rows the Gaussian intervals are narrower than the markers.
 fig, axes = plt.subplots(1, len(DIMS), figsize=(11, 4.2))
 grid = np.linspace(0, max(RHOS) + 0.02, 200)
 style = {

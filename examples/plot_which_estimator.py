@@ -56,7 +56,7 @@ What the run below shows (the numbers are printed further down):
   (:ref:`sphx_glr_auto_examples_plot_gaussian_mi.py`).
 * **The neural estimator with standardised columns and one separable critic**
   breaks on two of these cases. On the Cauchy-like pair (``nu = 1``) it reads
-  nothing (-0.01 nats): its standardisation divides by a standard deviation
+  nothing (0.00 nats): its standardisation divides by a standard deviation
   that a few enormous rows set. And at high MI in few dimensions it saturates
   near 4 nats (3.9 for 8): when X nearly determines Z the log density ratio is
   a small difference of large products :math:`f(x) \cdot g(z)`.
@@ -64,10 +64,10 @@ What the run below shows (the numbers are printed further down):
   transform recovers 1.3 of the 1.6 nats of the Cauchy-like pair (and the fit
   warns that its critic gives some pairs extreme scores), and changes little
   where the tails are mild. On the 2 + 2 pairs ``critic="auto"`` sees a nearly
-  deterministic canonical pair and trains concatenating critics: 4.05 for 4,
-  5.8 for 6 and 6.6 for 8 nats, where the fit warns that the DV bound of the
+  deterministic canonical pair and trains concatenating critics: 4.03 for 4,
+  5.9 for 6 and 6.6 for 8 nats, where the fit warns that the DV bound of the
   same critics (7.9) lies above its estimate. On the spiral it holds up better
-  than KSG as the spiral winds (1.28 at speed 2), though 15% low.
+  than KSG as the spiral winds (1.27 at speed 2), though 15% low.
 
 So: check Gaussianity before trusting the Gaussian estimator; in a few
 dimensions KSG is a strong default; in many dimensions (20 and up) only the

@@ -62,7 +62,9 @@ SCALES = [(1e-150, 0.0), (1e150, 0.0), (1e-13, 0.0), (1.0, 1e12)]
 @pytest.mark.parametrize("preprocessing", ["standard", "quantile"])
 def test_neural_mi_is_the_same_at_every_scale(preprocessing):
     X, Z = _pair()
-    est = NeuralMIEstimator(preprocessing=preprocessing, **TINY)
+    # Eight epochs: enough for the tiny critic to read a clear dependence
+    # (about 0.3 of the 0.8 nats), so that equal readings mean something.
+    est = NeuralMIEstimator(preprocessing=preprocessing, **dict(TINY, max_iter=8))
     reference = _fit_quietly(est, X, Z).mi_
     assert reference > 0.2
     for scale, offset in SCALES:
