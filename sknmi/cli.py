@@ -510,6 +510,8 @@ def _demo(args, out):
             f"Cross-fitted over {est.n_folds} folds (fold read-outs {folds}): the "
             "interval holds the sampling error and the training noise"
         )
+    if est.bound == "logratio":
+        held += " (with the constant read as trained and as refitted)"
     print(
         f"{held}, not the bias of a critic that could not learn all of the "
         "dependence from the rows it had.",
