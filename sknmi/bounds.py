@@ -681,6 +681,8 @@ class Bound:
         if self.readout == "log_ratio":
             return 0.0
         if self.readout == "calibrated_log_ratio":
+            if joint is None:
+                raise ValueError("the calibrated log ratio's offset needs joint")
             return -_calibration(joint, marginal)[0]
         if self.readout == "nwj":
             return 1.0

@@ -585,14 +585,19 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         sqrt(K), which estimates both noises at once but from K values only.
 
         The calibrated log ratio's interval also spans that of the plain mean
-        logit, the constant as training left it: the refitted constant rests
-        on the negatives that score near the positives, which a held-out fold
-        holds few of at high MI, and it then errs upwards.
+        logit, the constant as training left it: at high MI the refitted
+        constant rests on the few held-out positives that score as low as the
+        negatives, which the critic generalises worst, and it then errs
+        upwards.
         """
         spec = BOUNDS[self.bound]
-        mi, (low, high), values = _fold_estimate(spec.read(self.clip), reads)
+        mi, (low, high), values = _fold_estimate(
+            spec.read(self.clip), reads, self.bound
+        )
         if spec.readout == "calibrated_log_ratio":
-            _, (plain_low, plain_high), _ = _fold_estimate(bounds.log_ratio, reads)
+            _, (plain_low, plain_high), _ = _fold_estimate(
+                bounds.log_ratio, reads, self.bound
+            )
             low, high = min(low, plain_low), max(high, plain_high)
         return mi, (low, high), values
 
@@ -703,16 +708,16 @@ def _with_interval(terms):
     return value, (value - half, value + half)
 
 
-def _fold_estimate(readout, reads):
+def _fold_estimate(readout, reads, name):
     """A read-out over folds: the size-weighted mean, its 95% interval, the
-    fold values (see ``NeuralMIEstimator._read``)."""
+    fold values (see ``NeuralMIEstimator._read``); ``name`` is the bound's."""
     values, terms = [], []
     for joint, marginal in reads:
         value = float(readout(joint, marginal))
         if not math.isfinite(value):
             raise ValueError(
-                f"the read-out is not finite ({value}); the critic diverged: try "
-                "a smaller learning_rate_init or another bound"
+                f"the {name} read-out is not finite ({value}); the critic "
+                "diverged: try a smaller learning_rate_init or another bound"
             )
         values.append(value)
         terms.append(readout(joint, marginal, reduction="none").double())
