@@ -9,16 +9,15 @@ and its read-out.
 """
 
 import copy
-import math
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from sknmi._crossfit import split_rows
 from sknmi._torch import module_device
-from sknmi._training import train
+from sknmi._training import Settings, train
 from sknmi._validation import check_device, check_hidden_layer_sizes
 
 #: Constraints of the training parameters every neural estimator shares (the
@@ -42,51 +41,6 @@ _CHUNK_ROWS = 65536
 # A column whose spread is below this share of its largest magnitude is
 # constant up to float64 rounding (a relative rule: MI does not depend on scale).
 _CONSTANT_SPREAD = 64 * np.finfo(np.float64).eps
-
-
-def split_rows(n, validation_fraction, random_state, n_seeds):
-    """Seeds for the modules and the batches, then a seeded train / held-out split.
-
-    Returns
-    -------
-    train_rows, val_rows : ndarray of int
-    seeds : ndarray of ``n_seeds`` ints, drawn before the split
-    """
-    n_val = max(2, math.ceil(validation_fraction * n))
-    if n - n_val < 2:
-        raise ValueError(
-            f"validation_fraction={validation_fraction} leaves {n - n_val} "
-            f"training rows of {n}; need at least 2"
-        )
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
-    order = rng.permutation(n)
-    return order[n_val:], order[:n_val], seeds
-
-
-def fold_rows(n, n_folds, random_state, n_seeds):
-    """Seeds, then ``n_folds`` seeded cross-fitting folds of ``range(n)``.
-
-    Returns
-    -------
-    folds : list of (train_rows, read_rows)
-        Each row is read in exactly one fold and trained on in all the others;
-        every training part is in its own random order.
-    seeds : ndarray of ``n_seeds`` ints, drawn before the folds
-    """
-    if n < 2 * n_folds:
-        raise ValueError(
-            f"n_folds={n_folds} needs at least {2 * n_folds} rows (2 per fold), got {n}"
-        )
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
-    order = rng.permutation(n)
-    fold_of = np.arange(n) % n_folds
-    folds = [
-        (rng.permutation(order[fold_of != k]), order[fold_of == k])
-        for k in range(n_folds)
-    ]
-    return folds, seeds
 
 
 class Standardiser:
@@ -228,41 +182,33 @@ class NeuralEstimator:
         """Train and held-out rows, and ``n_seeds`` seeds, from ``random_state``."""
         return split_rows(n, self.validation_fraction, self.random_state, n_seeds)
 
-    def _train(
-        self,
-        model,
-        loss,
-        n_samples,
-        *,
-        validate,
-        generator,
-        device,
-        batch_size=None,
-        adversaries=(),
-        plausible=None,
-    ):
-        """:func:`sknmi._training.train` with this estimator's training parameters.
-
-        Sets ``history_``, ``n_iter_`` and ``best_iter_``.
-        """
-        result = train(
-            model,
-            loss,
-            n_samples,
-            validate=validate,
+    def _settings(self, batch_size=None, schedule="constant", learning_rate=None):
+        """The :class:`~sknmi._training.Settings` of this estimator's parameters."""
+        return Settings(
             batch_size=self.batch_size if batch_size is None else batch_size,
-            learning_rate=self.learning_rate_init,
+            learning_rate=(
+                self.learning_rate_init if learning_rate is None else learning_rate
+            ),
             max_iter=self.max_iter,
             alpha=self.alpha,
             early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
+            schedule=schedule,
+            verbose=self.verbose,
+            name=type(self).__name__,
+        )
+
+    def _train(self, game, *, generator, device, settings=None):
+        """Play ``game`` (see :mod:`sknmi._training`) with this estimator's settings.
+
+        Sets ``history_``, ``n_iter_`` and ``best_iter_``.
+        """
+        result = train(
+            game,
+            self._settings() if settings is None else settings,
             generator=generator,
             device=device,
-            verbose=self.verbose,
-            adversaries=adversaries,
-            plausible=plausible,
-            name=type(self).__name__,
         )
         self.history_ = result.history
         self.n_iter_ = result.n_iter

@@ -5,9 +5,24 @@ whose per-step overhead dominates small critics). Each epoch: one shuffled pass
 of full batches, one validation, early stopping on the validation score with the
 best state restored, and a guard that stops on NaN or inf instead of returning
 them. Randomness comes only from the estimator's own ``torch.Generator``.
+
+The loop knows nothing of MI: it plays a *game*, an object with
+
+- ``model``: the module holding every parameter of the game (what early
+  stopping saves and restores);
+- ``n_samples``: the number of training rows a batch indexes;
+- ``loss(batch) -> (tensor, dict)``: the loss to minimise on the rows
+  ``batch`` and scalar tensors to log (``history["train_<key>"]``);
+- ``validate() -> (score, dict)``: run each epoch in ``eval()`` mode without
+  gradients; higher ``score`` is better; the dict goes to ``history``;
+- ``adversaries``: players with optimisers of their own (may be empty);
+- ``plausible(logs) -> str or None``: a reason when the epoch's history values
+  are impossible, treated as a divergence (may be None).
+
+:class:`Game` builds one from functions; :class:`Settings` holds the
+optimiser's and early stopping's parameters.
 """
 
-import copy
 import math
 import time
 import warnings
@@ -34,6 +49,55 @@ class Adversary:
 
 
 @dataclass
+class Game:
+    """A game made of functions (see the module's docstring)."""
+
+    model: torch.nn.Module
+    n_samples: int
+    loss: callable
+    validate: callable
+    adversaries: tuple = ()
+    plausible: callable = None
+
+
+@dataclass
+class Settings:
+    """The optimiser's and early stopping's parameters of one training run.
+
+    ``schedule``: "constant", or "cosine": the learning rate rises linearly
+    over the first ``warmup`` share of the ``max_iter`` epochs' steps, then
+    falls along a half cosine to ``final_fraction`` of itself at the last
+    step (the main optimiser only; adversaries keep theirs).
+    """
+
+    batch_size: int
+    learning_rate: float
+    max_iter: int
+    alpha: float = 0.0
+    early_stopping: bool = True
+    n_iter_no_change: int = 10
+    tol: float = 1e-4
+    schedule: str = "constant"
+    warmup: float = 0.05
+    final_fraction: float = 0.05
+    verbose: int = 0
+    name: str = "model"
+
+    def rate(self, step, total):
+        """The learning rate at ``step`` (from 0) of ``total`` steps."""
+        if self.schedule == "constant":
+            return self.learning_rate
+        warm = max(1, int(self.warmup * total))
+        if step < warm:
+            return self.learning_rate * (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(1, total - warm))
+        low = self.final_fraction
+        return self.learning_rate * (
+            low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+        )
+
+
+@dataclass
 class TrainingResult:
     history: dict = field(default_factory=dict)
     n_iter: int = 0
@@ -47,52 +111,59 @@ class TrainingResult:
 _JUMP = 1e3
 
 
-def train(
-    model,
-    loss,
-    n_samples,
-    *,
-    validate,
-    batch_size,
-    learning_rate,
-    max_iter,
-    alpha=0.0,
-    early_stopping=True,
-    n_iter_no_change=10,
-    tol=1e-4,
-    generator,
-    device,
-    verbose=0,
-    adversaries=(),
-    plausible=None,
-    name="model",
-):
-    """Train ``model`` by Adam on minibatches of row indices.
+class Snapshot:
+    """A copy of a module's parameters and buffers, kept in buffers of its own.
+
+    ``save()`` copies the module's state in, ``restore()`` copies it back: no
+    ``deepcopy`` of state dicts each time the held-out score improves.
+    """
+
+    def __init__(self, module):
+        self._live = [t for t in module.state_dict(keep_vars=True).values()]
+        self._kept = [t.detach().clone() for t in self._live]
+
+    def save(self):
+        with torch.no_grad():
+            for kept, live in zip(self._kept, self._live):
+                kept.copy_(live)
+
+    def restore(self):
+        with torch.no_grad():
+            for kept, live in zip(self._kept, self._live):
+                live.copy_(kept)
+
+
+def make_adam(parameters, learning_rate, alpha):
+    """Adam stepping every parameter at once (fused, else foreach kernels).
+
+    Many small parameter tensors stepped one by one cost more than the
+    arithmetic: a fused step is one kernel launch for all of them.
+    """
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(
+            parameters, lr=learning_rate, weight_decay=alpha, fused=True
+        )
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(
+            parameters, lr=learning_rate, weight_decay=alpha, foreach=True
+        )
+
+
+def train(game, settings, *, generator, device):
+    """Train ``game.model`` by Adam on minibatches of row indices.
 
     Parameters
     ----------
-    model : torch.nn.Module
-        Holds every parameter of the game; its state is what early stopping
-        saves and restores.
-    loss : callable
-        ``loss(batch) -> (tensor, dict)``: the loss to minimise on the rows
-        ``batch`` (an index tensor on ``device``) and scalar tensors to log,
-        averaged over the epoch as ``history["train_<key>"]``.
-    n_samples : int
-        Number of training rows.
-    validate : callable
-        ``validate() -> (score, dict)``, run each epoch in ``eval()`` mode
-        without gradients; higher ``score`` is better; the dict's values go to
-        ``history`` under their own keys.
-    verbose : int
-        1: a progress bar over epochs with the held-out values; 2 or more: a
-        line per epoch.
-    adversaries : sequence of Adversary
-        Players whose parameters the main optimiser leaves alone.
-    plausible : callable, optional
-        ``plausible(logs) -> str or None`` on the epoch's history values: a
-        reason when they are impossible (an MI read-out far above what the
-        rows can show), which is treated as a divergence.
+    game : Game or object with the same attributes
+        What to train (see the module's docstring).
+    settings : Settings
+        Batch size, learning rate and schedule, epochs, early stopping,
+        verbosity (1: a progress bar; 2 or more: a line per epoch).
+    generator : torch.Generator
+        The CPU source of the batches' order.
+    device : torch.device
+        Where the batch indices go.
 
     Returns
     -------
@@ -102,29 +173,34 @@ def train(
     -----
     Training stops, restores the best state so far and warns when the loss or
     the held-out score is NaN or infinite, when the held-out score jumps by
-    orders of magnitude, when ``plausible`` objects, or on ``KeyboardInterrupt``
-    (a long fit interrupted by the user keeps what it has learnt). When that
-    happens in the first epoch there is no state worth keeping: a divergence
-    raises :class:`DivergenceError` and an interrupt propagates.
+    orders of magnitude, when ``game.plausible`` objects, or on
+    ``KeyboardInterrupt`` (a long fit interrupted by the user keeps what it
+    has learnt). When that happens in the first epoch there is no state worth
+    keeping: a divergence raises :class:`DivergenceError` and an interrupt
+    propagates.
     """
+    model, n_samples, name = game.model, game.n_samples, settings.name
+    adversaries = tuple(getattr(game, "adversaries", ()) or ())
+    plausible = getattr(game, "plausible", None)
     adversary_ids = {id(p) for a in adversaries for p in a.parameters}
     main_params = [p for p in model.parameters() if id(p) not in adversary_ids]
-    optimizer = torch.optim.Adam(main_params, lr=learning_rate, weight_decay=alpha)
+    optimizer = make_adam(main_params, settings.learning_rate, settings.alpha)
     adversary_optimizers = [
-        torch.optim.Adam(a.parameters, lr=a.learning_rate, weight_decay=alpha)
-        for a in adversaries
+        make_adam(a.parameters, a.learning_rate, settings.alpha) for a in adversaries
     ]
-    batch_size = min(batch_size, n_samples)
+    batch_size = min(settings.batch_size, n_samples)
     n_batches = n_samples // batch_size
+    total_steps = n_batches * settings.max_iter
+    step = 0
     history = {"epoch": [], "seconds": []}
     result = TrainingResult(history=history)
     best_score = -math.inf
-    best_state = copy.deepcopy(model.state_dict())
+    best_state = Snapshot(model)
     first_scale = None
     no_improvement = 0
-    progress = _Progress(name, max_iter, verbose)
+    progress = _Progress(name, settings.max_iter, settings.verbose)
 
-    for epoch in range(1, max_iter + 1):
+    for epoch in range(1, settings.max_iter + 1):
         start = time.perf_counter()
         try:
             model.train()
@@ -136,8 +212,12 @@ def train(
                     opt.zero_grad(set_to_none=True)
                     adversary.loss(batch).backward()
                     opt.step()
+                if settings.schedule != "constant":
+                    for group in optimizer.param_groups:
+                        group["lr"] = settings.rate(step, total_steps)
+                step += 1
                 optimizer.zero_grad(set_to_none=True)
-                value, logs = loss(batch)
+                value, logs = game.loss(batch)
                 value.backward()
                 optimizer.step()
                 total = total + value.detach()
@@ -146,12 +226,12 @@ def train(
                     sums[key] = sums[key] + v if key in sums else v
             model.eval()
             with torch.no_grad():
-                score, val_logs = validate()
+                score, val_logs = game.validate()
         except KeyboardInterrupt:
             if epoch == 1:
                 progress.close()
                 raise
-            model.load_state_dict(best_state)
+            best_state.restore()
             result.interrupted = True
             warnings.warn(
                 f"{name}: interrupted at epoch {epoch}; kept the state of epoch "
@@ -160,18 +240,32 @@ def train(
                 stacklevel=3,
             )
             break
-        train_logs = {f"train_{k}": float(v) / n_batches for k, v in sums.items()}
-        score = float(score)
+        # One transfer to the host for everything the epoch logged.
+        keys = list(sums) + list(val_logs)
+        values = [sums[k] for k in sums] + [val_logs[k] for k in val_logs]
+        host = (
+            torch.stack(
+                [
+                    torch.as_tensor(v, dtype=torch.float64, device=device).reshape(())
+                    for v in [score, total, *values]
+                ]
+            )
+            .cpu()
+            .tolist()
+        )
+        score, total = host[0], host[1]
+        logged = dict(zip(keys, host[2:]))
+        train_logs = {f"train_{k}": logged[k] / n_batches for k in sums}
         result.n_iter = epoch
         history["epoch"].append(epoch)
         history["seconds"].append(time.perf_counter() - start)
-        for key, v in {**train_logs, **val_logs}.items():
+        for key, v in {**train_logs, **{k: logged[k] for k in val_logs}}.items():
             history.setdefault(key, []).append(float(v))
 
         if first_scale is None and math.isfinite(score):
             first_scale = 1.0 + abs(score)
         problem = None
-        if not (math.isfinite(score) and math.isfinite(float(total))):
+        if not (math.isfinite(score) and math.isfinite(total)):
             problem = "produced NaN or inf"
         elif abs(score) > _JUMP * first_scale:
             problem = f"blew up (held-out score {score:.4g})"
@@ -185,7 +279,7 @@ def train(
                     "state worth keeping; try a smaller learning_rate_init or "
                     "another bound"
                 )
-            model.load_state_dict(best_state)
+            best_state.restore()
             result.diverged = True
             warnings.warn(
                 f"{name}: training {problem} at epoch {epoch}; stopped and "
@@ -195,28 +289,28 @@ def train(
                 stacklevel=3,
             )
             break
-        if score > best_score + tol:
+        if score > best_score + settings.tol:
             no_improvement = 0
         else:
             no_improvement += 1
         if score > best_score:
             best_score = score
             result.best_epoch = epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state.save()
         progress.update(epoch, history)
-        if early_stopping and no_improvement >= n_iter_no_change:
+        if settings.early_stopping and no_improvement >= settings.n_iter_no_change:
             break
     else:
-        if early_stopping:
+        if settings.early_stopping and settings.schedule == "constant":
             warnings.warn(
-                f"{name}: max_iter={max_iter} epochs reached while the validation "
-                "score was still improving; consider a larger max_iter.",
+                f"{name}: max_iter={settings.max_iter} epochs reached while the "
+                "validation score was still improving; consider a larger max_iter.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
     progress.close()
-    if early_stopping and not result.diverged:
-        model.load_state_dict(best_state)
+    if settings.early_stopping and not result.diverged:
+        best_state.restore()
     model.eval()
     return result
 

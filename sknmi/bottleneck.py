@@ -23,7 +23,7 @@ from torch import nn
 from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._scoring import information_scoring
-from sknmi._training import Adversary
+from sknmi._training import Adversary, Game
 from sknmi._validation import (
     check_dense_target,
     encode_labels,
@@ -445,13 +445,9 @@ class InfoBottleneckTransformer(
             _torch.make_generator(val_seed),
         )
         self._train(
-            model,
-            loss,
-            len(train_rows),
-            validate=validate,
+            Game(model, len(train_rows), loss, validate, adversaries),
             generator=generator,
             device=device,
-            adversaries=adversaries,
         )
         self._finish(model)
         self.encoder_ = model["encoder"]

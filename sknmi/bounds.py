@@ -405,49 +405,59 @@ def log_ratio(joint, marginal=None, reduction="mean"):
     return _reduce(joint, reduction)
 
 
-def _calibration(joint, marginal):
+def _shift_slope(joint, marginal, count, c):
+    """Row terms ``g_i(c)`` of the JSD's derivative in the shift and its slope."""
+    positive = torch.sigmoid(-joint - c)
+    negative = torch.sigmoid(marginal + c.to(marginal.dtype))
+    first = negative.sum(1).double() / count
+    second = torch.einsum("ij,ij->i", negative, negative).double() / count
+    # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
+    slope = (positive * (1 - positive)).mean() + (first - second).mean()
+    return positive - first, slope
+
+
+def _calibration(joint, marginal, max_steps=64, check_every=8):
     """The shift ``c`` that maximises the JSD of ``T + c``, and its influence terms.
 
     ``c`` is the root of ``g(c) = mean_i sigmoid(-T_ii - c) - mean_i mean_j
     sigmoid(T_ij + c)`` (each row's negatives averaged first), which falls
     from 1 to -1 as ``c`` grows: Newton steps, at most a few nats each and
-    kept inside the bracket the signs of ``g`` have shown. Returns ``c`` and
-    the per-row ``g_i(c) / H``, the first-order effect of row ``i`` on ``c``
-    (``H = -g'(c)``).
+    kept inside the bracket the signs of ``g`` have shown. The steps are
+    tensor operations; the host looks at convergence only every
+    ``check_every`` steps (a device stays busy). Returns ``c`` (a 0-d float64
+    tensor) and the per-row ``g_i(c) / H``, the first-order effect of row
+    ``i`` on ``c`` (``H = -g'(c)``).
     """
     joint = joint.detach().double()
-    # Masked entries stay -inf: their sigmoid is 0, so they drop out of every
-    # sum. One buffer for the negatives: this runs on every validation epoch.
+    # Masked entries stay -inf: their sigmoid is 0, so they drop out of every sum.
     marginal = _rows(joint, marginal.detach())
     count = _unmasked(marginal).sum(1).double().clamp(min=1)
-    buffer = torch.empty_like(marginal)
-    low, high, c = -math.inf, math.inf, 0.0
-    for _ in range(100):
-        positive = torch.sigmoid(-joint - c)
-        negative = torch.sigmoid(torch.add(marginal, c, out=buffer), out=buffer)
-        first = negative.sum(1).double() / count
-        second = torch.einsum("ij,ij->i", negative, negative).double() / count
-        rows = positive - first
-        # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
-        slope = float((positive * (1 - positive)).mean() + (first - second).mean())
-        g = float(rows.mean())
-        if not math.isfinite(g):  # NaN scores: no shift can help
-            return math.nan, torch.full_like(rows, math.nan)
-        if g > 0:
-            low = c
-        else:
-            high = c
-        step = g / slope if slope > 0 else math.copysign(4.0, g)
-        if abs(step) < 1e-8 or high - low < 1e-8:
-            break
-        c = c + max(-4.0, min(4.0, step))
-        if not low < c < high:  # Newton left the bracket: bisect instead
-            c = 0.5 * (low + high)
-    influence = rows / slope if slope > 0 else torch.zeros_like(rows)
+    c = torch.zeros((), dtype=torch.float64, device=joint.device)
+    low, high = c - math.inf, c + math.inf
+    for step_number in range(1, max_steps + 1):
+        rows, slope = _shift_slope(joint, marginal, count, c)
+        g = rows.mean()
+        up = g > 0
+        low, high = torch.where(up, c, low), torch.where(up, high, c)
+        step = torch.where(slope > 0, g / slope, torch.copysign(c.new_tensor(4.0), g))
+        moved = c + step.clamp(-4.0, 4.0)
+        # Newton left the bracket: bisect (a converged step stays where it is).
+        outside = ((moved <= low) | (moved >= high)) & (step != 0)
+        bounded = torch.isfinite(low) & torch.isfinite(high)
+        c = torch.where(outside & bounded, 0.5 * (low + high), moved)
+        if step_number % check_every == 0:
+            done = (step.abs() < 1e-8) | (high - low < 1e-8) | ~torch.isfinite(g)
+            if bool(done):
+                break
+    rows, slope = _shift_slope(joint, marginal, count, c)
+    if not bool(torch.isfinite(rows.mean())):  # NaN scores: no shift can help
+        nan = torch.full_like(rows, math.nan)
+        return c.new_tensor(math.nan), nan
+    influence = torch.where(slope > 0, rows / slope, torch.zeros_like(rows))
     return c, influence
 
 
-def calibrated_log_ratio(joint, marginal, reduction="mean"):
+def calibrated_log_ratio(joint, marginal, reduction="mean", max_steps=64):
     r"""Mean log density ratio of a classifier critic, its constant refitted (nats).
 
     .. math:: \hat I = \mathbb{E}_{p(x,z)}[T] + c, \qquad
@@ -475,6 +485,9 @@ def calibrated_log_ratio(joint, marginal, reduction="mean"):
         curvature; ``marginal`` of shape ``(n, k)``): their mean is the
         read-out and their variance its delta-method variance, the
         uncertainty of ``c`` included.
+    max_steps : int, default=64
+        Newton steps at most for ``c`` (about five reach float64 precision
+        from a trained critic; a quick per-epoch reading may take fewer).
 
     Returns
     -------
@@ -495,10 +508,10 @@ def calibrated_log_ratio(joint, marginal, reduction="mean"):
     5.0
     """
     _check_reduction(reduction)
-    shift, influence = _calibration(joint, marginal)
+    shift, influence = _calibration(joint, marginal, max_steps=max_steps)
     if reduction == "none":
-        return joint + shift + influence.to(joint.dtype)
-    return joint.mean() + shift
+        return joint + (shift + influence).to(joint.dtype)
+    return joint.mean() + shift.to(joint.dtype)
 
 
 class MovingAverageDV(torch.nn.Module):
@@ -592,6 +605,19 @@ class Bound:
         The function that reads ``mi_`` on held-out scores.
     lower : bool, default=True
         Whether the read-out is a lower bound on I(X; Z) in expectation.
+    all_pairs : bool, default=False
+        Whether the objective needs every other row of a batch as a negative
+        (InfoNCE: its ceiling is the log of the number of candidates), also
+        when read held out.
+    additive : bool, default=True
+        Whether the objective is a mean of the same per-pair terms, so that
+        equal batches of several critics can be pooled into one call: the
+        pooled value is the mean of the critics' values. False for the
+        Donsker–Varadhan family (a log of a mean) and MINE (a module with a
+        moving average per critic).
+    companion : str or None, default=None
+        A second read-out of the same scores whose interval the estimate's
+        interval also spans (the plain mean logit beside the calibrated one).
 
     Examples
     --------
@@ -611,19 +637,27 @@ class Bound:
     objective: str
     readout: str
     lower: bool = True
+    all_pairs: bool = False
+    additive: bool = True
+    companion: str = None
 
-    def read(self, clip=5.0):
+    def read(self, clip=5.0, quick=False):
         """The read-out as a function ``(joint, marginal, reduction="mean")``.
 
         Parameters
         ----------
         clip : float, default=5.0
             SMILE's threshold.
+        quick : bool, default=False
+            A cheaper reading for progress during training: the calibrated
+            constant with a few Newton steps.
 
         Returns
         -------
         callable
         """
+        if quick and self.readout == "calibrated_log_ratio":
+            return partial(calibrated_log_ratio, max_steps=8)
         return _function(self.readout, clip)
 
     def train(self, clip=5.0, ema_decay=0.99):
@@ -658,6 +692,10 @@ class Bound:
         """
         return _function(self.function, clip)
 
+    def read_companion(self):
+        """The companion read-out as a function, or None."""
+        return None if self.companion is None else _function(self.companion, 5.0)
+
     def offset(self, marginal, joint=None):
         """The constant that turns a critic score into a pointwise log ratio.
 
@@ -683,7 +721,7 @@ class Bound:
         if self.readout == "calibrated_log_ratio":
             if joint is None:
                 raise ValueError("the calibrated log ratio's offset needs joint")
-            return -_calibration(joint, marginal)[0]
+            return -float(_calibration(joint, marginal)[0])
         if self.readout == "nwj":
             return 1.0
         return float(log_mean_exp(marginal))
@@ -707,11 +745,13 @@ def _function(name, clip):
 #: Song & Ermon do: the clipped DV itself is unbounded above in the joint
 #: scores and diverges. A JSD value is not MI, so "jsd" is read with DV.
 BOUNDS = {
-    "mine": Bound("dv", "mine", "dv"),
-    "dv": Bound("dv", "dv", "dv"),
+    "mine": Bound("dv", "mine", "dv", additive=False),
+    "dv": Bound("dv", "dv", "dv", additive=False),
     "nwj": Bound("nwj", "nwj", "nwj"),
     "jsd": Bound("jsd", "jsd", "dv"),
-    "infonce": Bound("infonce", "infonce", "infonce"),
+    "infonce": Bound("infonce", "infonce", "infonce", all_pairs=True),
     "smile": Bound("smile", "jsd", "smile"),
-    "logratio": Bound("log_ratio", "jsd", "calibrated_log_ratio", lower=False),
+    "logratio": Bound(
+        "log_ratio", "jsd", "calibrated_log_ratio", lower=False, companion="log_ratio"
+    ),
 }

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._training import Adversary
+from sknmi._training import Adversary, Game
 from sknmi._validation import validate_x
 from sknmi.bounds import BOUNDS
 from sknmi.nn import ACTIVATIONS, pair_scores
@@ -410,13 +410,9 @@ class DeepInfoMaxTransformer(
                     )
                 )
             self._train(
-                model,
-                loss,
-                len(train_rows),
-                validate=validate,
+                Game(model, len(train_rows), loss, validate, adversaries),
                 generator=generator,
                 device=device,
-                adversaries=adversaries,
             )
         else:
             self.history_ = {"epoch": [], "seconds": []}

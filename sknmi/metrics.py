@@ -13,9 +13,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 
 from sknmi import bounds
-from sknmi._base import Standardiser, split_rows
+from sknmi._base import Standardiser
 from sknmi._closed_form import gaussian_kl, gaussian_mi
+from sknmi._crossfit import split_rows
 from sknmi._torch import build_module, make_generator, resolve_device
+from sknmi._training import Game, Settings
 from sknmi._training import train as _train
 from sknmi._validation import check_hidden_layer_sizes
 from sknmi.nn import MLP
@@ -166,17 +168,16 @@ def neural_dependency_measure(
         # The read-out is meaningful whether or not the patience ran out.
         warnings.simplefilter("ignore", ConvergenceWarning)
         _train(
-            critic,
-            loss,
-            len(train_rows),
-            validate=validate,
-            batch_size=batch_size,
-            learning_rate=learning_rate_init,
-            max_iter=max_iter,
-            n_iter_no_change=n_iter_no_change,
+            Game(critic, len(train_rows), loss, validate),
+            Settings(
+                batch_size=batch_size,
+                learning_rate=learning_rate_init,
+                max_iter=max_iter,
+                n_iter_no_change=n_iter_no_change,
+                name="neural_dependency_measure",
+            ),
             generator=generator,
             device=device,
-            name="neural_dependency_measure",
         )
     with torch.no_grad():
         return float(bounds.dv(critic(Zv).squeeze(-1), critic(Zv_shuffled).squeeze(-1)))

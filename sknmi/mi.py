@@ -1,6 +1,5 @@
 """NeuralMIEstimator: mutual information from a trained critic, read held out."""
 
-import copy
 import math
 import warnings
 from functools import partial
@@ -8,33 +7,29 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch, bounds
-from sknmi._base import NeuralEstimator, Standardiser, fold_rows
+from sknmi._base import NeuralEstimator, Standardiser
+from sknmi._crossfit import CrossFit, fold_rows, held_out_negatives, interval
 from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
 from sknmi._validation import validate_xz
 from sknmi.bounds import BOUNDS
 from sknmi.nn import (
     ACTIVATIONS,
     ConcatCritic,
-    CriticEnsemble,
     SeparableCritic,
     held_out_scores,
-    pair_scores,
+    stack_critics,
 )
 
 __all__ = ["NeuralMIEstimator"]
 
-# Held-out scores: negatives per row, and the cap on the rows x negatives kept at once.
-_EVAL_NEGATIVES_ALL_PAIRS = 255
-_EVAL_NEGATIVES_PER_PASS = 16
-_EVAL_MAX_PAIRS = 2**24
-_Z95 = 1.959963984540054
+# The optimistic read-out on training rows reads at most this many per fold.
+_TRAIN_READ_ROWS = 20_000
 # Rows (at most, about) on which the exact-dependence check runs.
 _DEPENDENCE_ROWS = 50_000
 # A held-out read-out above log(n) + this, in nats, is a blow-up, not a measurement.
@@ -50,19 +45,6 @@ _CONCAT_ABOVE = 1.5
 # Folds whose read-outs span more than this share of the estimate (at least
 # this many nats) disagree beyond anything the interval should absorb.
 _FOLD_SPREAD = 0.25
-
-
-def _interval(terms):
-    """Half-width of a 95% interval from per-row terms (delta method over rows).
-
-    Rows are independent units: each holds one positive and the same number
-    of negatives, and the terms of :mod:`sknmi.bounds` with
-    ``reduction="none"`` are the first-order expansion of the read-out.
-    """
-    terms = terms.double()
-    n = terms.shape[0]
-    var = float(terms.var()) if n > 1 else 0.0
-    return _Z95 * math.sqrt(max(var, 0.0) / n)
 
 
 class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
@@ -378,19 +360,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 out.append(_torch.to_tensor(A, device, dtype))
         return out
 
-    # -- held-out scores -----------------------------------------------------------
-
     def _scores(self, critic, X, Z):
         """Joint and fixed-partner negative scores; memory O(chunk^2 + n k)."""
-        n = X.shape[0]
-        k = (
-            _EVAL_NEGATIVES_ALL_PAIRS
-            if hasattr(critic, "score_matrix")
-            else _EVAL_NEGATIVES_PER_PASS
-        )
-        if self.bound == "infonce":
-            k = max(k, self.batch_size_ - 1)
-        k = max(1, min(k, n - 1, _EVAL_MAX_PAIRS // n))
+        k = held_out_negatives(critic, BOUNDS[self.bound], self.batch_size_, len(X))
         return held_out_scores(critic, X, Z, negatives=k)
 
     # -- fit ---------------------------------------------------------------------
@@ -414,6 +386,48 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     def _fit(self, X, y):
         self._hidden = self._check_training_params()
+        X, Z = self._validate_pair(X, y)
+        folds, seeds = self._folds(X.shape[0])
+        init_seeds, batch_seed = seeds[:-1], seeds[-1]
+        self.batch_size_ = _resolve_batch_size(
+            self.batch_size, min(len(train) for train, _ in folds)
+        )
+        # One critic: scaled by its training rows. Cross-fitted critics share one
+        # scaling of all rows: a per-column monotone map, so it cannot leak
+        # dependence from a read fold into training.
+        self._fit_preprocessing(
+            X, Z, folds[0][0] if len(folds) == 1 else None, init_seeds[0]
+        )
+        device = _torch.resolve_device(self.device)
+        Xa, Za = self._tensors(X, Z, device)
+        self.critic_type_ = self._critic_type(Xa, Za)
+        stack = self._build_critics(X.shape[1], Z.shape[1], init_seeds, device)
+        _check_critic(stack.member(0), Xa[:4], Za[:4])
+        engine = self._engine(stack, Xa, Za, folds, batch_seed)
+        result = self._train(
+            engine,
+            generator=engine.generator,
+            device=device,
+            settings=self._settings(batch_size=self.batch_size_),
+        )
+        if self.early_stopping and not (result.diverged or result.interrupted):
+            engine.keep_best()
+        self._read_out(engine)
+        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
+        for reason in _doubts(
+            self.mi_,
+            self.mi_ci_,
+            self.mi_lower_bounds_,
+            engine.smallest_read,
+            self.mi_folds_,
+            self.preprocessing,
+            self.critic_type_,
+        ):
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
+        return self
+
+    def _validate_pair(self, X, y):
+        """Validated arrays; a warning when X and Z are exactly dependent."""
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
         # An exact linear relation shows on any subset: a strided one keeps
         # the check's memory small next to the data.
@@ -428,130 +442,57 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 type(self).__name__,
                 r,
                 "the finite estimate only says how far training got",
-                stacklevel=5,
+                stacklevel=6,
             )
-        n = X.shape[0]
-        folds, seeds = self._folds(n)
-        init_seeds, batch_seed = seeds[:-1], seeds[-1]
-        n_train = min(len(train) for train, _ in folds)
-        self.batch_size_ = _resolve_batch_size(self.batch_size, n_train)
-        # One critic: scaled by its training rows. Cross-fitted critics share one
-        # scaling of all rows: a per-column monotone map, so it cannot leak
-        # dependence from a read fold into training.
-        self._fit_preprocessing(
-            X, Z, folds[0][0] if len(folds) == 1 else None, init_seeds[0]
-        )
+        return X, Z
 
-        device = _torch.resolve_device(self.device)
-        Xa, Za = self._tensors(X, Z, device)
-        self.critic_type_ = self._critic_type(Xa, Za)
-        parts = [
-            tuple(torch.as_tensor(rows, device=device) for rows in fold)
-            for fold in folds
+    def _build_critics(self, x_features, z_features, seeds, device):
+        """One critic per fold, each from its own seed, stacked into one module."""
+        members = [
+            _torch.build_module(lambda: self._make_critic(x_features, z_features), seed)
+            for seed in seeds
         ]
-        critics = [
-            _torch.build_module(
-                lambda: self._make_critic(X.shape[1], Z.shape[1]), seed
-            ).to(device)
-            for seed in init_seeds
-        ]
-        _check_critic(critics[0], Xa[:4], Za[:4])
+        return stack_critics(members).to(device)
+
+    def _engine(self, stack, Xa, Za, folds, seed):
+        """The cross-fitting game of these critics on these rows."""
         spec = BOUNDS[self.bound]
-        objectives = [spec.train(self.clip, self.ema_decay) for _ in critics]
-        readout = spec.read(self.clip)
-        model = torch.nn.ModuleDict(
-            {"critic": critics[0] if len(critics) == 1 else CriticEnsemble(critics)}
+        engine = CrossFit(
+            stack,
+            Xa,
+            Za,
+            folds,
+            spec,
+            [spec.train(self.clip, self.ema_decay) for _ in folds],
+            spec.read(self.clip, quick=True),
+            self.batch_size_,
+            _torch.make_generator(seed),
         )
-        if isinstance(objectives[0], torch.nn.Module):
-            model["objective"] = torch.nn.ModuleList(objectives).to(device)
-        all_pairs = hasattr(critics[0], "score_matrix") or spec.objective == "infonce"
-        negatives = "all" if all_pairs else "derangement"
-        generator = _torch.make_generator(batch_seed)
-        n_read = sum(len(read) for _, read in folds)
-        weights = [len(read) / n_read for _, read in folds]
-        smallest = min(len(read) for _, read in folds)
-
-        def loss(batch):
-            # The critics share no parameter: the sum's gradient is each one's own.
-            values = []
-            for critic, objective, (train, _) in zip(critics, objectives, parts):
-                rows = train[batch]
-                joint, marginal = pair_scores(
-                    critic, Xa[rows], Za[rows], negatives=negatives, generator=generator
-                )
-                values.append(objective(joint, marginal))
-            values = torch.stack(values)
-            return -values.sum(), {"bound": values.mean()}
-
-        # Each critic keeps the state of its own best epoch: folds peak at
-        # different epochs, and the loop watches only their mean.
-        best = [(-math.inf, None)] * len(critics)
-
-        def validate():
-            bound_value, mi_value = 0.0, 0.0
-            for k, (critic, objective, (_, read), w) in enumerate(
-                zip(critics, objectives, parts, weights)
-            ):
-                joint, marginal = self._scores(critic, Xa[read], Za[read])
-                value = objective(joint, marginal)
-                if len(critics) > 1 and float(value) > best[k][0]:
-                    best[k] = (float(value), copy.deepcopy(critic.state_dict()))
-                bound_value = bound_value + w * value
-                mi_value = mi_value + w * readout(joint, marginal)
-            return bound_value, {
-                "validation_bound": bound_value,
-                "validation_mi": mi_value,
-            }
-
-        result = self._train(
-            model,
-            loss,
-            n_train,
-            validate=validate,
-            generator=generator,
-            device=device,
-            batch_size=self.batch_size_,
-            plausible=partial(_plausible, n=n, n_read=smallest),
+        engine.plausible = partial(
+            _plausible, n=Xa.shape[0], n_read=engine.smallest_read
         )
-        if (
-            self.early_stopping
-            and len(critics) > 1
-            and not (result.diverged or result.interrupted)
-        ):
-            for critic, (_, state) in zip(critics, best):
-                critic.load_state_dict(state)
-        self.critic_ = self._finish(model["critic"])
+        return engine
 
-        on = _torch.module_device(self.critic_)
-
-        def scores(critic, rows):
-            rows = torch.as_tensor(rows, device=Xa.device)
-            return self._scores(critic, Xa[rows].to(on), Za[rows].to(on))
-
-        reads = [scores(critic, read) for critic, (_, read) in zip(critics, folds)]
-        self.mi_, self.mi_ci_, self.mi_folds_ = self._read(reads)
+    def _read_out(self, engine):
+        """``mi_``, its interval and evidence from every held-out row."""
+        spec = BOUNDS[self.bound]
+        reads = engine.read()
+        self.mi_, self.mi_ci_, self.mi_folds_ = self._estimate(reads)
         offsets = [spec.offset(marginal, joint) for joint, marginal in reads]
         self._log_partition = float(np.mean(offsets))
         self.mi_lower_bounds_ = _lower_bounds(reads, offsets)
         # Training rows are in random order: the first as many as each fold
-        # reads are a fair sample, and keep the two read-outs comparable.
+        # reads (at most _TRAIN_READ_ROWS) are a fair sample of what it saw.
+        read = spec.read(self.clip)
         self.mi_train_ = float(
             sum(
-                w * float(readout(*scores(critic, train[: len(read)])))
-                for critic, (train, read), w in zip(critics, folds, weights)
+                float(w) * float(read(*engine.scores(k, train[: len(rows)])))
+                for k, (train, rows, w) in enumerate(
+                    zip(engine.train_rows, engine.read_rows, engine.weights)
+                )
+                for train in [train[:_TRAIN_READ_ROWS]]
             )
         )
-        for reason in _doubts(
-            self.mi_,
-            self.mi_ci_,
-            self.mi_lower_bounds_,
-            smallest,
-            self.mi_folds_,
-            self.preprocessing,
-            self.critic_type_,
-        ):
-            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
-        return self
 
     def _folds(self, n):
         """``[(train_rows, read_rows), ...]`` and the seeds (one per critic, then
@@ -574,30 +515,23 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             if self.classes_ is not None:
                 self._quantiles[1] = None  # class labels are never transformed
 
-    def _read(self, reads):
+    def _estimate(self, reads):
         """``mi_``, its interval and the per-fold values from held-out scores.
 
-        Each fold's read-out has a sampling variance (delta method over its
-        rows); their spread adds the training noise: critics trained on other
-        rows from other seeds. The half-width is the larger of two: 1.96
-        times the pooled sampling standard error, and Student's quantile on
-        K - 1 degrees of freedom times the folds' standard deviation over
-        sqrt(K), which estimates both noises at once but from K values only.
-
-        The calibrated log ratio's interval also spans that of the plain mean
-        logit, the constant as training left it: at high MI the refitted
-        constant rests on the few held-out positives that score as low as the
-        negatives, which the critic generalises worst, and it then errs
-        upwards.
+        The interval is :func:`sknmi._crossfit.interval` of the folds' per-row
+        terms. A read-out with a companion (the calibrated log ratio) also
+        spans the companion's interval: the plain mean logit, the constant as
+        training left it. At high MI the refitted constant rests on the few
+        held-out positives that score as low as the negatives, which the
+        critic generalises worst, and it then errs upwards.
         """
         spec = BOUNDS[self.bound]
-        mi, (low, high), values = _fold_estimate(
+        mi, (low, high), values = _fold_interval(
             spec.read(self.clip), reads, self.bound
         )
-        if spec.readout == "calibrated_log_ratio":
-            _, (plain_low, plain_high), _ = _fold_estimate(
-                bounds.log_ratio, reads, self.bound
-            )
+        companion = spec.read_companion()
+        if companion is not None:
+            _, (plain_low, plain_high), _ = _fold_interval(companion, reads, self.bound)
             low, high = min(low, plain_low), max(high, plain_high)
         return mi, (low, high), values
 
@@ -703,36 +637,18 @@ def _check_critic(critic, x, z):
 
 
 def _with_interval(terms):
-    value = float(terms.double().mean())
-    half = _interval(terms)
-    return value, (value - half, value + half)
+    value, ci, _ = interval([float(terms.double().mean())], [terms])
+    return value, ci
 
 
-def _fold_estimate(readout, reads, name):
-    """A read-out over folds: the size-weighted mean, its 95% interval, the
-    fold values (see ``NeuralMIEstimator._read``); ``name`` is the bound's."""
-    values, terms = [], []
-    for joint, marginal in reads:
-        value = float(readout(joint, marginal))
-        if not math.isfinite(value):
-            raise ValueError(
-                f"the {name} read-out is not finite ({value}); the critic "
-                "diverged: try a smaller learning_rate_init or another bound"
-            )
-        values.append(value)
-        terms.append(readout(joint, marginal, reduction="none").double())
-    sizes = np.array([len(t) for t in terms])
-    values = np.array(values)
-    n, k = sizes.sum(), len(values)
-    mi = float(values @ sizes / n)
-    within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
-    half = _Z95 * math.sqrt(within / max(n - k, 1) / n)
-    if k > 1:
-        # The folds' variance rests on k - 1 degrees of freedom: Student's
-        # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
-        spread = math.sqrt(float(values.var(ddof=1)) / k)
-        half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
-    return mi, (mi - half, mi + half), values
+def _fold_interval(readout, reads, name):
+    """A read-out over folds: value, 95% interval and the fold values."""
+    terms = [
+        readout(joint, marginal, reduction="none").double() for joint, marginal in reads
+    ]
+    # Every held-out row has the same number of negatives, so the mean of a
+    # read-out's terms is the read-out itself.
+    return interval([t.mean() for t in terms], terms, name)
 
 
 def _lower_bounds(reads, offsets):

@@ -125,14 +125,19 @@ def test_history_early_stopping_and_restored_best(gauss2):
     assert est.n_iter_ < SMALL["max_iter"]  # stopped early
     best = int(np.argmax(h["validation_bound"]))
     assert est.best_iter_ == best + 1
-    assert est.mi_ == pytest.approx(h["validation_mi"][best], abs=1e-5)
+    # The per-epoch read-out is a quick one (fewer negatives, a few Newton
+    # steps), close to the full read-out of the same critic but not equal.
+    assert est.mi_ == pytest.approx(h["validation_mi"][best], abs=0.03)
+    assert abs(est.mi_ - h["validation_mi"][best]) < abs(
+        est.mi_ - h["validation_mi"][0]
+    )
     full = NeuralMIEstimator(
         random_state=0, early_stopping=False, max_iter=7, hidden_layer_sizes=(8,)
     ).fit(X, Z)
     assert full.n_iter_ == 7
     # Without early stopping every fold keeps its last epoch: the history's
-    # last held-out read-out (a mean over equal folds) is the estimate.
-    assert full.mi_ == pytest.approx(full.history_["validation_mi"][-1], abs=1e-5)
+    # last held-out read-out (a mean over equal folds) is close to the estimate.
+    assert full.mi_ == pytest.approx(full.history_["validation_mi"][-1], abs=0.03)
     crossed = NeuralMIEstimator(random_state=0, n_iter_no_change=3, **SMALL).fit(X, Z)
     assert (
         crossed.best_iter_ == int(np.argmax(crossed.history_["validation_bound"])) + 1
@@ -477,7 +482,7 @@ def test_heavy_tails_are_not_a_silent_answer():
 
 
 def test_cross_fitting_reads_every_row_once():
-    from sknmi._base import fold_rows
+    from sknmi._crossfit import fold_rows
 
     folds, seeds = fold_rows(11, 3, 0, 4)
     assert len(seeds) == 4
@@ -496,7 +501,7 @@ def test_cross_fitted_estimate_and_its_interval(gauss2):
     X, Z, mi = gauss2
     est = NeuralMIEstimator(random_state=0, **SMALL).fit(X, Z)
     folds = est.mi_folds_
-    assert folds.shape == (3,) and len(est.critic_.members) == 3
+    assert folds.shape == (3,) and est.critic_.n_members == 3
     # Every row is read once, by the critic that did not train on it.
     assert est.mi_ == pytest.approx(folds.mean(), abs=1e-9)  # 3000 rows: equal folds
     lo, hi = est.mi_ci_
@@ -531,13 +536,13 @@ def test_interval_uses_students_quantile_and_spans_both_constants():
         for shift in (0.0, 0.3, -0.2)
     ]
     dv_est = NeuralMIEstimator(bound="dv")
-    mi, (lo, hi), folds = dv_est._read(reads)
+    mi, (lo, hi), folds = dv_est._estimate(reads)
     spread = folds.std(ddof=1) / math.sqrt(3)
     assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 2) * spread)
     assert mi == pytest.approx(folds.mean())
     # "logratio": mi_ is the calibrated read-out, which a shared shift does not
     # move, and the interval spans the plain mean logit's interval too.
-    mi, (lo, hi), folds = NeuralMIEstimator()._read(reads)
+    mi, (lo, hi), folds = NeuralMIEstimator()._estimate(reads)
     assert folds == pytest.approx([float(calibrated_log_ratio(*r)) for r in reads])
     plain = np.array([float(j.mean()) for j, _ in reads])
     plain_half = student_t.ppf(0.975, 2) * plain.std(ddof=1) / math.sqrt(3)

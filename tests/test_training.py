@@ -6,7 +6,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sknmi._base import Standardiser
-from sknmi._training import Adversary, train
+from sknmi._training import Adversary, Game, Settings, train
 from sknmi.exceptions import DivergenceError
 
 
@@ -48,15 +48,16 @@ def _scripted(scores, **kwargs):
     def validate():
         return next(epochs), {"seen": model.weight.sum()}
 
-    kwargs = {
-        "batch_size": 4,
-        "learning_rate": 1.0,
-        "max_iter": n_epochs,
-        "generator": torch.Generator().manual_seed(0),
-        "device": torch.device("cpu"),
-        **kwargs,
-    }
-    result = train(model, loss, 4, validate=validate, **kwargs)
+    plausible = kwargs.pop("plausible", None)
+    settings = Settings(
+        **{"batch_size": 4, "learning_rate": 1.0, "max_iter": n_epochs, **kwargs}
+    )
+    result = train(
+        Game(model, 4, loss, validate, plausible=plausible),
+        settings,
+        generator=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+    )
     return result, model, calls
 
 
@@ -108,17 +109,16 @@ def test_adversaries_step_first_with_their_own_parameters():
 
     params = list(model["adversary"].parameters())
     train(
-        model,
-        loss,
-        8,
-        validate=lambda: (0.0, {}),
-        batch_size=4,
-        learning_rate=0.1,
-        max_iter=1,
-        early_stopping=False,
+        Game(
+            model,
+            8,
+            loss,
+            lambda: (0.0, {}),
+            adversaries=[Adversary(params, adversary_loss, 0.1)],
+        ),
+        Settings(batch_size=4, learning_rate=0.1, max_iter=1, early_stopping=False),
         generator=torch.Generator().manual_seed(0),
         device=torch.device("cpu"),
-        adversaries=[Adversary(params, adversary_loss, 0.1)],
     )
     assert calls == ["adversary", "main", "adversary", "main"]
     moved = [p.detach() for p in model["adversary"].parameters()]

@@ -24,8 +24,14 @@ Examples
 """
 
 from sknmi.nn import critics
-from sknmi.nn.critics import MLP, ConcatCritic, CriticEnsemble, SeparableCritic
+from sknmi.nn.critics import MLP, ConcatCritic, SeparableCritic
 from sknmi.nn.pairs import derangement, held_out_scores, pair_scores
+from sknmi.nn.stacked import (
+    CriticEnsemble,
+    StackedConcatCritic,
+    StackedSeparableCritic,
+    stack_critics,
+)
 
 #: Activation names, as in :class:`sklearn.neural_network.MLPRegressor` plus a
 #: few, mapped to their torch modules.
@@ -37,7 +43,10 @@ __all__ = [
     "CriticEnsemble",
     "MLP",
     "SeparableCritic",
+    "StackedConcatCritic",
+    "StackedSeparableCritic",
     "derangement",
     "held_out_scores",
     "pair_scores",
+    "stack_critics",
 ]

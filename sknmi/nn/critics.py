@@ -1,4 +1,7 @@
-"""Critics: the MLP, the concat critic and the separable critic."""
+"""Critics: the MLP, the concat critic and the separable critic.
+
+Stacks of K critics (cross-fitting) live in :mod:`sknmi.nn.stacked`.
+"""
 
 import torch
 from torch import nn
@@ -145,47 +148,3 @@ class SeparableCritic(nn.Module):
             ``f(x) @ g(z).T``.
         """
         return self.f(x) @ self.g(z).T
-
-
-class CriticEnsemble(nn.Module):
-    """The mean score of several critics: ``T(x, z) = mean_k T_k(x, z)``.
-
-    What :class:`~sknmi.NeuralMIEstimator` keeps after cross-fitting: one
-    critic per fold, averaged when it scores new data. It has
-    ``score_matrix`` when every member has one.
-
-    Parameters
-    ----------
-    members : sequence of torch.nn.Module
-        Critics with the same inputs.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sknmi.nn import CriticEnsemble, SeparableCritic
-    >>> members = [SeparableCritic(3, 2, (8,), embedding_dim=4) for _ in range(3)]
-    >>> ensemble = CriticEnsemble(members)
-    >>> x, z = torch.zeros(5, 3), torch.zeros(5, 2)
-    >>> ensemble(x, z).shape, ensemble.score_matrix(x, z).shape
-    (torch.Size([5]), torch.Size([5, 5]))
-    """
-
-    def __init__(self, members):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-
-    def forward(self, x, z):
-        return torch.stack([member(x, z) for member in self.members]).mean(0)
-
-    def _score_matrix(self, x, z):
-        return torch.stack([m.score_matrix(x, z) for m in self.members]).mean(0)
-
-    def __getattr__(self, name):
-        # score_matrix exists only when every member has one: callers test for
-        # it with hasattr to choose between all-pairs and shuffled negatives.
-        if name == "score_matrix":
-            members = self.__dict__.get("_modules", {}).get("members", ())
-            if len(members) and all(hasattr(m, "score_matrix") for m in members):
-                return self._score_matrix
-            raise AttributeError(name)
-        return super().__getattr__(name)

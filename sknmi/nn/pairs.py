@@ -7,6 +7,8 @@ read-outs on held-out data; :func:`derangement` draws shuffled partners that
 are never the row itself.
 """
 
+import math
+
 import torch
 
 
@@ -50,11 +52,36 @@ def derangement(n, generator=None, device=None):
     return result if device is None else result.to(device)
 
 
+def _scores(critic, x, z):
+    # 3-D inputs are per-member rows of a stack of critics (sknmi.nn.stacked).
+    return critic.members_forward(x, z) if x.ndim == 3 else critic(x, z)
+
+
+def _matrix(critic, x, z):
+    if x.ndim == 3:
+        return critic.members_score_matrix(x, z)
+    return critic.score_matrix(x, z)
+
+
+def _has_matrix(critic, x):
+    return hasattr(critic, "members_score_matrix" if x.ndim == 3 else "score_matrix")
+
+
 def _all_pairs(critic, x, z):
-    if hasattr(critic, "score_matrix"):
-        return critic.score_matrix(x, z)
-    n, m = x.shape[0], z.shape[0]
-    return critic(x.repeat_interleave(m, dim=0), z.repeat(n, 1)).reshape(n, m)
+    if _has_matrix(critic, x):
+        return _matrix(critic, x, z)
+    n, m = x.shape[-2], z.shape[-2]
+    xs = x.repeat_interleave(m, dim=-2)
+    zs = z.repeat(*([1] * (z.ndim - 2)), n, 1)
+    return _scores(critic, xs, zs).reshape(*x.shape[:-2], n, m)
+
+
+def mask_diagonal(scores):
+    """``(joint, marginal)`` of all-pairs scores ``(..., n, n)``: the diagonal,
+    and the scores with ``-inf`` on it (no positive counted as a negative)."""
+    n = scores.shape[-1]
+    eye = torch.eye(n, dtype=torch.bool, device=scores.device)
+    return scores.diagonal(dim1=-2, dim2=-1), scores.masked_fill(eye, -math.inf)
 
 
 def pair_scores(critic, x, z, negatives="all", generator=None):
@@ -64,8 +91,10 @@ def pair_scores(critic, x, z, negatives="all", generator=None):
     ----------
     critic : torch.nn.Module
         ``critic(x, z)`` returns one score per row; a ``score_matrix(x, z)``
-        method, where present, is used for all pairs.
-    x, z : torch.Tensor of shape (n, d_x) and (n, d_z)
+        method, where present, is used for all pairs. A stack of critics
+        (:mod:`sknmi.nn.stacked`) takes 3-D inputs, one batch per member, and
+        every output gains that leading axis.
+    x, z : torch.Tensor of shape (n, d_x) and (n, d_z), or (K, n, d) for a stack
         Row ``i`` of each is a sample of the joint distribution.
     negatives : {"all", "derangement"} or int, default="all"
         How rows are paired into samples of p(x) p(z):
@@ -95,26 +124,26 @@ def pair_scores(critic, x, z, negatives="all", generator=None):
     >>> marginal.shape
     torch.Size([6, 3])
     """
-    n = x.shape[0]
+    n = x.shape[-2]
     if negatives == "all":
-        # Imported here: sknmi.bounds re-exports this module's derangement.
-        from sknmi.bounds import split_scores
-
-        return split_scores(_all_pairs(critic, x, z))
+        return mask_diagonal(_all_pairs(critic, x, z))
     if negatives == "derangement":
-        joint = critic(x, z)
+        joint = _scores(critic, x, z)
         perm = derangement(n, generator=generator, device=z.device)
-        return joint, critic(x, z[perm]).unsqueeze(1)
+        return joint, _scores(critic, x, z[..., perm, :]).unsqueeze(-1)
     k = int(negatives)
     if not 1 <= k < n:
         raise ValueError(f"need 1 <= negatives < n = {n}, got {k}")
-    if hasattr(critic, "score_matrix"):
+    if _has_matrix(critic, x):
         rows = torch.arange(n, device=x.device)
         partners = (rows[:, None] + rows[1 : k + 1]) % n
-        scores = critic.score_matrix(x, z)
-        return scores.diagonal(), scores.gather(1, partners)
-    joint = critic(x, z)
-    return joint, torch.stack([critic(x, z.roll(-s, 0)) for s in range(1, k + 1)], 1)
+        scores = _matrix(critic, x, z)
+        partners = partners.expand(*scores.shape[:-2], n, k)
+        return scores.diagonal(dim1=-2, dim2=-1), scores.gather(-1, partners)
+    joint = _scores(critic, x, z)
+    return joint, torch.stack(
+        [_scores(critic, x, z.roll(-s, -2)) for s in range(1, k + 1)], -1
+    )
 
 
 def held_out_scores(critic, x, z, negatives, chunk=None):
@@ -155,10 +184,10 @@ def held_out_scores(critic, x, z, negatives, chunk=None):
     >>> tuple(marginal.shape)
     (100, 9)
     """
-    n = x.shape[0]
+    n = x.shape[-2]
     k = max(1, min(int(negatives), n - 1))
     if chunk is None:
-        chunk = k + 1 if hasattr(critic, "score_matrix") else max(k + 1, 1024)
+        chunk = k + 1 if _has_matrix(critic, x) else max(k + 1, 1024)
     chunk = max(int(chunk), k + 1)
     starts = list(range(0, n, chunk))
     if len(starts) > 1 and n - starts[-1] < k + 1:
@@ -167,7 +196,7 @@ def held_out_scores(critic, x, z, negatives, chunk=None):
     joint, marginal = [], []
     with torch.no_grad():
         for a, b in zip(starts, ends):
-            j, m = pair_scores(critic, x[a:b], z[a:b], negatives=k)
+            j, m = pair_scores(critic, x[..., a:b, :], z[..., a:b, :], negatives=k)
             joint.append(j)
             marginal.append(m)
-    return torch.cat(joint), torch.cat(marginal)
+    return torch.cat(joint, -1), torch.cat(marginal, -2)

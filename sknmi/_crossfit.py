@@ -1,0 +1,340 @@
+"""The cross-fitting engine: folds, stacked fold critics, held-out terms, one interval.
+
+Cross-fitting cuts the rows into K folds; critic ``k`` trains on the other
+folds and reads only fold ``k``, so every row is read by a critic that never
+saw it. The K critics are one stacked module (:mod:`sknmi.nn.stacked`)
+trained by the one loop of :mod:`sknmi._training`: :class:`CrossFit` is the
+game it plays. Each member keeps the state of its own best epoch. The read-out
+gives per-row terms on the held-out rows, and :func:`interval` turns the
+folds' terms into ``mi_`` and its 95% interval, for every estimator that
+reads an MI from rows (the baselines' single "fold" included).
+
+Nothing here knows a scikit-learn estimator: the estimator hands over tensors,
+folds, a stack of critics and a row of :data:`sknmi.bounds.BOUNDS`.
+"""
+
+import math
+
+import numpy as np
+import torch
+from scipy.stats import t as student_t
+from sklearn.utils import check_random_state
+
+from sknmi.nn import held_out_scores, pair_scores
+
+#: The normal quantile of a two-sided 95% interval.
+Z95 = 1.959963984540054
+# Held-out negatives per row: all-pairs critics, one-pass critics; cap on the
+# rows x negatives scored at once.
+_NEGATIVES_ALL_PAIRS = 255
+_NEGATIVES_PER_PASS = 16
+_MAX_PAIRS = 2**24
+# Per-epoch validation reads this many held-out rows of each fold (a fixed
+# subsample) with at most this many negatives; the full read-out comes once,
+# after training.
+_VALIDATION_ROWS = 4096
+_VALIDATION_NEGATIVES = 63
+# Newton steps of the calibrated constant in each per-epoch validation.
+_VALIDATION_SHIFT_STEPS = 8
+
+
+# -- rows ------------------------------------------------------------------------
+
+
+def split_rows(n, validation_fraction, random_state, n_seeds):
+    """Seeds for the modules and the batches, then a seeded train / held-out split.
+
+    Returns
+    -------
+    train_rows, val_rows : ndarray of int
+    seeds : ndarray of ``n_seeds`` ints, drawn before the split
+    """
+    n_val = max(2, math.ceil(validation_fraction * n))
+    if n - n_val < 2:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} leaves {n - n_val} "
+            f"training rows of {n}; need at least 2"
+        )
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
+    order = rng.permutation(n)
+    return order[n_val:], order[:n_val], seeds
+
+
+def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
+    """Seeds, then ``n_folds`` seeded cross-fitting folds of ``range(n)``.
+
+    Parameters
+    ----------
+    n, n_folds : int
+        Rows and folds.
+    random_state : int, RandomState instance or None
+        Seeds the folds, the training order and the seeds.
+    n_seeds : int
+        Seeds drawn before the folds.
+    contiguous : bool, default=False
+        Folds are consecutive blocks of rows (ordered data, such as a time
+        series, where shuffled folds would read rows next to training rows).
+    gap : int, default=0
+        With ``contiguous``: rows on each side of a read block that its
+        critic does not train on either, so that autocorrelation cannot leak
+        across the boundary.
+
+    Returns
+    -------
+    folds : list of (train_rows, read_rows)
+        Each row is read in exactly one fold and trained on in the others
+        (but the gaps); every training part is in its own random order.
+    seeds : ndarray of ``n_seeds`` ints, drawn before the folds
+    """
+    if n < 2 * n_folds:
+        raise ValueError(
+            f"n_folds={n_folds} needs at least {2 * n_folds} rows (2 per fold), got {n}"
+        )
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
+    if contiguous:
+        bounds = np.linspace(0, n, n_folds + 1).astype(int)
+        folds = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            rows = np.arange(n)
+            train = rows[(rows < a - gap) | (rows >= b + gap)]
+            if len(train) < 2:
+                raise ValueError(f"gap={gap} leaves fewer than 2 training rows")
+            folds.append((rng.permutation(train), rows[a:b]))
+        return folds, seeds
+    order = rng.permutation(n)
+    fold_of = np.arange(n) % n_folds
+    folds = [
+        (rng.permutation(order[fold_of != k]), order[fold_of == k])
+        for k in range(n_folds)
+    ]
+    return folds, seeds
+
+
+# -- the one interval --------------------------------------------------------------
+
+
+def interval(values, terms, name="read-out"):
+    """An estimate from K folds' per-row terms: the value, its 95% interval, the folds.
+
+    The estimate is the size-weighted mean of the folds' values. Each fold's
+    value has a sampling variance (the delta method over its rows: the terms
+    are the first-order expansion of the read-out); their spread adds the
+    training noise of critics trained on other rows from other seeds. The
+    half-width is the larger of two: 1.96 times the pooled sampling standard
+    error, and Student's quantile on K - 1 degrees of freedom times the
+    folds' standard deviation over sqrt(K), which estimates both noises at
+    once but from K values only. With one fold it is the delta method.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Each fold's read-out.
+    terms : sequence of tensors or arrays
+        Each fold's per-row terms (their mean is close to the fold's value).
+    name : str
+        What is read, for the error message.
+
+    Returns
+    -------
+    mi : float
+    (low, high) : tuple of float
+    values : ndarray of shape (K,)
+    """
+    values = np.asarray([float(v) for v in values])
+    if not np.all(np.isfinite(values)):
+        bad = values[~np.isfinite(values)][0]
+        raise ValueError(
+            f"the {name} read-out is not finite ({bad}); the critic "
+            "diverged: try a smaller learning_rate_init or another bound"
+        )
+    terms = [torch.as_tensor(t).double().reshape(-1) for t in terms]
+    sizes = np.array([len(t) for t in terms])
+    n, k = int(sizes.sum()), len(values)
+    mi = float(values @ sizes / n)
+    within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
+    half = Z95 * math.sqrt(within / max(n - k, 1) / n)
+    if k > 1:
+        # The folds' variance rests on k - 1 degrees of freedom: Student's
+        # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
+        spread = math.sqrt(float(values.var(ddof=1)) / k)
+        half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
+    return mi, (mi - half, mi + half), values
+
+
+def held_out_negatives(critic, spec, batch_size, n):
+    """Negatives per held-out row: many for an all-pairs critic, a few otherwise.
+
+    A critic with ``score_matrix`` gets ``k + 1``-row chunks for the price of
+    one product; a critic that scores pair by pair pays a pass per negative.
+    An all-pairs objective (InfoNCE) is read with at least as many candidates
+    as it trained with.
+    """
+    k = (
+        _NEGATIVES_ALL_PAIRS
+        if hasattr(critic, "score_matrix") or hasattr(critic, "members_score_matrix")
+        else _NEGATIVES_PER_PASS
+    )
+    if spec.all_pairs:
+        k = max(k, batch_size - 1)
+    return max(1, min(k, n - 1, _MAX_PAIRS // max(n, 1)))
+
+
+# -- the engine ------------------------------------------------------------------
+
+
+class CrossFit:
+    """K stacked critics, each trained on its folds and read on the rows it never saw.
+
+    The game of :func:`sknmi._training.train`: ``loss`` scores the same batch
+    positions of every member's own training rows (one stacked forward
+    pass), ``validate`` reads a fixed subsample of each member's held-out rows
+    and keeps each member's best state. After training, :meth:`keep_best`
+    restores those states and :meth:`read` scores every held-out row.
+
+    Parameters
+    ----------
+    stack : module from :func:`sknmi.nn.stack_critics`
+        The K critics.
+    X, Z : torch.Tensor of shape (n, d_x), (n, d_z)
+        Preprocessed rows, on the training device.
+    folds : list of (train_rows, read_rows)
+        One pair of index arrays per member.
+    spec : sknmi.bounds.Bound
+        How the critics train and read.
+    objectives : list
+        One training objective per member (``spec.train(...)``): a function
+        of the scores or a module with state.
+    quick_read : callable
+        The per-epoch read-out ``(joint, marginal)`` (``spec.read(quick=True)``).
+    batch_size : int
+        Rows per member per step.
+    generator : torch.Generator
+        Source of the derangements.
+    """
+
+    adversaries = ()
+
+    def __init__(
+        self, stack, X, Z, folds, spec, objectives, quick_read, batch_size, generator
+    ):
+        device = X.device
+        self.stack, self.X, self.Z = stack, X, Z
+        self.spec, self.objectives, self.quick_read = spec, objectives, quick_read
+        self.generator = generator
+        self.n_members = len(folds)
+        # Equal training parts (folds differ by a row at most): the same batch
+        # positions index every member's rows, so a step is one stacked pass.
+        self.n_samples = min(len(train) for train, _ in folds)
+        self.train_rows = torch.stack(
+            [torch.as_tensor(t[: self.n_samples], device=device) for t, _ in folds]
+        )
+        self.read_rows = [torch.as_tensor(r, device=device) for _, r in folds]
+        self.smallest_read = min(len(r) for r in self.read_rows)
+        self.weights = torch.tensor(
+            [len(r) for r in self.read_rows], dtype=torch.float64, device=device
+        )
+        self.weights = self.weights / self.weights.sum()
+        self.all_pairs = hasattr(stack, "members_score_matrix") or spec.all_pairs
+        self.batch_size = batch_size
+        modules = {"critic": stack}
+        if isinstance(objectives[0], torch.nn.Module):
+            modules["objective"] = torch.nn.ModuleList(objectives).to(device)
+        self.model = torch.nn.ModuleDict(modules)
+        # The per-epoch validation's fixed rows and negatives.
+        m = min(self.smallest_read, _VALIDATION_ROWS)
+        self._val_rows = torch.stack([r[:m] for r in self.read_rows])
+        self._val_negatives = min(
+            held_out_negatives(stack, spec, batch_size, m), _VALIDATION_NEGATIVES
+        )
+        if spec.all_pairs:
+            self._val_negatives = held_out_negatives(stack, spec, batch_size, m)
+        self._best = torch.full((self.n_members,), -math.inf, dtype=torch.float64)
+        self._kept = [
+            [t.detach().clone() for t in stack.member_tensors(k)]
+            for k in range(self.n_members)
+        ]
+        self.plausible = None
+
+    # -- the game ----------------------------------------------------------------
+
+    def loss(self, batch):
+        rows = self.train_rows[:, batch]
+        joint, marginal = pair_scores(
+            self.stack,
+            self.X[rows],
+            self.Z[rows],
+            negatives="all" if self.all_pairs else "derangement",
+            generator=self.generator,
+        )
+        values = self._objective(joint, marginal)
+        # The members share no parameter: the sum's gradient is each one's own.
+        return -values.sum(), {"bound": values.mean()}
+
+    def _objective(self, joint, marginal):
+        """Each member's objective on its scores, shape (K,)."""
+        k = self.n_members
+        if self.spec.additive:
+            # A mean of per-pair terms over equal batches: one pooled call.
+            pooled = self.objectives[0](
+                joint.reshape(-1), marginal.reshape(k * joint.shape[1], -1)
+            )
+            return pooled.expand(k)
+        return torch.stack(
+            [obj(joint[i], marginal[i]) for i, obj in enumerate(self.objectives)]
+        )
+
+    def validate(self):
+        rows = self._val_rows
+        joint, marginal = held_out_scores(
+            self.stack, self.X[rows], self.Z[rows], negatives=self._val_negatives
+        )
+        values = torch.stack(
+            [obj(joint[i], marginal[i]) for i, obj in enumerate(self.objectives)]
+        ).double()
+        mi = torch.stack(
+            [self.quick_read(joint[i], marginal[i]) for i in range(self.n_members)]
+        ).double()
+        self._keep_improved(values)
+        w = self.weights
+        bound, mi = (w * values).sum(), (w * mi).sum()
+        return bound, {"validation_bound": bound, "validation_mi": mi}
+
+    def _keep_improved(self, values):
+        if self.n_members == 1:
+            return  # the loop's own snapshot keeps the best state
+        values = values.cpu()
+        improved = values > self._best
+        self._best = torch.where(improved, values, self._best)
+        with torch.no_grad():
+            for k in torch.nonzero(improved).flatten().tolist():
+                for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
+                    kept.copy_(live)
+
+    # -- after training ------------------------------------------------------------
+
+    def keep_best(self):
+        """Give each member the state of its own best held-out epoch.
+
+        The loop watches the members' mean, but folds peak at different
+        epochs; each member's best was kept as it came.
+        """
+        if self.n_members == 1 or not torch.isfinite(self._best).all():
+            return
+        with torch.no_grad():
+            for k in range(self.n_members):
+                for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
+                    live.copy_(kept)
+
+    def scores(self, k, rows, negatives=None):
+        """Held-out ``(joint, marginal)`` of member ``k`` on ``rows`` (all of them)."""
+        member = self.stack.member(k)
+        n = len(rows)
+        if negatives is None:
+            negatives = held_out_negatives(member, self.spec, self.batch_size, n)
+        return held_out_scores(member, self.X[rows], self.Z[rows], negatives=negatives)
+
+    def read(self):
+        """Every member's held-out scores on every row of its fold."""
+        return [self.scores(k, rows) for k, rows in enumerate(self.read_rows)]
