@@ -21,6 +21,7 @@ from scipy.stats import t as student_t
 from sklearn.utils import check_random_state
 
 from sknmi.nn import held_out_scores, pair_scores
+from sknmi.nn.pairs import all_pair_scores
 
 #: The normal quantile of a two-sided 95% interval.
 Z95 = 1.959963984540054
@@ -32,8 +33,8 @@ _MAX_PAIRS = 2**24
 # Per-epoch validation reads this many held-out rows of each fold (a fixed
 # subsample) with at most this many negatives; the full read-out comes once,
 # after training.
-_VALIDATION_ROWS = 4096
-_VALIDATION_NEGATIVES = 63
+_VALIDATION_ROWS = 2048
+_VALIDATION_NEGATIVES = 31
 # Newton steps of the calibrated constant in each per-epoch validation.
 _VALIDATION_SHIFT_STEPS = 8
 
@@ -238,6 +239,11 @@ class CrossFit:
         self.weights = self.weights / self.weights.sum()
         self.all_pairs = hasattr(stack, "members_score_matrix") or spec.all_pairs
         self.batch_size = batch_size
+        self._matrix_objective = (
+            spec.train_matrix()
+            if self.all_pairs and not isinstance(objectives[0], torch.nn.Module)
+            else None
+        )
         modules = {"critic": stack}
         if isinstance(objectives[0], torch.nn.Module):
             modules["objective"] = torch.nn.ModuleList(objectives).to(device)
@@ -261,6 +267,12 @@ class CrossFit:
 
     def loss(self, batch):
         rows = self.train_rows[:, batch]
+        if self._matrix_objective is not None:
+            # All pairs through one function of the score matrix: no masked copy.
+            values = self._matrix_objective(
+                all_pair_scores(self.stack, self.X[rows], self.Z[rows])
+            )
+            return -values.sum(), {"bound": values.mean()}
         joint, marginal = pair_scores(
             self.stack,
             self.X[rows],

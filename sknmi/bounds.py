@@ -49,6 +49,7 @@ __all__ = [
     "dv",
     "infonce",
     "jsd",
+    "jsd_of_matrix",
     "log_mean_exp",
     "log_ratio",
     "MovingAverageDV",
@@ -284,6 +285,39 @@ def jsd(joint, marginal, reduction="mean"):
     _check_reduction(reduction)
     count = _unmasked(marginal).sum().to(marginal.dtype)
     return -F.softplus(-joint).mean() - F.softplus(marginal).sum() / count
+
+
+def jsd_of_matrix(scores):
+    r""":func:`jsd` of an all-pairs score matrix, without masking it.
+
+    ``scores[..., i, j] = T(x_i, z_j)``: the diagonal holds the positives and
+    every other entry is a negative, as :func:`split_scores` would split
+    them. The negatives' softplus is summed over the whole matrix and the
+    diagonal's taken away, which spares the masked copy and its count: the
+    same value as ``jsd(*split_scores(scores))``, for leading batch dimensions
+    too (one value per matrix).
+
+    Parameters
+    ----------
+    scores : torch.Tensor of shape (..., n, n)
+        All-pairs scores, ``n >= 2``.
+
+    Returns
+    -------
+    torch.Tensor of shape ``scores.shape[:-2]``
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.bounds import jsd, jsd_of_matrix, split_scores
+    >>> s = torch.randn(5, 5)
+    >>> torch.allclose(jsd_of_matrix(s), jsd(*split_scores(s)))
+    True
+    """
+    n = scores.shape[-1]
+    diagonal = scores.diagonal(dim1=-2, dim2=-1)
+    negatives = F.softplus(scores).sum((-2, -1)) - F.softplus(diagonal).sum(-1)
+    return -F.softplus(-diagonal).mean(-1) - negatives / (n * (n - 1))
 
 
 def infonce(joint, marginal, reduction="mean"):
@@ -615,6 +649,9 @@ class Bound:
         pooled value is the mean of the critics' values. False for the
         Donsker–Varadhan family (a log of a mean) and MINE (a module with a
         moving average per critic).
+    matrix_objective : str or None, default=None
+        The objective as a function of a whole all-pairs score matrix
+        (:func:`jsd_of_matrix`), a faster path to the same values.
     companion : str or None, default=None
         A second read-out of the same scores whose interval the estimate's
         interval also spans (the plain mean logit beside the calibrated one).
@@ -639,6 +676,7 @@ class Bound:
     lower: bool = True
     all_pairs: bool = False
     additive: bool = True
+    matrix_objective: str = None
     companion: str = None
 
     def read(self, clip=5.0, quick=False):
@@ -691,6 +729,12 @@ class Bound:
         callable
         """
         return _function(self.function, clip)
+
+    def train_matrix(self):
+        """The objective of an all-pairs score matrix ``(..., n, n)``, or None."""
+        if self.matrix_objective is None:
+            return None
+        return {"jsd_of_matrix": jsd_of_matrix}[self.matrix_objective]
 
     def read_companion(self):
         """The companion read-out as a function, or None."""
@@ -748,10 +792,15 @@ BOUNDS = {
     "mine": Bound("dv", "mine", "dv", additive=False),
     "dv": Bound("dv", "dv", "dv", additive=False),
     "nwj": Bound("nwj", "nwj", "nwj"),
-    "jsd": Bound("jsd", "jsd", "dv"),
+    "jsd": Bound("jsd", "jsd", "dv", matrix_objective="jsd_of_matrix"),
     "infonce": Bound("infonce", "infonce", "infonce", all_pairs=True),
-    "smile": Bound("smile", "jsd", "smile"),
+    "smile": Bound("smile", "jsd", "smile", matrix_objective="jsd_of_matrix"),
     "logratio": Bound(
-        "log_ratio", "jsd", "calibrated_log_ratio", lower=False, companion="log_ratio"
+        "log_ratio",
+        "jsd",
+        "calibrated_log_ratio",
+        lower=False,
+        matrix_objective="jsd_of_matrix",
+        companion="log_ratio",
     ),
 }

@@ -67,7 +67,8 @@ def _has_matrix(critic, x):
     return hasattr(critic, "members_score_matrix" if x.ndim == 3 else "score_matrix")
 
 
-def _all_pairs(critic, x, z):
+def all_pair_scores(critic, x, z):
+    """Every score ``T(x_i, z_j)``: ``(n, m)``, or ``(K, n, m)`` for a stack."""
     if _has_matrix(critic, x):
         return _matrix(critic, x, z)
     n, m = x.shape[-2], z.shape[-2]
@@ -126,7 +127,7 @@ def pair_scores(critic, x, z, negatives="all", generator=None):
     """
     n = x.shape[-2]
     if negatives == "all":
-        return mask_diagonal(_all_pairs(critic, x, z))
+        return mask_diagonal(all_pair_scores(critic, x, z))
     if negatives == "derangement":
         joint = _scores(critic, x, z)
         perm = derangement(n, generator=generator, device=z.device)
