@@ -243,6 +243,7 @@ def test_divergence_is_caught_and_the_best_state_restored(gauss2):
         critic=ScaledDot,
         bound="nwj",
         learning_rate_init=0.5,
+        learning_rate_schedule="constant",
         max_iter=30,
         n_folds=1,
         random_state=0,
@@ -423,7 +424,11 @@ def test_sparse_z_is_refused_clearly(gauss2):
 
 def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
     X, Z, mi = gauss2
-    est = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=20, random_state=0)
+    # A gentle rate: the default one (4e-3 for batches of 64) on 2,000 rows leaves a
+    # critic whose DV and NWJ terms are noisy (intervals ~0.5 nats wide).
+    est = NeuralMIEstimator(
+        hidden_layer_sizes=(32,), max_iter=20, learning_rate_init=1e-3, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, Z)

@@ -83,12 +83,15 @@ class StackedMLP(nn.Module):
         # Its random initialisation is overwritten: keep the caller's RNG as it was.
         with torch.random.fork_rng(devices=[]):
             mlp = MLP(self.weights[0].shape[1], sizes[:-1], sizes[-1], activation)
+        # In the stack's type before the copy: float64 weights must not pass
+        # through float32.
+        mlp = mlp.to(self.weights[0].device, self.weights[0].dtype)
         linears = [m for m in mlp if isinstance(m, nn.Linear)]
         with torch.no_grad():
             for lin, w, b in zip(linears, self.weights, self.biases):
                 lin.weight.copy_(w[k].T)
                 lin.bias.copy_(b[k, 0])
-        return mlp.to(self.weights[0].device, self.weights[0].dtype)
+        return mlp
 
 
 class _Stack(nn.Module):

@@ -1,0 +1,235 @@
+"""Seconds per default fit, and how close the training step comes to torch.mm.
+
+For each cell (a data family at some rows and dimensions) and seed, in one
+process on one torch thread: a default ``NeuralMIEstimator`` fit (seconds,
+epochs, seconds per epoch, the estimate against the truth) and
+``KSGEstimator`` on the same data. With ``--previous``, also the defaults of
+the previous release (a 256 x 256 critic, Adam at 5e-4 without a schedule, up
+to 200 epochs with patience 10) on the same engine, side by side.
+
+A second table times the training step itself: three stacked separable
+critics of the default width on one batch (forward, backward, Adam), against
+the same matrix products (forward and both backward products of every layer,
+and the batch's score matrix) run by plain ``torch.mm``; both as GFLOP/s
+counting the products' multiply-adds, so the ratio says how much of what the
+machine's matrix kernel can do the loop achieves.
+
+Prints markdown tables and writes ``speed.csv`` to ``--out``.
+
+    python benchmarks/speed.py                 # about 5 minutes on 2 cores
+    python benchmarks/speed.py --previous      # adds the previous defaults
+    python benchmarks/speed.py --quick         # a smoke run
+"""
+
+import argparse
+import csv
+import os
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+
+from sknmi import KSGEstimator, NeuralMIEstimator
+from sknmi.bounds import jsd_of_matrix
+from sknmi.datasets import (
+    make_gaussian,
+    make_gaussian_covariance,
+    make_invariance,
+    make_sparse_gaussian,
+)
+from sknmi.nn import SeparableCritic, stack_critics
+from sknmi.nn.pairs import all_pair_scores
+
+PREVIOUS = dict(
+    hidden_layer_sizes=(256, 256),
+    learning_rate_init=5e-4,
+    learning_rate_schedule="constant",
+    max_iter=200,
+    n_iter_no_change=10,
+)
+
+CELLS = {
+    "1+1 Y = X + noise": lambda n, s: make_invariance("linear", 0.3, n, random_state=s),
+    "1+1 Gaussian": lambda n, s: make_gaussian(n, 1, 0.41, random_state=s),
+    "5+5 sparse Gaussian": lambda n, s: make_sparse_gaussian(
+        n, 5, 2, mi=1.0, random_state=s
+    ),
+    "25+25 dense Gaussian": lambda n, s: make_gaussian_covariance(
+        n, 25, 25, mi=1.29, covariance="dense", random_state=s
+    ),
+    "20+20 staircase 2 nats": lambda n, s: make_gaussian(n, 20, 2.0, random_state=s),
+}
+
+
+def fit(estimator, X, Z):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        estimator.fit(X, Z)
+    return time.perf_counter() - start
+
+
+def step_rate(x_features, z_features, batch, members=3, repeats=30):
+    """GFLOP/s of the stacked training step and of torch.mm on its products."""
+    probe = NeuralMIEstimator()
+    widths = (
+        probe.hidden_layer_sizes
+        if not isinstance(probe.hidden_layer_sizes, str)
+        else _auto_width(x_features, z_features)
+    )
+    e = probe.embedding_dim
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        stack = stack_critics(
+            [SeparableCritic(x_features, z_features, widths, e) for _ in range(members)]
+        )
+        x = torch.randn(members, batch, x_features)
+        z = torch.randn(members, batch, z_features)
+    opt = torch.optim.Adam(stack.parameters(), lr=1e-3, fused=True)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = -jsd_of_matrix(all_pair_scores(stack, x, z)).sum()
+        loss.backward()
+        opt.step()
+
+    layers = []
+    for d in (x_features, z_features):
+        sizes = [d, *widths, e]
+        layers += list(zip(sizes[:-1], sizes[1:]))
+    # Forward, gradient of the input and of the weights: three products a
+    # layer, and three for the batch's score matrix.
+    flops = members * (
+        sum(3 * 2 * batch * i * o for i, o in layers) + 3 * 2 * batch * batch * e
+    )
+    operands = []
+    for i, o in layers:
+        a, w, g = torch.randn(batch, i), torch.randn(i, o), torch.randn(batch, o)
+        operands += [(a, w), (g, w.T.contiguous()), (a.T.contiguous(), g)]
+    f, gz = torch.randn(batch, e), torch.randn(e, batch)
+    operands += [(f, gz), (f.T.contiguous(), f), (f, gz)]
+
+    def products():
+        for _ in range(members):
+            for a, b in operands:
+                torch.mm(a, b)
+
+    rates = []
+    for work in (step, products):
+        for _ in range(3):
+            work()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            work()
+        rates.append(flops * repeats / (time.perf_counter() - start) / 1e9)
+    return rates[0], rates[1], widths
+
+
+def _auto_width(x_features, z_features):
+    from sknmi.mi import _auto_hidden
+
+    return _auto_hidden(x_features, z_features)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--previous", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    grid = [
+        ("1+1 Y = X + noise", 10_000),
+        ("1+1 Gaussian", 10_000),
+        ("5+5 sparse Gaussian", 10_000),
+        ("25+25 dense Gaussian", 10_000),
+        ("20+20 staircase 2 nats", 50_000),
+    ]
+    if args.quick:
+        grid, args.seeds = [("1+1 Gaussian", 2_000), ("5+5 sparse Gaussian", 2_000)], 1
+    # One warm-up fit: the first fit in a process pays torch's lazy imports.
+    fit(NeuralMIEstimator(max_iter=1), *make_gaussian(500, 1, 0.5, random_state=0)[:2])
+    configs = {"sknmi": {}}
+    if args.previous:
+        configs["previous defaults"] = PREVIOUS
+    records = []
+    for cell, n in grid:
+        for seed in range(args.seeds):
+            X, Z, truth = CELLS[cell](n, seed)
+            for name, params in configs.items():
+                est = NeuralMIEstimator(random_state=seed, **params)
+                seconds = fit(est, X, Z)
+                records.append(
+                    dict(
+                        cell=cell,
+                        rows=n,
+                        seed=seed,
+                        estimator=name,
+                        seconds=seconds,
+                        epochs=est.n_iter_,
+                        s_per_epoch=float(np.median(est.history_["seconds"])),
+                        estimate=est.mi_,
+                        truth=truth,
+                    )
+                )
+                print(records[-1], flush=True)
+            if X.shape[1] + Z.shape[1] <= 10 or n <= 10_000:
+                ksg = KSGEstimator()
+                seconds = fit(ksg, X, Z)
+                records.append(
+                    dict(
+                        cell=cell,
+                        rows=n,
+                        seed=seed,
+                        estimator="KSG",
+                        seconds=seconds,
+                        epochs=0,
+                        s_per_epoch=0.0,
+                        estimate=ksg.mi_,
+                        truth=truth,
+                    )
+                )
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "speed.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+
+    print(f"\nMedians over {args.seeds} seed(s), one torch thread.\n")
+    print("| data | rows | estimator | s/fit | epochs | s/epoch | error % |")
+    print("|---|---|---|---|---|---|---|")
+    for cell, n in grid:
+        for name in [*configs, "KSG"]:
+            rs = [r for r in records if r["cell"] == cell and r["estimator"] == name]
+            if not rs:
+                continue
+
+            def med(key, rs=rs):
+                return statistics.median(r[key] for r in rs)
+
+            error = statistics.mean(
+                100 * (r["estimate"] - r["truth"]) / r["truth"] for r in rs
+            )
+            epochs = f"{med('epochs'):.0f}" if name != "KSG" else ""
+            per = f"{med('s_per_epoch'):.3f}" if name != "KSG" else ""
+            print(
+                f"| {cell} | {n:,} | {name} | {med('seconds'):.2f} | {epochs} | "
+                f"{per} | {error:+.1f} |"
+            )
+
+    print("\nTraining step (3 stacked critics, default width) against torch.mm:\n")
+    print("| dims | batch | widths | step GFLOP/s | torch.mm GFLOP/s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for dx, batch in ((1, 256), (5, 256), (20, 512), (25, 256)):
+        step, mm, widths = step_rate(dx, dx, batch)
+        print(
+            f"| {dx}+{dx} | {batch} | {widths} | {step:.1f} | {mm:.1f} | "
+            f"{step / mm:.0%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

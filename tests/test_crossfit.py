@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import t as student_t
+
+from sknmi._crossfit import CrossFit, fold_rows, interval
+from sknmi._training import Settings, train
+from sknmi.bounds import BOUNDS, jsd, jsd_of_matrix, split_scores
+from sknmi.nn import ConcatCritic, SeparableCritic, pair_scores, stack_critics
+
+
+def _members(kind, n=3, seed=0):
+    torch.manual_seed(seed)
+    if kind == "separable":
+        return [SeparableCritic(3, 2, (16, 16), embedding_dim=8) for _ in range(n)]
+    return [ConcatCritic(3, 2, (16, 16)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["separable", "concat"])
+def test_each_stacked_member_trains_as_the_same_critic_alone(kind):
+    # float64 throughout: the batched and the single products then agree to
+    # rounding, and so do fused and per-critic Adam steps.
+    members = [m.double() for m in _members(kind)]
+    alone = [m.double() for m in _members(kind)]
+    stack = stack_critics(members)
+    assert type(stack).__name__.startswith("Stacked")
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(3, 64, 3, generator=g, dtype=torch.float64)
+    Z = X[..., :2] + 0.5 * torch.randn(3, 64, 2, generator=g, dtype=torch.float64)
+    negatives = "all" if kind == "separable" else 5
+    stack_opt = torch.optim.Adam(stack.parameters(), lr=1e-2, fused=True)
+    opts = [torch.optim.Adam(m.parameters(), lr=1e-2) for m in alone]
+    for step in range(25):
+        rows = slice(16 * (step % 4), 16 * (step % 4) + 16)
+        stack_opt.zero_grad()
+        joint, marginal = pair_scores(stack, X[:, rows], Z[:, rows], negatives)
+        loss = -sum(jsd(joint[k], marginal[k]) for k in range(3))
+        loss.backward()
+        stack_opt.step()
+        for k, (m, opt) in enumerate(zip(alone, opts)):
+            opt.zero_grad()
+            (-jsd(*pair_scores(m, X[k, rows], Z[k, rows], negatives))).backward()
+            opt.step()
+    x, z = (
+        torch.randn(50, 3, dtype=torch.float64),
+        torch.randn(50, 2, dtype=torch.float64),
+    )
+    for k, m in enumerate(alone):
+        trained = stack.member(k)
+        torch.testing.assert_close(trained(x, z), m(x, z), rtol=1e-9, atol=1e-9)
+    # The ensemble face is the members' mean.
+    mean = torch.stack([m(x, z) for m in alone]).mean(0)
+    torch.testing.assert_close(stack(x, z), mean, rtol=1e-9, atol=1e-9)
+
+
+def test_member_views_write_through_and_stack_critics_falls_back():
+    stack = stack_critics(_members("separable"))
+    views = stack.member_tensors(1)
+    with torch.no_grad():
+        for v in views:
+            v.zero_()
+    x, z = torch.randn(4, 3), torch.randn(4, 2)
+    assert torch.equal(stack.member(1)(x, z), torch.zeros(4))
+    assert not torch.equal(stack.member(0)(x, z), torch.zeros(4))
+    mixed = stack_critics([*_members("separable", 1), *_members("concat", 1)])
+    assert type(mixed).__name__ == "CriticEnsemble" and mixed.n_members == 2
+    assert not hasattr(mixed, "score_matrix")
+
+
+def test_jsd_of_matrix_equals_the_masked_jsd():
+    s = torch.randn(4, 9, 9, dtype=torch.float64)
+    expected = torch.stack([jsd(*split_scores(m)) for m in s])
+    torch.testing.assert_close(jsd_of_matrix(s), expected)
+
+
+def test_interval_is_the_delta_method_for_one_fold_and_students_for_several():
+    g = np.random.default_rng(0)
+    terms = g.normal(1.0, 2.0, 4000)
+    mi, (lo, hi), values = interval([terms.mean()], [terms])
+    half = 1.959963984540054 * terms.std(ddof=1) / math.sqrt(len(terms))
+    assert mi == pytest.approx(terms.mean()) and (hi - lo) / 2 == pytest.approx(half)
+    folds = [g.normal(m, 0.1, 1000) for m in (0.8, 1.0, 1.3)]
+    mi, (lo, hi), values = interval([f.mean() for f in folds], folds)
+    spread = values.std(ddof=1) / math.sqrt(3)
+    assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 2) * spread)
+    with pytest.raises(ValueError, match="not finite"):
+        interval([math.nan], [terms])
+
+
+def test_contiguous_folds_leave_a_gap():
+    folds, _ = fold_rows(30, 3, 0, 2, contiguous=True, gap=2)
+    assert [list(r) for _, r in folds] == [
+        list(range(0, 10)),
+        list(range(10, 20)),
+        list(range(20, 30)),
+    ]
+    train, read = folds[1]
+    assert not set(train) & set(range(8, 22))
+    assert set(train) == set(range(0, 8)) | set(range(22, 30))
+
+
+def test_the_engine_trains_each_member_on_its_folds_and_keeps_its_best():
+    g = torch.Generator().manual_seed(0)
+    n = 600
+    X = torch.randn(n, 2, generator=g)
+    Z = X + 0.3 * torch.randn(n, 2, generator=g)
+    folds, _ = fold_rows(n, 3, 0, 1)
+    torch.manual_seed(0)
+    stack = stack_critics([SeparableCritic(2, 2, (16,), 8) for _ in range(3)])
+    spec = BOUNDS["logratio"]
+    engine = CrossFit(
+        stack,
+        X,
+        Z,
+        folds,
+        spec,
+        [spec.train() for _ in folds],
+        spec.read(quick=True),
+        64,
+        torch.Generator().manual_seed(1),
+    )
+    # Every member trains on rows of the other folds only.
+    for k, (_, read) in enumerate(folds):
+        assert not set(engine.train_rows[k].tolist()) & set(read)
+    result = train(
+        engine,
+        Settings(batch_size=64, learning_rate=1e-2, max_iter=6, early_stopping=False),
+        generator=torch.Generator().manual_seed(2),
+        device=torch.device("cpu"),
+    )
+    assert result.n_iter == 6
+    best = engine._best.clone()
+    engine.keep_best()
+    # The kept state of each member reads its best held-out objective again.
+    values, _ = engine.validate()
+    torch.testing.assert_close(engine._best, best)
+    reads = engine.read()
+    assert [len(j) for j, _ in reads] == [len(r) for _, r in folds]
