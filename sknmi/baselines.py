@@ -11,6 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from sknmi._crossfit import Z95 as _Z95
+from sknmi._crossfit import interval
 from sknmi._dependence import (
     canonical_correlations,
     centre,
@@ -23,7 +25,6 @@ from sknmi._validation import validate_xz
 
 __all__ = ["GaussianMIEstimator", "KSGEstimator"]
 
-_Z95 = 1.959963984540054
 # KSG scales a column by its standard deviation unless that exceeds this many
 # times the IQR-based spread (a few extreme values then dominate the std).
 _OUTLIER_RATIO = 20.0
@@ -476,10 +477,9 @@ def _ross(X, labels, n_neighbors):
 
 
 def _with_interval(mi, terms):
-    n = len(terms)
-    sd = float(terms.std(ddof=1)) if n > 1 else 0.0
-    half = _Z95 * sd / math.sqrt(n)
-    return mi, (mi - half, mi + half)
+    # The delta method over rows: the cross-fitting engine's interval of one fold.
+    mi, ci, _ = interval([mi], [terms], "KSG")
+    return mi, ci
 
 
 def _logdet_bias(d, n):

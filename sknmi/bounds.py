@@ -548,6 +548,23 @@ def calibrated_log_ratio(joint, marginal, reduction="mean", max_steps=64):
     return joint.mean() + shift.to(joint.dtype)
 
 
+def _local_infonce(joint, marginal):
+    """:func:`infonce` of Deep InfoMax's local objective without its big matrix.
+
+    ``joint`` has shape (n * P,) (image-major), ``marginal`` shape (n, n, P)
+    with ``-inf`` where ``j == i``. Positive ``(i, p)`` is contrasted with the
+    ``(n - 1) P`` scores of code ``i`` against every position of every other
+    image; they are the same for all ``p``, so their log-sum-exp is taken once
+    per image instead of building the ``(nP, nP)`` matrix that
+    :func:`infonce` would need (equal values; see the tests).
+    """
+    n, _, positions = marginal.shape
+    negatives = torch.logsumexp(marginal.reshape(n, -1), dim=1)
+    negatives = negatives.repeat_interleave(positions)
+    count = (n - 1) * positions + 1
+    return (joint - torch.logaddexp(joint, negatives) + math.log(count)).mean()
+
+
 class MovingAverageDV(torch.nn.Module):
     r"""Donsker–Varadhan bound with MINE's bias-corrected gradient.
 
@@ -729,6 +746,25 @@ class Bound:
         callable
         """
         return _function(self.function, clip)
+
+    def local(self, clip=5.0):
+        """The bound of Deep InfoMax's local objective: ``(joint, marginal)``
+        with joint ``(n * P,)`` and marginal ``(n, n, P)`` (-inf where
+        ``j == i``). The bounds that average over all negatives take these
+        shapes as they are; InfoNCE needs its rows, grouped per image.
+
+        Parameters
+        ----------
+        clip : float, default=5.0
+            SMILE's threshold.
+
+        Returns
+        -------
+        callable
+        """
+        if self.function == "infonce":
+            return _local_infonce
+        return self.bound(clip)
 
     def train_matrix(self):
         """The objective of an all-pairs score matrix ``(..., n, n)``, or None."""

@@ -477,6 +477,7 @@ def _report(est, seconds, out):
 
 
 def _demo(args, out):
+    from sknmi.bounds import BOUNDS
     from sknmi.datasets import make_gaussian
 
     try:
@@ -510,7 +511,7 @@ def _demo(args, out):
             f"Cross-fitted over {est.n_folds} folds (fold read-outs {folds}): the "
             "interval holds the sampling error and the training noise"
         )
-    if est.bound == "logratio":
+    if BOUNDS[est.bound].companion is not None:
         held += " (with the constant read as trained and as refitted)"
     print(
         f"{held}, not the bias of a critic that could not learn all of the "

@@ -9,11 +9,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from sknmi._crossfit import Z95 as _Z95
 from sknmi._validation import resolve_given, validate_xz
 
 __all__ = ["ConditionalMIEstimator"]
-
-_Z95 = 1.959963984540054
 
 
 class ConditionalMIEstimator(BaseEstimator):

@@ -24,7 +24,6 @@ from sknmi.nn._encoders import (
     ConvEncoder,
     InfoMaxModel,
     MLPEncoder,
-    local_bound,
     local_scores,
     split_local,
 )
@@ -359,7 +358,7 @@ class DeepInfoMaxTransformer(
                 terms["global"] = BOUNDS[self.bound].bound()(joint, marginal)
             if use["local"]:
                 scores = local_scores(model.local_code(code), model.local_positions(c))
-                terms["local"] = local_bound(self.bound, *split_local(scores))
+                terms["local"] = BOUNDS[self.bound].local()(*split_local(scores))
             objective = sum(weights[k] * v for k, v in terms.items())
             if not terms:
                 objective = torch.zeros((), device=x.device)

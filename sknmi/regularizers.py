@@ -191,12 +191,13 @@ class MIRegularizer(nn.Module):
         self.negatives = negatives
         self.generator = generator
         self._estimate = bounds.BOUNDS[bound].bound(clip)
-        if bound == "mine":
-            # A module (not a function) so that its moving average moves with
-            # .to(device) and is saved in state_dict.
-            self.objective = bounds.MovingAverageDV(ema_decay)
-        else:
-            self.objective = self._estimate
+        # MINE's objective is a module (its moving average moves with
+        # .to(device) and is saved in state_dict); the others train on the
+        # bound itself.
+        objective = bounds.BOUNDS[bound].train(clip, ema_decay)
+        self.objective = (
+            objective if isinstance(objective, nn.Module) else self._estimate
+        )
         if optimizer is None:
             optimizer = torch.optim.Adam(critic.parameters(), lr=learning_rate)
         self.optimizer = optimizer

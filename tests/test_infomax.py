@@ -11,8 +11,8 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from sknmi import DeepInfoMaxTransformer, bounds
+from sknmi.bounds import _local_infonce
 from sknmi.metrics import neural_dependency_measure, probe_accuracy
-from sknmi.nn._encoders import local_infonce as _local_infonce
 from sknmi.nn._encoders import local_scores as _local_scores
 from sknmi.nn._encoders import split_local as _split_local
 

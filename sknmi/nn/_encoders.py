@@ -10,7 +10,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sknmi import bounds
 from sknmi.nn.critics import ACTIVATIONS, MLP, SeparableCritic
 
 # The encoder's scale is MIN_SCALE + softplus(raw - SCALE_SHIFT): positive, never
@@ -201,29 +200,6 @@ def split_local(scores):
     eye = torch.eye(n, dtype=torch.bool, device=scores.device)[:, :, None]
     joint = scores.diagonal(dim1=0, dim2=1).T.reshape(-1)
     return joint, scores.masked_fill(eye, -math.inf)
-
-
-def local_infonce(joint, marginal):
-    """:func:`sknmi.bounds.infonce` of the local objective without its big matrix.
-
-    ``joint`` has shape (n * P,) (image-major), ``marginal`` shape (n, n, P)
-    with ``-inf`` where ``j == i``. Positive ``(i, p)`` is contrasted with the
-    ``(n - 1) P`` scores of code ``i`` against every position of every other
-    image; they are the same for all ``p``, so their log-sum-exp is taken once
-    per image instead of building the ``(nP, nP)`` matrix that
-    ``bounds.infonce`` would need (equal values; see the tests).
-    """
-    n, _, positions = marginal.shape
-    negatives = torch.logsumexp(marginal.reshape(n, -1), dim=1)
-    negatives = negatives.repeat_interleave(positions)
-    count = (n - 1) * positions + 1
-    return (joint - torch.logaddexp(joint, negatives) + math.log(count)).mean()
-
-
-def local_bound(name, joint, marginal):
-    if name == "infonce":
-        return local_infonce(joint, marginal)
-    return bounds.BOUNDS[name].bound()(joint, marginal)
 
 
 class InfoMaxModel(nn.Module):
