@@ -44,6 +44,7 @@ from sknmi.nn.pairs import all_pair_scores
 
 PREVIOUS = dict(
     hidden_layer_sizes=(256, 256),
+    embedding_dim=32,
     learning_rate_init=5e-4,
     learning_rate_schedule="constant",
     max_iter=200,

@@ -767,13 +767,23 @@ class Bound:
         return self.bound(clip)
 
     def train_matrix(self):
-        """The objective of an all-pairs score matrix ``(..., n, n)``, or None."""
+        """The objective of an all-pairs score matrix ``(..., n, n)``, or None.
+
+        Returns
+        -------
+        callable or None
+        """
         if self.matrix_objective is None:
             return None
         return {"jsd_of_matrix": jsd_of_matrix}[self.matrix_objective]
 
     def read_companion(self):
-        """The companion read-out as a function, or None."""
+        """The companion read-out as a function, or None.
+
+        Returns
+        -------
+        callable or None
+        """
         return None if self.companion is None else _function(self.companion, 5.0)
 
     def offset(self, marginal, joint=None):

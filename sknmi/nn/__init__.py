@@ -28,6 +28,7 @@ from sknmi.nn.critics import MLP, ConcatCritic, SeparableCritic
 from sknmi.nn.pairs import derangement, held_out_scores, pair_scores
 from sknmi.nn.stacked import (
     CriticEnsemble,
+    CriticStack,
     StackedConcatCritic,
     StackedSeparableCritic,
     stack_critics,
@@ -41,6 +42,7 @@ __all__ = [
     "ACTIVATIONS",
     "ConcatCritic",
     "CriticEnsemble",
+    "CriticStack",
     "MLP",
     "SeparableCritic",
     "StackedConcatCritic",

@@ -93,8 +93,8 @@ def pair_scores(critic, x, z, negatives="all", generator=None):
     critic : torch.nn.Module
         ``critic(x, z)`` returns one score per row; a ``score_matrix(x, z)``
         method, where present, is used for all pairs. A stack of critics
-        (:mod:`sknmi.nn.stacked`) takes 3-D inputs, one batch per member, and
-        every output gains that leading axis.
+        (:func:`sknmi.nn.stack_critics`) takes 3-D inputs, one batch per
+        member, and every output gains that leading axis.
     x, z : torch.Tensor of shape (n, d_x) and (n, d_z), or (K, n, d) for a stack
         Row ``i`` of each is a sample of the joint distribution.
     negatives : {"all", "derangement"} or int, default="all"

@@ -94,22 +94,52 @@ class StackedMLP(nn.Module):
         return mlp
 
 
-class _Stack(nn.Module):
-    """What every stack shares: the ensemble face and the per-member views."""
+class CriticStack(nn.Module):
+    """The face every stack of K critics shares.
+
+    ``members_forward(x, z)`` scores member ``k`` on its own rows ``x[k],
+    z[k]``; ``forward(x, z)`` on ``(n, d)`` inputs is the members' mean score
+    (the ensemble); ``member(k)`` is member ``k`` as an ordinary critic;
+    ``member_tensors(k)`` are views of its parameters and buffers. Made by
+    :func:`stack_critics`.
+    """
 
     def forward(self, x, z):
+        """The members' mean score on shared rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (n, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n,)
+        """
         return self.members_forward(x, z).mean(0)
 
     def member_tensors(self, k):
-        """Views of member ``k``'s parameters and buffers (writable in place)."""
+        """Views of member ``k``'s parameters and buffers (writable in place).
+
+        Parameters
+        ----------
+        k : int
+            The member.
+
+        Returns
+        -------
+        list of torch.Tensor
+        """
         return [t[k] for t in self._stacked_tensors()]
 
     def _stacked_tensors(self):
         return list(self.parameters())
 
 
-class StackedSeparableCritic(_Stack):
-    """K separable critics ``T_k(x, z) = f_k(x) . g_k(z)`` as one module.
+class StackedSeparableCritic(CriticStack):
+    """K separable critics, ``T_k(x, z)`` the inner product of two embeddings.
 
     Parameters
     ----------
@@ -141,27 +171,75 @@ class StackedSeparableCritic(_Stack):
         return self.f.n_members
 
     def members_forward(self, x, z):
-        """``(K, n, d_x)``, ``(K, n, d_z)`` -> ``(K, n)``: each member on its rows."""
+        """Each member's scores of its own rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (K, n, x_features)
+            Member ``k``'s rows of x in ``x[k]`` (or ``(n, x_features)``
+            shared by all members).
+        z : torch.Tensor of shape (K, n, z_features)
+            Member ``k``'s rows of z in ``z[k]`` (or shared).
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n)
+        """
         return (self.f(x) * self.g(z)).sum(-1)
 
     def members_score_matrix(self, x, z):
-        """``(K, n, d_x)``, ``(K, m, d_z)`` -> ``(K, n, m)``: all pairs, per member."""
+        """All pairs of each member's own rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (K, n, x_features)
+            Member ``k``'s rows of x in ``x[k]``.
+        z : torch.Tensor of shape (K, m, z_features)
+            Member ``k``'s rows of z in ``z[k]``.
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n, m)
+            ``f_k(x[k]) @ g_k(z[k]).T`` for each member.
+        """
         return torch.bmm(self.f(x), self.g(z).transpose(1, 2))
 
     def score_matrix(self, x, z):
-        """All pairs ``(n, m)`` of the ensemble: the members' mean."""
+        """All pairs of shared rows, scored by the members' mean.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (m, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, m)
+        """
         return self.members_score_matrix(x, z).mean(0)
 
     def member(self, k):
-        """Member ``k`` as a :class:`~sknmi.nn.SeparableCritic` (a copy)."""
+        """Member ``k`` as a :class:`~sknmi.nn.SeparableCritic` (a copy of its weights).
+
+        Parameters
+        ----------
+        k : int
+            The member.
+
+        Returns
+        -------
+        SeparableCritic
+        """
         critic = SeparableCritic.__new__(SeparableCritic)
         nn.Module.__init__(critic)
         critic.f, critic.g = self.f.to_mlp(k), self.g.to_mlp(k)
         return critic
 
 
-class StackedConcatCritic(_Stack):
-    """K concat critics ``T_k(x, z) = MLP_k([x, z])`` as one module.
+class StackedConcatCritic(CriticStack):
+    """K concat critics, ``T_k(x, z)`` an MLP of the concatenated pair.
 
     Parameters
     ----------
@@ -187,7 +265,20 @@ class StackedConcatCritic(_Stack):
         return self.net.n_members
 
     def members_forward(self, x, z):
-        """``(K, n, d_x)``, ``(K, n, d_z)`` -> ``(K, n)``: each member on its rows."""
+        """Each member's scores of its own rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (K, n, x_features)
+            Member ``k``'s rows of x in ``x[k]`` (or ``(n, x_features)``
+            shared by all members).
+        z : torch.Tensor of shape (K, n, z_features)
+            Member ``k``'s rows of z in ``z[k]`` (or shared).
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n)
+        """
         if x.ndim == 2:
             x = x.expand(self.n_members, *x.shape)
         if z.ndim == 2:
@@ -195,14 +286,24 @@ class StackedConcatCritic(_Stack):
         return self.net(torch.cat([x, z], dim=-1)).squeeze(-1)
 
     def member(self, k):
-        """Member ``k`` as a :class:`~sknmi.nn.ConcatCritic` (a copy)."""
+        """Member ``k`` as a :class:`~sknmi.nn.ConcatCritic` (a copy of its weights).
+
+        Parameters
+        ----------
+        k : int
+            The member.
+
+        Returns
+        -------
+        ConcatCritic
+        """
         critic = ConcatCritic.__new__(ConcatCritic)
         nn.Module.__init__(critic)
         critic.net = self.net.to_mlp(k)
         return critic
 
 
-class CriticEnsemble(_Stack):
+class CriticEnsemble(CriticStack):
     """Any K critics side by side: the stack of critics that cannot be fused.
 
     A user's own critic module has no known layout to stack, so its members
@@ -235,7 +336,20 @@ class CriticEnsemble(_Stack):
         return len(self.members)
 
     def members_forward(self, x, z):
-        """Member ``k`` on ``x[k], z[k]`` (or on shared 2-D inputs): ``(K, n)``."""
+        """Each member's scores of its own rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (K, n, x_features)
+            Member ``k``'s rows of x in ``x[k]`` (or ``(n, x_features)``
+            shared by all members).
+        z : torch.Tensor of shape (K, n, z_features)
+            Member ``k``'s rows of z in ``z[k]`` (or shared).
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n)
+        """
         return torch.stack(
             [m(*_member_inputs(k, x, z)) for k, m in enumerate(self.members)]
         )
@@ -252,7 +366,17 @@ class CriticEnsemble(_Stack):
         return self._members_score_matrix(x, z).mean(0)
 
     def member(self, k):
-        """Member ``k`` itself."""
+        """Member ``k`` itself (not a copy).
+
+        Parameters
+        ----------
+        k : int
+            The member.
+
+        Returns
+        -------
+        torch.nn.Module
+        """
         return self.members[k]
 
     def member_tensors(self, k):
