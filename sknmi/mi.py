@@ -106,10 +106,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
             "leaky_relu"}, default="relu"
         Activation of the built-in critics.
-    embedding_dim : int, default=64
-        Width of f(x) and g(z) in the separable critic. 64 rather than 32
-        reads monotone transforms of a 5 + 5 Gaussian pair within about 1% of
-        the truth rather than 3% high (see the benchmarks page).
+    embedding_dim : "auto" or int, default="auto"
+        Width of f(x) and g(z) in the separable critic. "auto": 32 up to 4
+        columns of X and Z in all, 64 beyond (``embedding_dim_``): 64 rather
+        than 32 reads monotone transforms of a 5 + 5 Gaussian pair within
+        about 1% of the truth rather than 3% high (see the benchmarks page),
+        and a 1-D pair needs no more than 32.
     batch_size : int or "auto", default="auto"
         Rows per minibatch (the number of candidates of InfoNCE). "auto" takes
         the power of two nearest to ``n_train / 32``, between 32 and 512, so
@@ -216,6 +218,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         gives fold ``k``'s critic.
     hidden_layer_sizes_ : tuple of int
         The hidden widths used (``hidden_layer_sizes`` resolved).
+    embedding_dim_ : int
+        The separable critic's embedding width (``embedding_dim`` resolved).
     learning_rate_init_ : float
         Adam's peak rate used (``learning_rate_init`` resolved).
     critic_type_ : {"separable", "concat", "custom"}
@@ -300,7 +304,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 2, None, closed="left"),
@@ -317,7 +324,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         critic="auto",
         hidden_layer_sizes="auto",
         activation="relu",
-        embedding_dim=64,
+        embedding_dim="auto",
         batch_size="auto",
         learning_rate_init="auto",
         learning_rate_schedule="cosine",
@@ -370,7 +377,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 x_features,
                 z_features,
                 self._hidden,
-                self.embedding_dim,
+                self.embedding_dim_,
                 self.activation,
             )
         if self.critic_type_ == "concat":
@@ -432,6 +439,11 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         X, Z = self._validate_pair(X, y)
         self.hidden_layer_sizes_ = hidden or _auto_hidden(X.shape[1], Z.shape[1])
         self._hidden = self.hidden_layer_sizes_
+        self.embedding_dim_ = (
+            _auto_embedding(X.shape[1], Z.shape[1])
+            if self.embedding_dim == "auto"
+            else self.embedding_dim
+        )
         folds, seeds = self._folds(X.shape[0])
         init_seeds, batch_seed = seeds[:-1], seeds[-1]
         self.batch_size_ = _resolve_batch_size(
@@ -832,3 +844,8 @@ def _auto_learning_rate(x_features, z_features, batch_size):
     columns = min(1.0, (_RATE_FROM / d) ** 3)
     batches = math.sqrt(min(1.0, batch_size / _RATE_BATCH))
     return _PEAK_RATE * columns * batches
+
+
+def _auto_embedding(x_features, z_features):
+    """32 up to 4 columns in all, then 64 (see ``embedding_dim``)."""
+    return 32 if x_features + z_features <= 4 else 64
