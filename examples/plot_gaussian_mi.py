@@ -29,11 +29,11 @@ What the run shows (numbers printed below):
 * in 2 dimensions all three estimators sit on the truth, within a few
   hundredths of a nat, from 0.04 to 1 nat;
 * in 20 dimensions the neural estimate follows the truth from 0.4 to 10 nats,
-  within 5% at every level: 10.22 for 10.22 (the fit warns that this is near
-  the log of the rows each fold reads), 4.64 for 4.46 the farthest, and 0.03
-  nats low at 0.4 nats, where the dependence is spread thinly over 20 pairs.
-  On 50,000 rows the defaults land within 5% of the truth on average up to 10
-  nats, leaning high from 6 nats up (:doc:`/benchmarks`);
+  within 7% at every level: 1.75 for 1.74, 4.62 for 4.46, 9.59 for 10.22
+  (the fit warns that this is near the log of the rows each fold reads), and
+  0.03 nats low at 0.4 nats, where the dependence is spread thinly over 20
+  pairs. On 50,000 rows the defaults land within 7% of the truth on average
+  up to 10 nats (:doc:`/benchmarks`);
 * KSG collapses in 20 dimensions, to about a quarter of the truth at every
   rho: its negative bias grows with the dimension and with the MI;
 * the Gaussian estimator is exact, because the data are Gaussian.

@@ -29,7 +29,7 @@ Z95 = 1.959963984540054
 # rows x negatives scored at once.
 _NEGATIVES_ALL_PAIRS = 255
 _NEGATIVES_PER_PASS = 16
-_MAX_PAIRS = 2**24
+_MAX_PAIRS = 2**22
 # Per-epoch validation reads this many held-out rows of each fold (a fixed
 # subsample) with at most this many negatives; the full read-out comes once,
 # after training.

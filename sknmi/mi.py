@@ -28,6 +28,8 @@ from sknmi.nn import (
 
 __all__ = ["NeuralMIEstimator"]
 
+# Rows put through the quantile transform at once.
+_PREPROCESS_ROWS = 65536
 # The optimistic read-out on training rows reads at most this many per fold.
 _TRAIN_READ_ROWS = 20_000
 # Adam's peak rate for few columns, and the columns from which it falls
@@ -395,12 +397,21 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _tensors(self, X, Z, device, rows=None, dtype=torch.float32):
         """X and Z through the fitted preprocessing, as tensors of ``dtype``."""
         out = []
+        rows = np.arange(len(X)) if rows is None else rows
+        np_dtype = np.float64 if dtype == torch.float64 else np.float32
         for A, scaler, quantiles in zip((X, Z), self._scalers, self._quantiles):
             if quantiles is None:
                 out.append(scaler.tensor(A, rows, device, dtype))
-            else:
-                A = quantiles.transform(scaler.transform(A, rows, np.float64))
-                out.append(_torch.to_tensor(A, device, dtype))
+                continue
+            # Chunk by chunk: the float64 copies of the quantile transform stay
+            # the size of a chunk, not of the data.
+            mapped = np.empty((len(rows), np.shape(A)[1]), dtype=np_dtype)
+            for start in range(0, len(rows), _PREPROCESS_ROWS):
+                chunk = rows[start : start + _PREPROCESS_ROWS]
+                mapped[start : start + len(chunk)] = quantiles.transform(
+                    scaler.transform(A, chunk, np.float64)
+                )
+            out.append(torch.from_numpy(mapped).to(device))
         return out
 
     def _scores(self, critic, X, Z):
@@ -540,16 +551,26 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         return engine
 
     def _read_out(self, engine):
-        """``mi_``, its interval and evidence from every held-out row."""
-        spec = BOUNDS[self.bound]
-        reads = engine.read()
-        self.mi_, self.mi_ci_, self.mi_folds_ = self._estimate(reads)
-        offsets = [spec.offset(marginal, joint) for joint, marginal in reads]
-        self._log_partition = float(np.mean(offsets))
-        self.mi_lower_bounds_ = _lower_bounds(reads, offsets)
+        """``mi_``, its interval and evidence from every held-out row.
+
+        One fold at a time: only each fold's per-row terms are kept, so the
+        memory of the read-out is that of one fold's scores.
+        """
+        folds = [
+            self._fold_terms(*engine.scores(k, rows))
+            for k, rows in enumerate(engine.read_rows)
+        ]
+        self.mi_, self.mi_ci_, self.mi_folds_ = self._combine(folds)
+        self._log_partition = float(np.mean([f["offset"] for f in folds]))
+        # The evidence: DV and NWJ of the same critics on the same rows, the
+        # folds' terms pooled.
+        self.mi_lower_bounds_ = {
+            name: _with_interval(torch.cat([f[name] for f in folds]))
+            for name in ("dv", "nwj")
+        }
         # Training rows are in random order: the first as many as each fold
         # reads (at most _TRAIN_READ_ROWS) are a fair sample of what it saw.
-        read = spec.read(self.clip)
+        read = BOUNDS[self.bound].read(self.clip)
         self.mi_train_ = float(
             sum(
                 float(w) * float(read(*engine.scores(k, train[: len(rows)])))
@@ -559,6 +580,30 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 for train in [train[:_TRAIN_READ_ROWS]]
             )
         )
+
+    def _fold_terms(self, joint, marginal):
+        """Per-row terms of one fold's held-out scores: the read-out, its
+        companion, the DV and NWJ bounds, and the offset of ``pointwise_mi``.
+
+        The critic shifted to ``T - offset + 1`` is NWJ's optimum when
+        ``T - offset`` is the log density ratio; DV does not depend on the
+        shift.
+        """
+        spec = BOUNDS[self.bound]
+        offset = spec.offset(marginal, joint)
+        shifted = 1.0 - offset
+        companion = spec.read_companion()
+        return {
+            "read": spec.read(self.clip)(joint, marginal, reduction="none").double(),
+            "companion": None
+            if companion is None
+            else companion(joint, marginal, reduction="none").double(),
+            "offset": offset,
+            "dv": bounds.dv(joint, marginal, reduction="none").double(),
+            "nwj": bounds.nwj(
+                joint + shifted, marginal + shifted, reduction="none"
+            ).double(),
+        }
 
     def _folds(self, n):
         """``[(train_rows, read_rows), ...]`` and the seeds (one per critic, then
@@ -581,25 +626,31 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             if self.classes_ is not None:
                 self._quantiles[1] = None  # class labels are never transformed
 
-    def _estimate(self, reads):
-        """``mi_``, its interval and the per-fold values from held-out scores.
+    def _combine(self, folds):
+        """``mi_``, its interval and the per-fold values from the folds' terms.
 
         The interval is :func:`sknmi._crossfit.interval` of the folds' per-row
-        terms. A read-out with a companion (the calibrated log ratio) also
-        spans the companion's interval: the plain mean logit, the constant as
-        training left it. At high MI the refitted constant rests on the few
-        held-out positives that score as low as the negatives, which the
-        critic generalises worst, and it then errs upwards.
+        terms (every held-out row has the same number of negatives, so the
+        mean of a read-out's terms is the read-out itself). A read-out with a
+        companion (the calibrated log ratio) also spans the companion's
+        interval: the plain mean logit, the constant as training left it. At
+        high MI the refitted constant rests on the few held-out positives that
+        score as low as the negatives, which the critic generalises worst, and
+        it then errs upwards.
         """
-        spec = BOUNDS[self.bound]
-        mi, (low, high), values = _fold_interval(
-            spec.read(self.clip), reads, self.bound
-        )
-        companion = spec.read_companion()
-        if companion is not None:
-            _, (plain_low, plain_high), _ = _fold_interval(companion, reads, self.bound)
+        terms = [f["read"] for f in folds]
+        mi, (low, high), values = interval([t.mean() for t in terms], terms, self.bound)
+        if folds[0]["companion"] is not None:
+            plain = [f["companion"] for f in folds]
+            _, (plain_low, plain_high), _ = interval(
+                [t.mean() for t in plain], plain, self.bound
+            )
             low, high = min(low, plain_low), max(high, plain_high)
         return mi, (low, high), values
+
+    def _estimate(self, reads):
+        """:meth:`_combine` of held-out ``(joint, marginal)`` scores per fold."""
+        return self._combine([self._fold_terms(*read) for read in reads])
 
     # -- inference ---------------------------------------------------------------
 
@@ -705,31 +756,6 @@ def _check_critic(critic, x, z):
 def _with_interval(terms):
     value, ci, _ = interval([float(terms.double().mean())], [terms])
     return value, ci
-
-
-def _fold_interval(readout, reads, name):
-    """A read-out over folds: value, 95% interval and the fold values."""
-    terms = [
-        readout(joint, marginal, reduction="none").double() for joint, marginal in reads
-    ]
-    # Every held-out row has the same number of negatives, so the mean of a
-    # read-out's terms is the read-out itself.
-    return interval([t.mean() for t in terms], terms, name)
-
-
-def _lower_bounds(reads, offsets):
-    """DV and NWJ of the fitted critics on their held-out scores, with intervals.
-
-    The critic shifted to ``T - offset + 1`` is NWJ's optimum when ``T - offset``
-    is the log density ratio; DV does not depend on the shift. With several
-    folds the per-row terms of all of them are pooled.
-    """
-    dv, nwj = [], []
-    for (joint, marginal), offset in zip(reads, offsets):
-        shifted = 1.0 - offset
-        dv.append(bounds.dv(joint, marginal, reduction="none"))
-        nwj.append(bounds.nwj(joint + shifted, marginal + shifted, reduction="none"))
-    return {"dv": _with_interval(torch.cat(dv)), "nwj": _with_interval(torch.cat(nwj))}
 
 
 def _doubts(

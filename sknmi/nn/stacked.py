@@ -102,7 +102,19 @@ class CriticStack(nn.Module):
     (the ensemble); ``member(k)`` is member ``k`` as an ordinary critic;
     ``member_tensors(k)`` are views of its parameters and buffers. Made by
     :func:`stack_critics`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sknmi.nn import CriticStack, SeparableCritic, stack_critics
+    >>> stack = stack_critics([SeparableCritic(2, 2, (8,)) for _ in range(3)])
+    >>> x, z = torch.zeros(4, 2), torch.zeros(4, 2)
+    >>> isinstance(stack, CriticStack), stack(x, z).shape
+    (True, torch.Size([4]))
     """
+
+    def __init__(self):
+        super().__init__()
 
     def forward(self, x, z):
         """The members' mean score on shared rows.
