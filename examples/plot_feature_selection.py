@@ -116,7 +116,7 @@ print(f"{'all 12 features':27s} R^2 = {r2.mean():.2f} +- {r2.std():.2f}")
 # %%
 # The univariate selection misses the pair and with it most of the
 # predictable variance (R² about 0.03 in the full run, against 0.65 for the
-# conditional scores, 0.63 for the group scores and 0.48 for the forest on
+# conditional scores, 0.62 for the group scores and 0.48 for the forest on
 # all twelve features); either sknmi score keeps it. The group score needs to
 # be told which features might interact; the conditional score finds them by
 # itself, at the price of a noisier ranking of the rest.
