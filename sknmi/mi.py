@@ -103,17 +103,15 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     hidden_layer_sizes : "auto" or tuple of int, default="auto"
         Hidden widths of the built-in critics' MLPs. "auto": two layers of
         64 units up to 4 columns of X and Z in all, 128 up to 16, 256 beyond
-        (``hidden_layer_sizes_``): a 1-D pair needs a sixteenth of the
-        arithmetic of a 256-wide critic and reads as well.
+        (``hidden_layer_sizes_``; the measurements behind the rule are on the
+        benchmarks page).
     activation : {"relu", "tanh", "logistic", "identity", "elu", "gelu", \
             "leaky_relu"}, default="relu"
         Activation of the built-in critics.
     embedding_dim : "auto" or int, default="auto"
         Width of f(x) and g(z) in the separable critic. "auto": 32 up to 4
-        columns of X and Z in all, 64 beyond (``embedding_dim_``): 64 rather
-        than 32 reads monotone transforms of a 5 + 5 Gaussian pair within
-        about 1% of the truth rather than 3% high (see the benchmarks page),
-        and a 1-D pair needs no more than 32.
+        columns of X and Z in all, 64 beyond (``embedding_dim_``; see the
+        benchmarks page).
     batch_size : int or "auto", default="auto"
         Rows per minibatch (the number of candidates of InfoNCE). "auto" takes
         the power of two nearest to ``n_train / 32``, between 32 and 512, so
@@ -861,11 +859,9 @@ def _auto_learning_rate(x_features, z_features, batch_size):
     """Adam's peak rate: 8e-3 up to 16 columns in all and from 256 rows a
     batch, falling with the cube of the columns beyond (5.1e-4 at 20 + 20)
     and with the square root of smaller batches (2.8e-3 at 32 rows).
-    Measured: few columns need a high rate to converge in 20 epochs; many
-    columns and a wide critic overfit within a few epochs at that rate (the
-    held-out objective peaks at epoch 2, and at 1.3e-3 the 20-d staircase
-    still read 9-12% high from 6 nats up), and small batches of small data
-    blow up at it."""
+    Few columns need a high rate to converge in 20 epochs; many columns and a
+    wide critic overfit within a few epochs at it, and small batches of small
+    data blow up at it (the benchmarks page has the measurements)."""
     d = x_features + z_features
     columns = min(1.0, (_RATE_FROM / d) ** 3)
     batches = math.sqrt(min(1.0, batch_size / _RATE_BATCH))
