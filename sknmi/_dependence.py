@@ -58,11 +58,35 @@ def orthonormal_basis(A):
     return u[:, s > tol]
 
 
-def canonical_correlations(X, Z):
-    """Sample canonical correlations of X and Z, in decreasing order."""
+def check_rows(who, n, dx, dz):
+    """Raise a ValueError unless n rows exceed the ranks ``dx + dz`` of X and Z.
+
+    The centred rows span ``n - 1`` dimensions: when the ranks of X and Z
+    together exceed that, the column spaces of X and Z meet whatever the data,
+    a canonical correlation is 1 for independent variables too, and no
+    estimate of the MI from those rows means anything.
+    """
+    if n <= dx + dz:
+        raise ValueError(
+            f"{who} needs more rows than the ranks of X and Z together "
+            f"({dx} + {dz}), got {n}: with that many columns any X and Z are "
+            f"linearly related in the sample; add rows or reduce the columns "
+            f"(e.g. with PCA) first"
+        )
+
+
+def canonical_correlations(X, Z, who=None):
+    """Sample canonical correlations of X and Z, in decreasing order.
+
+    With ``who`` (the caller's name), refuse data with too few rows for the
+    ranks of X and Z (see :func:`check_rows`), where a canonical correlation
+    of 1 would be no evidence of dependence.
+    """
     ux, uz = orthonormal_basis(X), orthonormal_basis(Z)
     if ux.shape[1] == 0 or uz.shape[1] == 0:
         return np.zeros(0)
+    if who is not None:
+        check_rows(who, X.shape[0], ux.shape[1], uz.shape[1])
     return np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
 
 

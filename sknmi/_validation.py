@@ -1,6 +1,7 @@
 """Input checks shared by the estimators: only what scikit-learn does not give."""
 
 import re
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -33,29 +34,140 @@ def check_hidden_layer_sizes(sizes, name="hidden_layer_sizes"):
     return tuple(int(s) for s in sizes)
 
 
+#: Values of the ``discrete_z`` parameter.
+DISCRETE_Z = ("auto", True, False)
+# In "auto", an integer or text Z whose values occur only once on more than
+# this share of its rows is not read as classes (it has about one row per value).
+_SINGLETON_SHARE = 0.5
+
+
 def is_label_vector(y):
-    """Whether ``y`` holds class labels: the one rule of every estimator.
+    """Whether the dtype of ``y`` makes it class labels under ``discrete_z="auto"``.
 
     A 1-D array of integers, booleans, strings or other objects is a vector of
     class labels; anything else (floats, whatever their values, and every 2-D
     array) is continuous. The dtype decides, not the values: ``[1.0, 2.0]`` is
-    continuous, ``[1, 2]`` is two classes. Cast to ``int`` or ``str`` to say
-    that a float column holds classes.
+    continuous, ``[1, 2]`` is two classes. Cast to ``int`` or ``str``, or pass
+    ``discrete_z=True``, to say that a float column holds classes.
+    :func:`read_as_labels` adds the check on the values.
     """
     y = np.asarray(y)
     return y.ndim == 1 and y.dtype.kind in "iubOUS"
+
+
+def _is_missing(v):
+    """None, NaN, NaT and ``pd.NA`` (whose comparisons are not booleans)."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except TypeError:  # pd.NA != pd.NA is pd.NA, whose truth is ambiguous
+        return True
+
+
+def check_no_missing_labels(y):
+    """Raise a ValueError if the labels ``y`` hold None, NaN, NaT or ``pd.NA``."""
+    y = np.asarray(y)
+    if y.dtype.kind == "O":
+        missing = any(_is_missing(v) for v in y.ravel())
+    elif y.dtype.kind in "fcmM":
+        missing = bool(np.isnan(y).any())
+    else:
+        missing = False
+    if missing:
+        raise ValueError(
+            "y (Z) contains missing class labels (None, NaN, NaT or pd.NA); drop "
+            "those rows or give them a label of their own"
+        )
+
+
+def check_discrete_z(discrete_z):
+    """Raise a ValueError unless ``discrete_z`` is "auto", True or False."""
+    if not (
+        (isinstance(discrete_z, str) and discrete_z == "auto")
+        or isinstance(discrete_z, (bool, np.bool_))
+    ):
+        raise ValueError(
+            f"discrete_z must be 'auto', True or False, got {discrete_z!r}"
+        )
+
+
+def _singleton_share(y):
+    """The share of rows of ``y`` whose value occurs only once."""
+    try:
+        _, counts = np.unique(y, return_counts=True)
+    except TypeError as exc:
+        raise ValueError(
+            f"y (Z) mixes class labels of different types: {exc}"
+        ) from None
+    return np.count_nonzero(counts == 1) / max(len(y), 1)
+
+
+def read_as_labels(y, discrete_z="auto"):
+    """Whether the second variable ``y`` is read as class labels: THE rule.
+
+    - ``discrete_z=True``: ``y`` must be 1-D (or one column) and holds class
+      labels, whatever its dtype (floats too).
+    - ``discrete_z=False``: ``y`` is continuous; text then fails to convert.
+    - ``discrete_z="auto"``: a 1-D integer, boolean, string or object ``y``
+      holds class labels (:func:`is_label_vector`) unless more than half of
+      its rows have a value of their own -- a measurement stored as integers,
+      or row ids, not classes: numbers (and text that parses as numbers) are
+      then read as continuous with a warning, and other text is refused.
+
+    Missing labels (None, NaN, ``pd.NA``) raise a ValueError.
+    """
+    check_discrete_z(discrete_z)
+    if discrete_z is False or discrete_z is np.False_:
+        return False
+    arr = np.asarray(y)
+    if discrete_z is True or discrete_z is np.True_:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(
+                f"discrete_z=True reads Z as one vector of class labels, got shape "
+                f"{arr.shape}"
+            )
+        check_no_missing_labels(arr)
+        return True
+    if not is_label_vector(arr):
+        return False
+    check_no_missing_labels(arr)
+    share = _singleton_share(arr)
+    if share <= _SINGLETON_SHARE:
+        return True
+    what = f"{share:.0%} of the {len(arr)} rows of Z have a value of their own"
+    try:
+        arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{what}: that is not a set of classes (row ids or numbers stored as "
+            f"text?). Pass numbers for a measurement, or discrete_z=True to read "
+            f"Z as classes anyway"
+        ) from None
+    warnings.warn(
+        f"{what}, so they are read as a continuous measurement, not as "
+        f"classes; pass discrete_z=True to read them as classes, or "
+        f"discrete_z=False to silence this warning",
+        UserWarning,
+        stacklevel=4,
+    )
+    return False
 
 
 def encode_labels(y, classes=None):
     """Integer codes of the class labels ``y``, and the sorted classes.
 
     With ``classes`` (those seen in fit) every label must be among them.
-    Missing labels (None, NaN) and labels of mixed types raise a ValueError.
+    Missing labels (None, NaN, ``pd.NA``) and labels of mixed types raise a
+    ValueError.
     """
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    check_no_missing_labels(y)
     if y.dtype.kind == "O":
-        if any(v is None or v != v for v in y):
-            raise ValueError("y (Z) contains missing class labels (None or NaN)")
         n_strings = sum(isinstance(v, str) for v in y)
         if 0 < n_strings < len(y):
             raise ValueError(
@@ -78,16 +190,38 @@ def encode_labels(y, classes=None):
     return codes, classes
 
 
+def check_no_dates(A, name):
+    """Raise a ValueError for datetime or timedelta columns, which are not numbers."""
+    dtypes = getattr(A, "dtypes", None)
+    if dtypes is not None and not isinstance(dtypes, np.dtype):  # a DataFrame
+        bad = [
+            str(col)
+            for col, dt in zip(A.columns, dtypes)
+            if getattr(dt, "kind", "O") in "mM"
+        ]
+    else:
+        dt = getattr(A, "dtype", None)
+        if dt is None or sp.issparse(A):
+            return
+        bad = ["all"] if getattr(dt, "kind", "O") in "mM" else []
+    if bad:
+        raise ValueError(
+            f"{name} has datetime or timedelta columns ({', '.join(bad[:5])}); "
+            f"convert them to numbers first, e.g. seconds since a reference time"
+        )
+
+
 def check_dense_target(y):
     """Raise a ValueError for a sparse second argument, which no estimator takes."""
     if sp.issparse(y):
         raise ValueError("y (Z) is a sparse matrix; pass a dense array (y.toarray())")
 
 
-def validate_xz(estimator, X, y, *, reset, min_samples=2):
+def validate_xz(estimator, X, y, *, reset, min_samples=2, discrete_z=None):
     """Validate X and the second variable ``y`` (Z) of an MI estimator.
 
-    Class labels (see :func:`is_label_vector`) are one-hot encoded (the
+    Class labels (see :func:`read_as_labels`; ``discrete_z`` defaults to the
+    estimator's parameter of that name, else "auto") are one-hot encoded (the
     classes are stored in ``estimator.classes_`` when ``reset``); any other
     ``y`` is continuous and returned as a 2-D float array. X and Z come back
     as new arrays or as validated views that the caller must not modify.
@@ -98,10 +232,15 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
     Z : ndarray of shape (n, d_z)
     """
     check_dense_target(y)
+    check_no_dates(X, "X")
+    check_no_dates(y, "y (Z)")
+    if discrete_z is None:
+        discrete_z = getattr(estimator, "discrete_z", "auto")
     labels, classes = None, None
-    if y is not None and is_label_vector(y):
+    if y is not None:
         if reset:
-            labels, classes = encode_labels(y)
+            if read_as_labels(y, discrete_z):
+                labels, classes = encode_labels(y)
         elif getattr(estimator, "classes_", None) is not None:
             labels, classes = encode_labels(y, estimator.classes_)
         if labels is not None:
@@ -136,6 +275,7 @@ def validate_xz(estimator, X, y, *, reset, min_samples=2):
 
 def validate_x(estimator, X, *, reset, min_samples=1):
     """Validate the features of a transformer; floats kept as float32 or float64."""
+    check_no_dates(X, "X")
     return validate_data(
         estimator,
         X,
@@ -182,3 +322,19 @@ def resolve_given(given, n_features):
             f"{n_features} feature(s) and all of them are conditioned on"
         )
     return g, rest
+
+
+def check_mi_estimator(estimator, who):
+    """Raise a ValueError unless ``estimator`` declares that it estimates MI.
+
+    The declared capability is the class attribute ``_estimates_mi = True``:
+    ``fit(X, y)`` then sets ``mi_`` (nats) and ``mi_ci_``. Every MI estimator
+    of sknmi declares it; an estimator of your own can too.
+    """
+    if not getattr(type(estimator), "_estimates_mi", False):
+        raise ValueError(
+            f"{who} needs an MI estimator (one whose fit sets mi_ and mi_ci_, such "
+            f"as NeuralMIEstimator, KSGEstimator or GaussianMIEstimator), got "
+            f"{type(estimator).__name__}; an estimator of your own declares it "
+            f"with the class attribute _estimates_mi = True"
+        )

@@ -8,7 +8,7 @@ from scipy.special import digamma
 from sklearn.base import BaseEstimator
 from sklearn.neighbors import KDTree
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi._crossfit import Z95 as _Z95
@@ -16,6 +16,7 @@ from sknmi._crossfit import interval
 from sknmi._dependence import (
     canonical_correlations,
     centre,
+    check_rows,
     is_deterministic,
     orthonormal_basis,
     peak,
@@ -129,6 +130,14 @@ class KSGEstimator(BaseEstimator):
     n_neighbors : int, default=3
         The k of the k-th neighbour in the joint space. Larger k lowers the
         variance and raises the bias (towards 0 for strong dependence).
+    discrete_z : "auto", bool, default="auto"
+        Whether a 1-D Z holds class labels. "auto": integers, booleans and
+        text are classes unless more than half of the rows have a value of
+        their own (a measurement stored as integers, or row ids): numbers,
+        and text that parses as numbers, are then read as continuous with a
+        warning; other text is refused. True: class
+        labels whatever the dtype; False: continuous. See the user guide's
+        page on input data.
     random_state : int, RandomState instance or None, default=None
         Seeds the tie-breaking noise; pass an int for reproducible results.
 
@@ -224,11 +233,14 @@ class KSGEstimator(BaseEstimator):
 
     _parameter_constraints = {
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "discrete_z": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
     }
+    _estimates_mi = True
 
-    def __init__(self, n_neighbors=3, random_state=None):
+    def __init__(self, n_neighbors=3, discrete_z="auto", random_state=None):
         self.n_neighbors = n_neighbors
+        self.discrete_z = discrete_z
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -255,7 +267,7 @@ class KSGEstimator(BaseEstimator):
                 f"rows, got {n}"
             )
         Z = _unit_scale(Z)
-        r = canonical_correlations(X, Z)
+        r = canonical_correlations(X, Z, who=type(self).__name__)
         if is_deterministic(r, _KSG_DETERMINISTIC):
             _warn_infinite(self, r)
             return math.inf, (math.inf, math.inf), {}
@@ -284,6 +296,14 @@ class GaussianMIEstimator(BaseEstimator):
         Gaussian data (see Notes); the estimate is then unbiased and may be
         slightly negative for independent variables. When False the plug-in
         value, biased upwards by about ``d_x d_z / (2 n)``, is returned.
+    discrete_z : "auto", bool, default="auto"
+        Whether a 1-D Z holds class labels. "auto": integers, booleans and
+        text are classes unless more than half of the rows have a value of
+        their own (a measurement stored as integers, or row ids): numbers,
+        and text that parses as numbers, are then read as continuous with a
+        warning; other text is refused. True: class
+        labels whatever the dtype; False: continuous. See the user guide's
+        page on input data.
 
     Attributes
     ----------
@@ -360,10 +380,15 @@ class GaussianMIEstimator(BaseEstimator):
     True
     """
 
-    _parameter_constraints = {"bias_correction": ["boolean"]}
+    _parameter_constraints = {
+        "bias_correction": ["boolean"],
+        "discrete_z": [StrOptions({"auto"}), "boolean"],
+    }
+    _estimates_mi = True
 
-    def __init__(self, bias_correction=True):
+    def __init__(self, bias_correction=True, discrete_z="auto"):
         self.bias_correction = bias_correction
+        self.discrete_z = discrete_z
 
     def __sklearn_tags__(self):
         return _mi_tags(super().__sklearn_tags__())
@@ -383,11 +408,7 @@ class GaussianMIEstimator(BaseEstimator):
         dx, dz = ux.shape[1], uz.shape[1]
         if dx == 0 or dz == 0:  # a constant variable shares nothing
             return 0.0, (0.0, 0.0), {"canonical_correlations_": np.zeros(0)}
-        if n <= dx + dz:
-            raise ValueError(
-                f"GaussianMIEstimator needs more rows than the ranks of X and Z "
-                f"together ({dx} + {dz}), got {n}"
-            )
+        check_rows("GaussianMIEstimator", n, dx, dz)
         r = np.clip(np.linalg.svd(ux.T @ uz, compute_uv=False), 0.0, 1.0)
         extra = {"canonical_correlations_": r}
         if is_deterministic(r, _GAUSSIAN_DETERMINISTIC):
@@ -461,7 +482,12 @@ def _ross(X, labels, n_neighbors):
     size = sizes[codes].astype(np.float64)
     keep = size > 1
     if keep.sum() < 2:
-        return 0.0, (0.0, 0.0)
+        raise ValueError(
+            f"KSGEstimator (Ross's estimator for class labels in Z) needs classes "
+            f"of at least 2 rows, but {n_all - int(keep.sum())} of the {n_all} rows "
+            f"are alone in their class: is Z a measurement or a row id? Pass it "
+            f"as floats, or discrete_z=False"
+        )
     radius = np.zeros(n_all)
     k_row = np.zeros(n_all)
     for c in np.flatnonzero(sizes > 1):
@@ -504,6 +530,14 @@ class KSGConditionalEstimator(BaseEstimator):
     given : int, array-like of int or of bool, or None, default=None
         Columns of X that form W: indices or a boolean mask. None conditions
         on nothing, and the estimate is then :class:`KSGEstimator`'s.
+    discrete_z : "auto", bool, default="auto"
+        Whether a 1-D Z holds class labels. "auto": integers, booleans and
+        text are classes unless more than half of the rows have a value of
+        their own (a measurement stored as integers, or row ids): numbers,
+        and text that parses as numbers, are then read as continuous with a
+        warning; other text is refused. True: class
+        labels whatever the dtype; False: continuous. See the user guide's
+        page on input data.
     random_state : int, RandomState instance or None, default=None
         Seeds the tie-breaking noise.
 
@@ -572,12 +606,15 @@ class KSGConditionalEstimator(BaseEstimator):
     _parameter_constraints = {
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "given": ["array-like", Integral, None],
+        "discrete_z": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
     }
+    _estimates_mi = True
 
-    def __init__(self, n_neighbors=3, given=None, random_state=None):
+    def __init__(self, n_neighbors=3, given=None, discrete_z="auto", random_state=None):
         self.n_neighbors = n_neighbors
         self.given = given
+        self.discrete_z = discrete_z
         self.random_state = random_state
 
     def __sklearn_tags__(self):

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi._crossfit import Z95 as _Z95
-from sknmi._validation import resolve_given, validate_xz
+from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
 
 __all__ = ["ConditionalMIEstimator"]
 
@@ -36,7 +36,9 @@ class ConditionalMIEstimator(BaseEstimator):
         ``NeuralMIEstimator(critic="concat")``, see Notes),
         :class:`~sknmi.KSGEstimator` or
         :class:`~sknmi.GaussianMIEstimator`, or any estimator with
-        ``fit(X, y)``, ``mi_`` and ``mi_ci_``. Its parameters are reachable as
+        ``fit(X, y)``, ``mi_`` and ``mi_ci_`` that declares so with the class
+        attribute ``_estimates_mi = True``. Its ``discrete_z`` (if any) decides
+        whether Z holds class labels. Its parameters are reachable as
         ``estimator__<name>`` (e.g. for ``GridSearchCV``).
     given : int, array-like of int or of bool, or None, default=None
         Columns of X that form the conditioning set W: indices or a boolean
@@ -160,6 +162,7 @@ class ConditionalMIEstimator(BaseEstimator):
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
+    _estimates_mi = True
 
     def __init__(
         self,
@@ -220,7 +223,17 @@ class ConditionalMIEstimator(BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        X, Z = validate_xz(self, X, y, reset=True, min_samples=2)
+        base = self._base()
+        check_mi_estimator(base, "ConditionalMIEstimator")
+        # Z is read as its clones will read it: by the base estimator's rule.
+        X, Z = validate_xz(
+            self,
+            X,
+            y,
+            reset=True,
+            min_samples=2,
+            discrete_z=getattr(base, "discrete_z", "auto"),
+        )
         self.given_, rest = resolve_given(self.given, X.shape[1])
         Z = self._second(Z)
         XW = np.ascontiguousarray(X[:, np.concatenate([rest, self.given_])])

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from sknmi._validation import check_mi_estimator, check_no_dates
+
 __all__ = ["mi_scorer", "mi_scores"]
 
 
@@ -68,7 +70,8 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
     estimator : estimator object, default=None
         The MI estimator, cloned for each score: None means
         :class:`~sknmi.KSGEstimator` (see Notes), or any estimator with
-        ``fit(X, y)`` and ``mi_`` (:class:`~sknmi.NeuralMIEstimator`,
+        ``fit(X, y)`` and ``mi_`` that declares ``_estimates_mi = True``
+        (:class:`~sknmi.NeuralMIEstimator`,
         :class:`~sknmi.GaussianMIEstimator`).
     groups : list of lists of int, default=None
         Columns scored together, as one variable; every column of a group
@@ -111,6 +114,7 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
     >>> SelectKBest(mi_scores, k=1).fit(X, y).get_support().nonzero()[0]
     array([2])
     """
+    check_no_dates(X, "X")
     X = check_array(X, dtype="numeric")
     y = check_array(y, ensure_2d=False, dtype=None)
     check_consistent_length(X, y)
@@ -118,6 +122,7 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
         from sknmi.baselines import KSGEstimator
 
         estimator = KSGEstimator()
+    check_mi_estimator(estimator, "mi_scores")
     n_features = X.shape[1]
     scores = np.empty(n_features)
     for cols in _groups(groups, n_features):

@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from sknmi._validation import check_mi_estimator, check_no_dates
+
 __all__ = ["IndependenceTestResult", "independence_test", "permutation_pvalue"]
 
 
@@ -96,7 +98,8 @@ def independence_test(
     Z : array-like of shape (n_samples,) or (n_samples, n_z_features)
         Second variable (class labels allowed where the estimator takes them).
     estimator : estimator object, default=None
-        An unfitted MI estimator with ``fit(X, y)`` and ``score(X, y)``;
+        An unfitted MI estimator with ``fit(X, y)`` and ``score(X, y)`` that
+        declares ``_estimates_mi = True`` (every MI estimator of sknmi does);
         cloned, never modified. None means
         ``NeuralMIEstimator(hidden_layer_sizes=(64,), max_iter=50)``.
     n_permutations : int, default=199
@@ -151,6 +154,8 @@ def independence_test(
     ...                   GaussianMIEstimator(), random_state=0).pvalue > 0.05
     True
     """
+    check_no_dates(X, "X")
+    check_no_dates(Z, "Z")
     X = check_array(X, ensure_min_samples=4, dtype="numeric")
     Z = check_array(Z, ensure_2d=False, dtype=None, ensure_min_samples=4)
     check_consistent_length(X, Z)
@@ -158,6 +163,7 @@ def independence_test(
         from sknmi.mi import NeuralMIEstimator
 
         estimator = NeuralMIEstimator(hidden_layer_sizes=(64,), max_iter=50)
+    check_mi_estimator(estimator, "independence_test")
     _check_unconditional(estimator)
     rng = check_random_state(random_state)
     est = clone(estimator)
@@ -211,15 +217,21 @@ def permutation_pvalue(statistic, null):
     Returns
     -------
     float
-        In ``[1 / (B + 1), 1]``.
+        In ``[1 / (B + 1), 1]``. Infinite values are compared as any
+        other (an infinite statistic against a finite null gives
+        ``1 / (B + 1)``); NaN raises a ValueError.
 
     Examples
     --------
     >>> from sknmi.independence import permutation_pvalue
     >>> permutation_pvalue(2.0, [0.1, 3.0, 2.0, -1.0])
     0.6
+    >>> permutation_pvalue(float("inf"), [0.1, 3.0, 2.0, -1.0])
+    0.2
     """
     null = np.asarray(null, dtype=np.float64).ravel()
-    if not np.isfinite(statistic) or not np.all(np.isfinite(null)):
-        raise ValueError("the statistic and its null distribution must be finite")
+    if np.isnan(statistic) or np.isnan(null).any():
+        raise ValueError("the statistic and its null distribution must not be NaN")
+    # An infinite statistic (an exact dependence) is compared like any other:
+    # +inf beats every finite permuted value, so p = 1 / (B + 1).
     return float((1 + np.count_nonzero(null >= statistic)) / (1 + null.size))

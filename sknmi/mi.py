@@ -169,6 +169,14 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         because heavy tails otherwise let a few pairs dominate the critic (a
         Cauchy pair read at thousands of nats); on Gaussian data the two agree.
         Class labels are never transformed.
+    discrete_z : "auto", bool, default="auto"
+        Whether a 1-D Z holds class labels (one-hot encoded for the critic).
+        "auto": integers, booleans and text are classes unless more than half
+        of the rows have a value of their own (a measurement stored as
+        integers, or row ids): numbers, and text that parses as numbers, are
+        then read as continuous with a warning; other text is refused. True:
+        class labels whatever the dtype; False: continuous. See the user
+        guide's page on input data.
     device : str, default="auto"
         "auto" (CUDA when available), "cpu", "cuda", "cuda:N" or "mps". With
         "auto" the fitted critic is moved back to the CPU.
@@ -315,6 +323,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
         "clip": [Interval(Real, 0, None, closed="neither")],
         "preprocessing": [StrOptions({"standard", "quantile"})],
+        "discrete_z": [StrOptions({"auto"}), "boolean"],
         "n_folds": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -338,6 +347,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         ema_decay=0.99,
         clip=5.0,
         preprocessing="quantile",
+        discrete_z="auto",
         device="auto",
         random_state=None,
         verbose=0,
@@ -346,6 +356,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     _fitted_modules = ("critic_",)
     _requires_target = True
+    _estimates_mi = True
 
     # -- construction -----------------------------------------------------------
 
@@ -508,7 +519,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         # the check's memory small next to the data.
         step = slice(None, None, max(1, X.shape[0] // _DEPENDENCE_ROWS))
         r = (
-            canonical_correlations(X[step], Z[step])
+            canonical_correlations(X[step], Z[step], who=type(self).__name__)
             if self.classes_ is None
             else np.zeros(0)
         )

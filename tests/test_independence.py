@@ -35,8 +35,13 @@ def test_permutation_pvalue_formula():
     assert permutation_pvalue(2.0, [0.1, 3.0, 2.0, -1.0]) == pytest.approx(3 / 5)
     assert permutation_pvalue(5.0, np.zeros(99)) == pytest.approx(0.01)
     assert permutation_pvalue(-5.0, np.zeros(9)) == 1.0
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="NaN"):
         permutation_pvalue(np.nan, [1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        permutation_pvalue(1.0, [np.nan])
+    # An exact dependence: +inf beats every permuted value (issue 22).
+    assert permutation_pvalue(np.inf, np.zeros(9)) == pytest.approx(0.1)
+    assert permutation_pvalue(np.inf, [np.inf, 0.0, 1.0]) == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(
