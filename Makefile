@@ -11,7 +11,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[test,plot,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[test,plot,docs,cli]"
 	touch $@
 
 install: $(BIN)/.installed

@@ -154,7 +154,11 @@ def _build_parser():
     est = sub.add_parser(
         "estimate", help="estimate the MI between two groups of columns of a file"
     )
-    est.add_argument("file", help="a .csv, .npy or .npz file")
+    est.add_argument(
+        "file",
+        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
+        ".npy or .npz",
+    )
     est.add_argument(
         "--x",
         required=True,
@@ -243,82 +247,203 @@ def _header_rule(first, header):
     return False, "header: no (the first row is numbers; --header reads it as names)"
 
 
-def _read_csv(path, header=None):
-    """Data, column names (or None) and a note saying how the header was read.
+# Compressed text files, as pandas infers them from the name.
+_COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip", ".zst": "zstd"}
+_TEXT = (".csv", ".tsv", ".txt", ".dat")
+# Characters of the file's head that the separator is sniffed from.
+_SNIFF_CHARS = 65536
 
-    UTF-8 (a byte-order mark is skipped), comma-separated, parsed by
-    the csv module; blank lines and lines starting with ``#`` are skipped, except
-    that a first line ``# a,b,c`` (as :func:`numpy.savetxt` writes a header)
-    holds the names ``a,b,c``.
-    """
+
+def _pandas():
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            lines = [
-                (reader.line_num, row)
-                for row in reader
-                if row and any(v.strip() for v in row)
-            ]
+        import pandas
+    except ImportError:  # pragma: no cover - pandas is in the cli extra
+        raise CommandError(
+            "reading CSV and Parquet files needs pandas: pip install 'sknmi[cli]'"
+        ) from None
+    return pandas
+
+
+def _open_text(path):
+    """The file as UTF-8 text (a byte-order mark skipped), decompressed."""
+    suffix = os.path.splitext(path)[1].lower()
+    kind = _COMPRESSED.get(suffix)
+    if kind == "gzip":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    if kind == "bz2":
+        import bz2
+
+        return bz2.open(path, "rt", encoding="utf-8-sig", newline="")
+    if kind == "xz":
+        import lzma
+
+        return lzma.open(path, "rt", encoding="utf-8-sig", newline="")
+    if kind == "zip":
+        import io
+
+        archive = zipfile.ZipFile(path)
+        members = archive.namelist()
+        if len(members) != 1:
+            raise CommandError(f"{path}: a .zip must hold one file, it holds {members}")
+        return io.TextIOWrapper(
+            archive.open(members[0]), encoding="utf-8-sig", newline=""
+        )
+    if kind == "zstd":
+        raise CommandError(f"{path}: .zst is not read here; decompress it first")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def _head(path):
+    """The first characters of the file, as text."""
+    try:
+        with _open_text(path) as f:
+            return f.read(_SNIFF_CHARS)
     except UnicodeDecodeError as exc:
         raise CommandError(
             f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
             f"{exc.start}); save it as UTF-8"
         ) from None
-    except csv.Error as exc:
-        raise CommandError(f"{path}: not a readable CSV file: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise CommandError(f"{path}: cannot read: {exc}") from None
+
+
+def _sniff(text):
+    """The separator of CSV ``text``: what :class:`csv.Sniffer` finds (as
+    ``pandas.read_csv(sep=None, engine="python")`` does), among , ; tab | and
+    space; a comma when nothing is found."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip() and ln[0] != "#"]
     if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t| ").delimiter
+    except csv.Error:
+        return ","
+
+
+def _scan(path, header):
+    """Separator, column names (or None), the header note and whether the
+    first data-looking line is a header, from the head of the file."""
+    text = _head(path)
+    sep = _sniff(text)
+    rows = [
+        row
+        for row in csv.reader(text.splitlines()[:200], delimiter=sep)
+        if row and any(v.strip() for v in row)
+    ]
+    if not rows:
         raise CommandError(f"{path}: the file is empty")
-    head = []
-    first_number, first = lines[0]
+    names = None
+    first = rows[0]
     if first[0].lstrip().startswith("#") and header is not False:
         # np.savetxt's "# a,b,c": names behind a comment sign
-        head = [(first_number, [first[0].lstrip()[1:], *first[1:]])]
-    comment = [row[0].lstrip().startswith("#") for _, row in lines]
-    lines = head + [
-        line for line, skip in zip(lines[len(head) :], comment[len(head) :]) if not skip
-    ]
-    if not lines:
+        names = [v.strip() for v in [first[0].lstrip()[1:], *first[1:]]]
+    data_rows = [row for row in rows if not row[0].lstrip().startswith("#")]
+    if names is not None:
+        return sep, names, "header: yes (a commented first line)", False, len(names)
+    if not data_rows:
         raise CommandError(f"{path}: no data, only comments")
+    has_names, note = _header_rule(data_rows[0], header)
+    names = [v.strip() for v in data_rows[0]] if has_names else None
+    return sep, names, note, has_names, len(data_rows[0])
 
-    has_names, note = _header_rule(lines[0][1], header)
-    names = None
-    if has_names:
-        names = [v.strip() for v in lines[0][1]]
-        lines = lines[1:]
-        if not lines:
-            raise CommandError(f"{path}: a header but no data rows")
-    width = len(names) if names else len(lines[0][1])
-    try:  # the fast path; the loop below says where the data are wrong
-        data = np.array([row for _, row in lines], dtype=np.float64)
-        if data.shape == (len(lines), width):
-            return data, names, f"{note}, {data.shape[0]} rows, {width} columns"
-    except ValueError:
-        pass
-    data = np.empty((len(lines), width))
-    for r, (number, row) in enumerate(lines):
-        if len(row) != width:
+
+def _read_csv(path, header=None, columns=None):
+    """Data, column names (or None) and a note saying how the file was read.
+
+    ``columns`` (a callable of the names and the number of columns) returns
+    the indices wanted, checked before the file is read.
+    :func:`pandas.read_csv` reads
+    the file (compressed files by their suffix; UTF-8, a byte-order mark
+    skipped; empty fields and NA, NaN, null... are missing values) with the
+    separator sniffed from its head (comma, semicolon, tab, bar or space);
+    blank lines and lines starting with ``#`` are skipped, except that a first
+    line ``# a,b,c`` (as :func:`numpy.savetxt` writes a header) holds the
+    names ``a,b,c``.
+    """
+    pd = _pandas()
+    sep, names, note, skip_first, width = _scan(path, header)
+    try:
+        wanted = list(range(width)) if columns is None else columns(names, width)
+        # Every column is parsed (not only those wanted), so that a line with
+        # too many fields is an error rather than silently cut.
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=0 if skip_first else None,
+            index_col=False,
+            comment="#",
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+            compression="infer",
+        )
+        frame.columns = range(frame.shape[1])
+        if frame.shape[1] != width:
             raise CommandError(
-                f"{path}: line {number} has {len(row)} fields, expected {width}"
+                f"{path}: the first line has {width} fields but the data have "
+                f"{frame.shape[1]} columns"
             )
-        for c, value in enumerate(row):
-            try:
-                data[r, c] = float(value)
-            except ValueError:
-                column = names[c] if names else c
-                hint = next(
-                    (
-                        f" (the file seems to be separated by {sep!r}; sknmi reads "
-                        "comma-separated values)"
-                        for sep in (";", "\t", "|")
-                        if sep in value
-                    ),
-                    "",
-                )
+    except UnicodeDecodeError as exc:
+        raise CommandError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{path}: a header but no data rows") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise CommandError(
+            f"{path}: not a readable CSV file: {' '.join(str(exc).split())}"
+        ) from None
+    if len(frame) == 0:
+        raise CommandError(f"{path}: a header but no data rows")
+    note = f"{note}, separator {sep!r}" if sep != "," else note
+    return frame, names, f"{note}, {len(frame)} rows, {width} columns", wanted
+
+
+def _numeric(path, frame, names, wanted):
+    """The columns ``wanted`` of ``frame`` as one float64 array."""
+    out = np.empty((len(frame), len(wanted)))
+    for j, c in enumerate(wanted):
+        column = frame[c]
+        label = repr(names[c]) if names else str(c)
+        if column.dtype.kind not in "biuf":
+            pd = _pandas()
+            values = pd.to_numeric(column, errors="coerce")
+            bad = values.isna() & column.notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise CommandError(
-                    f"{path}: non-numeric value {value!r} in column {column!r}, "
-                    f"line {number}{hint}"
-                ) from None
-    return data, names, f"{note}, {data.shape[0]} rows, {width} columns"
+                    f"{path}: non-numeric value {column.iloc[row]!r} in column "
+                    f"{label}, data row {row + 1}"
+                )
+            column = values
+        out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = int(np.isnan(out[:, j]).sum())
+        if missing:
+            row = int(np.flatnonzero(np.isnan(out[:, j]))[0])
+            raise CommandError(
+                f"{path}: column {label} has {missing} missing value(s) (an empty "
+                f"field, NA or a short line; the first in data row {row + 1}); "
+                "drop or fill those rows first"
+            )
+    return out
+
+
+def _read_parquet(path, columns=None):
+    """A Parquet file (needs pyarrow or fastparquet): data, names, note, wanted."""
+    pd = _pandas()
+    try:
+        frame = pd.read_parquet(path)
+    except ImportError as exc:
+        raise CommandError(f"{path}: reading Parquet needs pyarrow: {exc}") from None
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"{path}: not a readable Parquet file: {exc}") from None
+    names = [str(c) for c in frame.columns]
+    frame.columns = range(len(names))
+    width = len(names)
+    wanted = list(range(width)) if columns is None else columns(names, width)
+    return frame, names, f"{len(frame)} rows, {width} columns", wanted
 
 
 def _as_2d_numeric(array, what):
@@ -356,7 +481,7 @@ def _load_npy(path):
     return _as_2d_numeric(data, path)
 
 
-def _load_npz(path, x_spec, z_spec):
+def _load_npz(path, specs):
     _magic(path, b"PK", ".npz")
     try:
         archive = np.load(path, allow_pickle=False)
@@ -390,58 +515,109 @@ def _load_npz(path, x_spec, z_spec):
                 data = data[:, picked]
             return data, [f"{key}:{i}" for i in picked]
 
-        (X, x_cols), (Z, z_cols) = pick(x_spec, "--x"), pick(z_spec, "--z")
-    if len(X) != len(Z):
-        raise CommandError(f"--x has {len(X)} rows but --z has {len(Z)}")
-    _check_disjoint(x_cols, z_cols)
-    return X, Z, f"arrays of {len(X)} rows"
+        picked = {flag: pick(spec, flag) for flag, spec in specs.items()}
+    rows = {flag: len(data) for flag, (data, _) in picked.items()}
+    if len(set(rows.values())) > 1:
+        shown = " but ".join(f"{flag} has {n} rows" for flag, n in rows.items())
+        raise CommandError(shown)
+    _check_disjoint({flag: labels for flag, (_, labels) in picked.items()})
+    arrays = [data for data, _ in picked.values()]
+    return arrays, f"arrays of {len(arrays[0])} rows"
 
 
-def _check_disjoint(x_cols, z_cols, names=None):
-    shared = [c for c in dict.fromkeys(x_cols) if c in set(z_cols)]
-    if shared:
-        shown = ", ".join(repr(names[c]) if names else str(c) for c in shared)
-        raise CommandError(
-            f"--x and --z share the column(s) {shown}: the MI of a variable with "
-            "itself is infinite; select disjoint columns"
-        )
+# Why two groups of columns must not share one, by their flags.
+_DISJOINT = {
+    ("--x", "--z"): "the MI of a variable with itself is infinite",
+    ("--x", "--given"): "a column conditioned on tells nothing more",
+    ("--z", "--given"): "a column conditioned on tells nothing more",
+}
 
 
-def load_columns(path, x_spec, z_spec, header=None, notes=None):
-    """Read X and Z from a .csv, .npy or .npz file as float arrays.
+def _check_disjoint(groups, names=None):
+    """Raise a CommandError when two of the groups ``{flag: columns}`` meet."""
+    flags = list(groups)
+    for i, a in enumerate(flags):
+        for b in flags[i + 1 :]:
+            other = set(groups[b])
+            shared = [c for c in dict.fromkeys(groups[a]) if c in other]
+            if shared:
+                shown = ", ".join(repr(names[c]) if names else str(c) for c in shared)
+                raise CommandError(
+                    f"{a} and {b} share the column(s) {shown}: "
+                    f"{_DISJOINT[(a, b)]}; select disjoint columns"
+                )
 
-    ``header`` (True, False or None for the rule in ``sknmi estimate --help``)
-    applies to CSV files. When ``notes`` is a list, a line saying how the file
-    was read (the header decision, rows and columns) is appended to it.
+
+def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None):
+    """Read X and Z (and W for ``given_spec``) from a file as float arrays.
+
+    CSV and other text files (``.csv``, ``.tsv``, ``.txt``, ``.dat``, also
+    compressed as ``.gz``, ``.bz2``, ``.xz`` or ``.zip``) are read by
+    :func:`pandas.read_csv` with the separator sniffed from the file's head;
+    ``.parquet`` by :func:`pandas.read_parquet`; ``.npy`` and ``.npz`` by
+    numpy. ``header`` (True, False or None for the rule in ``sknmi estimate
+    --help``) applies to text files. When ``notes`` is a list, a line saying
+    how the file was read (the header decision, rows and columns) is appended
+    to it.
+
+    Returns
+    -------
+    X, Z : ndarray
+        Or ``X, Z, W`` when ``given_spec`` is given.
     """
     if not os.path.exists(path):
         raise CommandError(f"{path}: no such file")
     if os.path.isdir(path):
         raise CommandError(f"{path}: a directory, not a file")
-    suffix = os.path.splitext(path)[1].lower()
+    specs = {"--x": x_spec, "--z": z_spec}
+    if given_spec is not None:
+        specs["--given"] = given_spec
+    name = path.lower()
+    for ext in _COMPRESSED:
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    suffix = os.path.splitext(name)[1]
+    picked = {}
+
+    def columns(names, width):
+        picked.update(
+            {
+                flag: _parse_columns(spec, names, width, flag)
+                for flag, spec in specs.items()
+            }
+        )
+        _check_disjoint(picked, names)
+        return [c for cols in picked.values() for c in cols]
+
     try:
-        if suffix == ".npz":
-            X, Z, note = _load_npz(path, x_spec, z_spec)
+        if suffix == ".npz" and name == path.lower():
+            arrays, note = _load_npz(path, specs)
             if notes is not None:
                 notes.append(note)
-            return X, Z
-        if suffix == ".npy":
+            return tuple(arrays)
+        if suffix == ".npy" and name == path.lower():
             data, names = _load_npy(path), None
             note = f"an array of {data.shape[0]} rows, {data.shape[1]} columns"
-        elif suffix in (".csv", ".txt"):
-            data, names, note = _read_csv(path, header)
+            columns(names, data.shape[1])
+            arrays = [data[:, cols] for cols in picked.values()]
+        elif suffix in _TEXT or suffix == ".parquet":
+            if suffix == ".parquet":
+                frame, names, note, wanted = _read_parquet(path, columns)
+            else:
+                frame, names, note, wanted = _read_csv(path, header, columns)
+            data = _numeric(path, frame, names, sorted(set(wanted)))
+            where = {c: j for j, c in enumerate(sorted(set(wanted)))}
+            arrays = [data[:, [where[c] for c in cols]] for cols in picked.values()]
         else:
             raise CommandError(
-                f"{path}: unsupported file type {suffix!r} (use .csv, .npy or .npz)"
+                f"{path}: unsupported file type {suffix!r} (use .csv, .tsv, .txt, "
+                ".parquet, .npy or .npz; text files may be compressed)"
             )
     except PermissionError:
         raise CommandError(f"{path}: permission denied") from None
-    x_cols = _parse_columns(x_spec, names, data.shape[1], "--x")
-    z_cols = _parse_columns(z_spec, names, data.shape[1], "--z")
-    _check_disjoint(x_cols, z_cols, names)
     if notes is not None:
         notes.append(note)
-    return data[:, x_cols], data[:, z_cols]
+    return tuple(arrays)
 
 
 def _estimator(args, critic=None):
@@ -545,7 +721,11 @@ def _add_test_parser(sub):
     test = sub.add_parser(
         "test", help="test whether two groups of columns of a file are independent"
     )
-    test.add_argument("file", help="a .csv, .npy or .npz file")
+    test.add_argument(
+        "file",
+        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
+        ".npy or .npz",
+    )
     test.add_argument("--x", required=True, help="columns of X, as for estimate")
     test.add_argument("--z", required=True, help="columns of Z, as for --x")
     _add_header_options(test)
@@ -580,8 +760,14 @@ def _estimate_given(args, out):
     from sknmi import ConditionalMIEstimator
 
     notes = []
-    X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
-    W = load_columns(args.file, args.x, args.given, header=args.header)[1]
+    X, Z, W = load_columns(
+        args.file,
+        args.x,
+        args.z,
+        header=args.header,
+        notes=notes,
+        given_spec=args.given,
+    )
     _finite(args, X, Z, W)
     print(
         f"{args.file}: {notes[0]}; X has {X.shape[1]} columns, Z has "

@@ -71,7 +71,10 @@ def test_estimate_npy_and_npz(pair, tmp_path):
         ("a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n", "a", "nope", "unknown column 'nope'"),
         ("a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n", "a", "5", "out of range"),
         ("a,b\n1,2\n3,x\n5,6\n", "a", "b", "non-numeric value 'x'"),
-        ("a,b\n1,2\n3\n", "a", "b", "line 3 has 1 fields"),
+        # a short line is a missing value, as pandas reads it (issue 22)
+        ("a,b\n1,2\n3\n", "a", "b", "column 'b' has 1 missing value"),
+        ("a,b\n1,2\n3,NA\n", "a", "b", "column 'b' has 1 missing value"),
+        ("a,b\n1,2\n3,4,5\n", "a", "b", "not a readable CSV file"),
     ],
 )
 def test_estimate_errors(tmp_path, capsys, content, x, z, message):
@@ -204,7 +207,8 @@ ESTIMATE_ERRORS = [
     (["dir.csv", "--x", "0", "--z", "1"], "a directory, not a file"),
     (["latin1.csv", "--x", "0", "--z", "1"], "not UTF-8 text (byte 0xe9"),
     (["empty.csv", "--x", "0", "--z", "1"], "the file is empty"),
-    (["semicolon.csv", "--x", "0", "--z", "1"], "separated by ';'"),
+    # sniffed (issue 22): the names are read
+    (["semicolon.csv", "--x", "a", "--z", "a"], "share the column(s) 'a'"),
     (["comments.csv", "--x", "0", "--z", "1", "--no-header"], "only comments"),
     (["only_header.csv", "--x", "a", "--z", "b"], "a header but no data rows"),
     (["dup.csv", "--x", "a", "--z", "b"], "'a' occurs 2 times"),
@@ -307,3 +311,103 @@ def test_warnings_are_one_line_each_and_restored(tmp_path, small, capsys):
 def test_verbose_passes_through(flags, verbose):
     args = _build_parser().parse_args(["demo", *flags])
     assert _estimator(args).verbose == verbose
+
+
+# -- files read by pandas, --given checked (issue 22) ----------------------------------
+
+
+def _text(data, sep, names="a,b,c"):
+    lines = [names.replace(",", sep)] + [
+        sep.join(repr(float(v)) for v in r) for r in data
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "name, sep, compress",
+    [
+        ("d.tsv", "\t", None),
+        ("d.csv", ";", None),
+        ("d.txt", " ", None),
+        ("d.csv", "|", None),
+        ("d.csv.gz", ",", "gzip"),
+        ("d.tsv.bz2", "\t", "bz2"),
+        ("d.csv.xz", ";", "xz"),
+        ("d.csv.zip", ",", "zip"),
+    ],
+)
+def test_separators_and_compression_are_read(tmp_path, small, name, sep, compress):
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = _text(small, sep).encode()
+    path = tmp_path / name
+    if compress == "zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("d.csv", text)
+    else:
+        opener = {None: open, "gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}
+        with opener[compress](path, "wb") as f:
+            f.write(text)
+    notes = []
+    X, Z = load_columns(str(path), "a,b", "c", notes=notes)
+    np.testing.assert_array_equal(np.column_stack([X, Z]), small)
+    assert "40 rows, 3 columns" in notes[0]
+
+
+def test_missing_values_are_named(tmp_path, small, capsys):
+    path = tmp_path / "na.csv"
+    rows = [",".join(map(repr, r)) for r in small.tolist()]
+    rows[4] = "0.5,NA,1.0"
+    rows[7] = "0.5,,1.0"
+    path.write_text("a,b,c\n" + "\n".join(rows) + "\n")
+    code, out = run(["estimate", str(path), "--x", "a,b", "--z", "c", *FAST])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and out == "" and len(err) == 1
+    assert "column 'b' has 2 missing value(s)" in err[0] and "data row 5" in err[0]
+    # columns that are not selected may hold anything
+    X, Z = load_columns(str(path), "a", "c")
+    assert X.shape == (40, 1)
+
+
+def test_parquet_is_read(tmp_path, small):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "d.parquet"
+    pd.DataFrame(small, columns=["a", "b", "c"]).to_parquet(path)
+    X, Z = load_columns(str(path), "a,b", "c")
+    np.testing.assert_array_equal(np.column_stack([X, Z]), small)
+
+
+@pytest.mark.parametrize(
+    "x, z, given, message",
+    [
+        ("a", "b", "b", "--z and --given share the column(s) 'b'"),
+        ("a", "b", "a", "--x and --given share the column(s) 'a'"),
+        ("a,b", "c", "b,c", "--x and --given share the column(s) 'b'"),
+        ("a", "b", "0-2", "--x and --given share the column(s) 'a'"),
+    ],
+)
+def test_given_overlapping_x_or_z_is_one_line(
+    tmp_path, small, capsys, x, z, given, message
+):
+    path = tmp_path / "d.csv"
+    path.write_text(_text(small, ","))
+    code, out = run(
+        ["estimate", str(path), "--x", x, "--z", z, "--given", given, *FAST]
+    )
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2 and out == ""
+    assert len(err) == 1 and err[0].startswith("sknmi: error: ")
+    assert message in err[0]
+
+
+def test_given_overlap_in_npz_is_refused(tmp_path, small, capsys):
+    np.savez(tmp_path / "d.npz", X=small[:, :2], Z=small[:, 2])
+    code, _ = run(
+        ["estimate", str(tmp_path / "d.npz"), "--x", "X:0", "--z", "Z", "--given", "Z"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "--z and --given share the column(s) Z:0" in err
