@@ -120,7 +120,17 @@ def read_as_labels(y, discrete_z="auto"):
     check_discrete_z(discrete_z)
     if discrete_z is False or discrete_z is np.False_:
         return False
-    arr = np.asarray(y)
+    dtype = getattr(y, "dtype", None)
+    if (
+        dtype is not None
+        and not isinstance(dtype, np.dtype)
+        and getattr(dtype, "kind", "O") in "iubOSU"
+    ):
+        # pandas' nullable integers, booleans and strings: pd.NA stays a
+        # missing label instead of becoming a float NaN
+        arr = np.asarray(y, dtype=object)
+    else:
+        arr = np.asarray(y)
     if discrete_z is True or discrete_z is np.True_:
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
@@ -193,7 +203,7 @@ def encode_labels(y, classes=None):
 def check_no_dates(A, name):
     """Raise a ValueError for datetime or timedelta columns, which are not numbers."""
     dtypes = getattr(A, "dtypes", None)
-    if dtypes is not None and not isinstance(dtypes, np.dtype):  # a DataFrame
+    if dtypes is not None and hasattr(A, "columns"):  # a DataFrame
         bad = [
             str(col)
             for col, dt in zip(A.columns, dtypes)

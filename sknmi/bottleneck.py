@@ -26,6 +26,7 @@ from sknmi._scoring import information_scoring
 from sknmi._training import Adversary, Game
 from sknmi._validation import (
     check_dense_target,
+    check_no_dates,
     encode_labels,
     is_label_vector,
     validate_x,
@@ -415,6 +416,7 @@ class InfoBottleneckTransformer(
     def _fit(self, X, y):
         hidden = self._check_training_params()
         check_dense_target(y)
+        check_no_dates(X, "X")
         X, y = validate_data(
             self,
             X,

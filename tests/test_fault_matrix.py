@@ -230,3 +230,201 @@ def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(name):
         _fit(estimator, nan_X, Z)
     assert vars(estimator).keys() == before.keys()
     assert all(vars(estimator)[k] is before[k] for k in before)
+
+
+# -- real data as it comes (issue 22) ------------------------------------------------
+
+
+def _measured(n, seed=0):
+    """A measurement stored as integers: round(1000 z), about one row per value."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    z = x + rng.standard_normal(n)  # I = 0.5 log 2 = 0.347
+    return x[:, None], np.round(1000 * z).astype(int)
+
+
+@pytest.mark.parametrize("name", ["ksg", "gaussian", "neural"])
+def test_integers_with_one_row_per_value_are_not_classes(name):
+    X, z = _measured(2000 if name == "ksg" else 600)
+    with pytest.warns(UserWarning, match="value of their own"):
+        fitted = _fit(_mi_estimators()[name], X, z)
+    assert fitted.classes_ is None
+    assert abs(fitted.mi_ - 0.5 * math.log(2.0)) < 0.12
+    # discrete_z=False says the same without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.filterwarnings("ignore", "NeuralMIEstimator")
+        _fit(_mi_estimators()[name].set_params(discrete_z=False), X, z)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.arange(300),
+        np.arange(300).astype(str),
+        np.array([f"id{i}" for i in range(300)]),
+    ],
+    ids=["row ids", "numbers as text", "text ids"],
+)
+def test_ksg_never_returns_zero_for_row_ids(labels):
+    X = np.random.default_rng(0).standard_normal((300, 1))
+    if labels.dtype.kind == "U" and not labels[0].isdigit():
+        with pytest.raises(ValueError, match="value of their own"):
+            KSGEstimator(random_state=0).fit(X, labels)
+    else:  # numbers, or numbers as text: a measurement, with a warning
+        with pytest.warns(UserWarning, match="value of their own"):
+            est = KSGEstimator(random_state=0).fit(X, labels)
+        assert est.classes_ is None and est.mi_ci_[1] > est.mi_ci_[0]
+    with pytest.raises(ValueError, match="classes of at least 2 rows"):
+        KSGEstimator(discrete_z=True).fit(X, np.arange(300))
+
+
+@pytest.mark.parametrize("name", ["ksg", "gaussian", "neural"])
+def test_discrete_z_true_reads_floats_as_classes(name):
+    rng = np.random.default_rng(0)
+    z = rng.integers(0, 3, 600).astype(float)
+    X = z[:, None] + rng.standard_normal((600, 1))
+    fitted = _fit(_mi_estimators()[name].set_params(discrete_z=True), X, z)
+    np.testing.assert_array_equal(fitted.classes_, [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="discrete_z"):
+        _fit(_mi_estimators()[name].set_params(discrete_z="yes"), X, z)
+
+
+def _mixed_truth(k, sd):
+    """I(X; Z) for X uniform on 0..k-1 and Z = X + N(0, sd^2): h(Z) - h(noise)."""
+    from scipy import integrate, stats
+
+    def density(z):
+        return np.mean([stats.norm.pdf(z, j, sd) for j in range(k)], axis=0)
+
+    h, _ = integrate.quad(
+        lambda z: -density(z) * math.log(max(density(z), 1e-300)),
+        -8 * sd,
+        k - 1 + 8 * sd,
+        points=list(range(k)),
+        limit=200,
+    )
+    return h - 0.5 * math.log(2 * math.pi * math.e * sd**2)
+
+
+def _mixed(n=10_000, k=4, sd=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, k, n)
+    return x, x + sd * rng.standard_normal(n), _mixed_truth(k, sd)
+
+
+def test_mixed_truth_is_the_integral():
+    assert _mixed_truth(4, 0.5) == pytest.approx(0.8452, abs=1e-3)
+    assert _mixed_truth(2, 1e-3) == pytest.approx(math.log(2), abs=1e-6)
+
+
+@pytest.mark.parametrize("read", ["x as a continuous column", "x declared classes"])
+def test_mixed_columns_ksg_within_5_percent(read):
+    x, z, truth = _mixed()
+    est = KSGEstimator(random_state=0)
+    if read == "x as a continuous column":  # ties in X: the jitter breaks them
+        est.fit(x[:, None], z)
+    else:  # Ross's estimator with X as the labels
+        est.set_params(discrete_z=True).fit(z[:, None], x)
+    assert est.mi_ == pytest.approx(truth, rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("read", ["x as a continuous column", "x declared classes"])
+def test_mixed_columns_neural_within_5_percent(read):
+    x, z, truth = _mixed()
+    est = NeuralMIEstimator(random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if read == "x as a continuous column":
+            est.fit(x[:, None], z)
+        else:
+            est.set_params(discrete_z=True).fit(z[:, None], x)
+    assert est.mi_ == pytest.approx(truth, rel=0.05)
+
+
+@pytest.mark.parametrize("name", sorted(_mi_estimators()))
+def test_wide_data_needs_more_rows(name):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2000))
+    z = X[:, 0] + rng.standard_normal(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateDependenceWarning)  # no false alarm
+        with pytest.raises(ValueError, match="needs more rows than the ranks"):
+            _fit(_mi_estimators()[name], X, z)
+
+
+@pytest.mark.parametrize("name", ["ksg", "gaussian"])
+def test_wide_but_enough_rows_is_no_alarm(name):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 150))
+    z = X[:, 0] + rng.standard_normal(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateDependenceWarning)
+        fitted = _fit(_mi_estimators()[name], X, z)
+    assert math.isfinite(fitted.mi_)
+
+
+def test_independence_test_of_an_exact_dependence():
+    from sknmi import independence_test
+
+    X, _ = _pair(200)
+    with pytest.warns(DegenerateDependenceWarning):
+        result = independence_test(
+            X, 2 * X[:, 0] + 1, GaussianMIEstimator(), n_permutations=19, random_state=0
+        )
+    assert result.statistic == math.inf and result.pvalue == pytest.approx(1 / 20)
+
+
+def _na_labels():
+    pd = pytest.importorskip("pandas")
+    return {
+        "nullable boolean": pd.array([True, False, pd.NA] * 100, dtype="boolean"),
+        "string dtype": pd.array(["a", "b", pd.NA] * 100, dtype="string"),
+        "object with pd.NA": np.array(["a", "b", pd.NA] * 100, dtype=object),
+        "nullable integer": pd.array([1, 2, pd.NA] * 100, dtype="Int64"),
+        "series": pd.Series(["a", "b", pd.NA] * 100, dtype="string"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "nullable boolean",
+        "string dtype",
+        "object with pd.NA",
+        "nullable integer",
+        "series",
+    ],
+)
+@pytest.mark.parametrize("name", ["ksg", "gaussian", "neural"])
+def test_pd_na_in_labels_is_a_clear_error(name, case):
+    X = np.random.default_rng(0).standard_normal((300, 2))
+    with pytest.raises(ValueError, match="missing"):
+        _fit(_mi_estimators()[name], X, _na_labels()[case])
+
+
+@pytest.mark.parametrize("name", sorted(_all_estimators()))
+def test_a_datetime_column_is_a_clear_error(name):
+    pd = pytest.importorskip("pandas")
+    X, Z = _pair()
+    frame = pd.DataFrame({"a": X[:, 0], "when": pd.date_range("2020", periods=400)})
+    with pytest.raises(ValueError, match="datetime"):
+        _fit(_all_estimators()[name], frame, Z)
+
+
+@pytest.mark.parametrize("analysis", ["independence_test", "conditional", "mi_scores"])
+def test_an_estimator_without_mi_is_refused_up_front(analysis):
+    from sklearn.linear_model import LinearRegression
+
+    from sknmi import ConditionalMIEstimator, independence_test
+    from sknmi.feature_selection import mi_scores
+
+    X, Z = _pair()
+    run = {
+        "independence_test": lambda: independence_test(X, Z, LinearRegression()),
+        "conditional": lambda: ConditionalMIEstimator(LinearRegression()).fit(X, Z),
+        "mi_scores": lambda: mi_scores(X, Z[:, 0], estimator=LinearRegression()),
+    }[analysis]
+    with pytest.raises(ValueError, match="needs an MI estimator"):
+        run()
