@@ -18,7 +18,44 @@ def _axes(ax):
     """``ax``, or the axes of a new figure when ``ax`` is None."""
     if ax is None:
         _, ax = _pyplot().subplots()
+    elif not (hasattr(ax, "plot") and hasattr(ax, "figure")):
+        raise ValueError(f"ax must be a matplotlib Axes or None, got {ax!r}")
     return ax
+
+
+def _check_fitted(estimator, attribute):
+    """A ``NotFittedError`` for an unfitted estimator, as its methods raise."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    if not hasattr(estimator, "fit"):
+        raise ValueError(f"expected a fitted estimator, got {estimator!r}")
+    try:
+        check_is_fitted(estimator, attribute)
+    except NotFittedError:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet: call "
+            f"'fit' before plotting it"
+        ) from None
+
+
+def _curve(values, name, length=None):
+    """``values`` as a 1-D float array of ``length`` finite-or-NaN numbers."""
+    import numpy as np
+
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a sequence of numbers, got {values!r}"
+        ) from None
+    if array.ndim != 1 or (length is not None and len(array) != length):
+        raise ValueError(
+            f"{name} must be 1-D"
+            + (f" with {length} values" if length is not None else "")
+            + f", got shape {array.shape}"
+        )
+    return array
 
 
 # -- information plane ------------------------------------------------------------
@@ -89,10 +126,13 @@ class InformationPlaneDisplay:
 
         if self.kind not in ("trajectory", "sweep"):
             raise ValueError(f"kind must be 'trajectory' or 'sweep', got {self.kind!r}")
-        ixz = np.asarray(self.ixz, dtype=float)
-        izy = np.asarray(self.izy, dtype=float)
-        if ixz.shape != izy.shape or ixz.ndim != 1:
-            raise ValueError("ixz and izy must be 1-D and of the same length")
+        ixz = _curve(self.ixz, "ixz")
+        izy = _curve(self.izy, "izy", len(ixz))
+        if self.labels is not None and len(self.labels) != len(ixz):
+            raise ValueError(
+                f"labels must have one entry per point ({len(ixz)}), got "
+                f"{len(self.labels)}"
+            )
         ax = _axes(ax)
         if self.kind == "trajectory":
             ax.plot(ixz, izy, color="0.7", lw=1, zorder=1)
@@ -145,6 +185,7 @@ class InformationPlaneDisplay:
         if split not in ("validation", "train"):
             raise ValueError(f"split must be 'validation' or 'train', got {split!r}")
         bottleneck, _ = find_bottleneck(estimator)
+        _check_fitted(bottleneck, "history_")
         history = bottleneck.history_
         return cls(
             history[f"{split}_ixz"],
@@ -208,6 +249,8 @@ class InformationPlaneDisplay:
             raise ValueError("pass both X and y, or neither")
         ixz, izy, labels = [], [], []
         for estimator in estimators:
+            bottleneck, _ = find_bottleneck(estimator)
+            _check_fitted(bottleneck, "history_")
             bottleneck, Xt = find_bottleneck(estimator, X)
             if X is None:
                 epoch = bottleneck.best_iter_ - 1 if bottleneck.best_iter_ else -1
@@ -340,6 +383,7 @@ class TrainingCurveDisplay:
         -------
         display : TrainingCurveDisplay
         """
+        _check_fitted(estimator, None)
         history = getattr(estimator, "history_", None)
         if history is None:
             raise ValueError(
@@ -381,8 +425,17 @@ class TrainingCurveDisplay:
         """
         import numpy as np
 
+        epoch = _curve(self.epoch, "epoch")
+        for name in ("train_bound", "validation_bound", "validation_mi"):
+            if getattr(self, name) is not None:
+                _curve(getattr(self, name), name, len(epoch))
+        for name in ("mi", "true_mi"):
+            value = getattr(self, name)
+            if value is not None and not np.isscalar(value):
+                raise ValueError(f"{name} must be a number or None, got {value!r}")
+        if self.mi_ci is not None and len(_curve(self.mi_ci, "mi_ci")) != 2:
+            raise ValueError(f"mi_ci must be (low, high), got {self.mi_ci!r}")
         ax = _axes(ax)
-        epoch = np.asarray(self.epoch)
         lines = {}
         separate = self.validation_mi is not None and not np.allclose(
             self.validation_mi, self.validation_bound, equal_nan=True

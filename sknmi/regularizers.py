@@ -48,7 +48,9 @@ A generator that should keep its code ``c`` recoverable from its samples
 """
 
 import math
+from numbers import Real
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -173,14 +175,27 @@ class MIRegularizer(nn.Module):
         super().__init__()
         if not isinstance(critic, nn.Module):
             raise ValueError(f"critic must be a torch.nn.Module, got {critic!r}")
-        if bound not in BOUNDS:
+        if not isinstance(bound, str) or bound not in BOUNDS:
             raise ValueError(f"unknown bound {bound!r}; choose from {list(BOUNDS)}")
-        if not (learning_rate > 0 and math.isfinite(learning_rate)):
-            raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+        _check_real("learning_rate", learning_rate, low=0.0)
+        _check_real("ema_decay", ema_decay, low=0.0, high=1.0, closed_low=True)
+        _check_real("clip", clip, low=0.0)
+        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+            raise ValueError(
+                f"optimizer must be a torch.optim.Optimizer or None, got "
+                f"{type(optimizer).__name__}"
+            )
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise ValueError(
+                f"generator must be a torch.Generator or None, got "
+                f"{type(generator).__name__}"
+            )
         if negatives is None:
             negatives = "all" if hasattr(critic, "score_matrix") else "derangement"
         if negatives not in ("all", "derangement") and not (
-            isinstance(negatives, int) and negatives >= 1
+            isinstance(negatives, int)
+            and not isinstance(negatives, bool)
+            and negatives >= 1
         ):
             raise ValueError(
                 "negatives must be 'all', 'derangement' or a positive int, got "
@@ -259,7 +274,35 @@ class MIRegularizer(nn.Module):
                 p.requires_grad_(flag)
 
 
+def _check_real(name, value, low, high=None, closed_low=False):
+    """Raise a ValueError unless ``value`` is a finite real number in range.
+
+    The range is ``(low, high)`` (``[low, high)`` with ``closed_low``), as
+    scikit-learn's parameter checks word it; strings, booleans and arrays are
+    refused.
+    """
+    ok = isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+    ok = ok and math.isfinite(value)
+    ok = ok and (value >= low if closed_low else value > low)
+    ok = ok and (high is None or value < high)
+    if not ok:
+        left = "[" if closed_low else "("
+        right = "inf)" if high is None else f"{high})"
+        raise ValueError(
+            f"{name} must be a float in the range {left}{low}, {right}, got {value!r}"
+        )
+
+
 def _check_batches(x, z):
+    if not (isinstance(x, torch.Tensor) and isinstance(z, torch.Tensor)):
+        raise ValueError(
+            f"x and z must be torch tensors, got {type(x).__name__} and "
+            f"{type(z).__name__}; convert with torch.as_tensor(a, dtype=torch.float32)"
+        )
+    if not (x.is_floating_point() and z.is_floating_point()):
+        raise ValueError(
+            f"x and z must be floating-point tensors, got {x.dtype} and {z.dtype}"
+        )
     if x.ndim != 2 or z.ndim != 2 or x.shape[0] != z.shape[0]:
         raise ValueError(
             "x and z must be 2-D with the same number of rows, got shapes "

@@ -428,3 +428,82 @@ def test_an_estimator_without_mi_is_refused_up_front(analysis):
     }[analysis]
     with pytest.raises(ValueError, match="needs an MI estimator"):
         run()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"clip": -1}, "clip"),
+        ({"clip": 0.0}, "clip"),
+        ({"learning_rate": "1e-3"}, "learning_rate"),
+        ({"learning_rate": np.array([1e-3])}, "learning_rate"),
+        ({"learning_rate": True}, "learning_rate"),
+        ({"learning_rate": float("nan")}, "learning_rate"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+        ({"bound": ["mine"]}, "bound"),
+        ({"negatives": True}, "negatives"),
+        ({"optimizer": "adam"}, "optimizer"),
+        ({"generator": 0}, "generator"),
+    ],
+)
+def test_mi_regularizer_arguments_are_checked(kwargs, match):
+    from sknmi.nn import ConcatCritic
+    from sknmi.regularizers import MIRegularizer
+
+    with pytest.raises(ValueError, match=match):
+        MIRegularizer(ConcatCritic(1, 1, (8,)), **kwargs)
+    MIRegularizer(ConcatCritic(1, 1, (8,)), learning_rate=np.float32(1e-3))
+
+
+def test_mi_regularizer_refuses_numpy_batches():
+    import torch
+
+    from sknmi.nn import ConcatCritic
+    from sknmi.regularizers import MIRegularizer
+
+    mi = MIRegularizer(ConcatCritic(1, 1, (8,)))
+    x = np.zeros((8, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match="torch tensors"):
+        mi.critic_step(x, x)
+    with pytest.raises(ValueError, match="torch tensors"):
+        mi(torch.zeros(8, 1), x)
+    with pytest.raises(ValueError, match="floating-point"):
+        mi(torch.zeros(8, 1, dtype=torch.long), torch.zeros(8, 1))
+
+
+@pytest.mark.parametrize(
+    "display, estimator",
+    [
+        ("InformationPlaneDisplay", "bottleneck"),
+        ("TrainingCurveDisplay", "neural"),
+        ("TrainingCurveDisplay", "bottleneck"),
+    ],
+)
+def test_displays_of_an_unfitted_estimator_raise_not_fitted(display, estimator):
+    pytest.importorskip("matplotlib")
+    from sknmi import plotting
+
+    with pytest.raises(NotFittedError):
+        getattr(plotting, display).from_estimator(_all_estimators()[estimator])
+
+
+def test_display_arguments_are_checked():
+    pytest.importorskip("matplotlib")
+    from sknmi.plotting import InformationPlaneDisplay, TrainingCurveDisplay
+
+    with pytest.raises(ValueError, match="izy"):
+        InformationPlaneDisplay([1.0, 2.0], [1.0]).plot()
+    with pytest.raises(ValueError, match="labels"):
+        InformationPlaneDisplay([1.0, 2.0], [1.0, 2.0], labels=["a"]).plot()
+    with pytest.raises(ValueError, match="ixz"):
+        InformationPlaneDisplay(["a", "b"], [1.0, 2.0]).plot()
+    with pytest.raises(ValueError, match="ax"):
+        InformationPlaneDisplay([1.0], [1.0]).plot(ax="left")
+    curves = dict(epoch=[1, 2], train_bound=[0.1, 0.2], validation_bound=[0.1])
+    with pytest.raises(ValueError, match="validation_bound"):
+        TrainingCurveDisplay(**curves).plot()
+    curves["validation_bound"] = [0.1, 0.2]
+    with pytest.raises(ValueError, match="mi_ci"):
+        TrainingCurveDisplay(**curves, mi=0.2, mi_ci=(0.1,)).plot()
+    with pytest.raises(ValueError, match="expected a fitted estimator"):
+        TrainingCurveDisplay.from_estimator(np.zeros(3))
