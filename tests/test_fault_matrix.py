@@ -507,3 +507,84 @@ def test_display_arguments_are_checked():
         TrainingCurveDisplay(**curves, mi=0.2, mi_ci=(0.1,)).plot()
     with pytest.raises(ValueError, match="expected a fitted estimator"):
         TrainingCurveDisplay.from_estimator(np.zeros(3))
+
+
+def _datasets():
+    from sknmi import datasets as ds
+
+    return {
+        "gaussian mi=100": (lambda: ds.make_gaussian(100, 1, 100.0), "mi="),
+        "gaussian mi=inf": (lambda: ds.make_gaussian(100, 1, math.inf), "mi"),
+        "staircase 50 nats": (
+            lambda: ds.make_staircase([50.0], n_samples=10, n_features=1),
+            "levels=",
+        ),
+        "transformed 40 nats": (
+            lambda: ds.make_transformed_gaussian(100, n_features=1, mi=40.0),
+            "mi=",
+        ),
+        "sparse 100 nats": (lambda: ds.make_sparse_gaussian(100, mi=100.0), "mi="),
+        "dense covariance 50 nats": (
+            lambda: ds.make_gaussian_covariance(100, mi=50.0, covariance="dense"),
+            "mi=",
+        ),
+        "sparse covariance 50 nats": (
+            lambda: ds.make_gaussian_covariance(100, mi=50.0, covariance="sparse"),
+            "mi=",
+        ),
+        "conditional cmi=40": (
+            lambda: ds.make_gaussian_conditional(100, cmi=40.0),
+            "cmi=",
+        ),
+        "conditional mi_given=40": (
+            lambda: ds.make_gaussian_conditional(100, mi_given=40.0),
+            "mi_given=",
+        ),
+        "chain 50 nats": (lambda: ds.make_chain(100, mi=50.0), "mi="),
+        "collider noise 1e-10": (lambda: ds.make_collider(100, noise=1e-10), "noise="),
+        "collider noise 1e10": (lambda: ds.make_collider(100, noise=1e10), "noise="),
+        "student t dof=1e-3": (lambda: ds.make_student_t(1000, dof=1e-3), "dof="),
+        "student t dof=1e15": (lambda: ds.make_student_t(1000, dof=1e15), "dof="),
+        "invariance sigma=1e-4": (
+            lambda: ds.invariance_mi("cubic", 1e-4, x_distribution="normal"),
+            "sigma=",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_datasets()))
+def test_datasets_refuse_what_float64_cannot_hold(case):
+    make, match = _datasets()[case]
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_gaussian_at_the_limit_keeps_its_noise():
+    from sknmi.datasets import make_gaussian
+
+    X, Z, mi = make_gaussian(10_000, 1, 20.0, random_state=0)  # was Z == X
+    assert mi == 20.0 and np.all(Z != X)
+    rho = math.sqrt(-math.expm1(-40.0))
+    assert np.std(Z - rho * X) / math.exp(-20.0) == pytest.approx(1.0, abs=0.03)
+
+
+def test_student_t_truth_is_positive_across_its_range():
+    from sknmi.datasets import make_student_t
+
+    values = [make_student_t(10, dof=dof)[2] for dof in (0.05, 1.0, 30.0, 1000.0)]
+    assert all(v > 0 for v in values) and values == sorted(values, reverse=True)
+    X, Z, _ = make_student_t(100_000, dof=0.05, random_state=0)
+    assert np.isfinite(X).all() and np.isfinite(Z).all()
+
+
+def test_invariance_of_normal_x_at_small_sigma_is_fast():
+    import time
+
+    from sknmi.datasets import invariance_mi, make_invariance
+
+    start = time.perf_counter()
+    X, Y, mi = make_invariance("cubic", 0.1, 100, x_distribution="normal")
+    assert time.perf_counter() - start < 30 and 2.0 < mi < 3.0
+    # the windowed quadrature against the closed form of the linear signal
+    value = invariance_mi("linear", 0.01, x_distribution="normal")
+    assert value == pytest.approx(0.5 * math.log(1 + 1e4), abs=1e-9)
