@@ -164,7 +164,7 @@ def test_student_t_mi_matches_the_quoted_value_and_limits():
     )
     mis = [make_student_t(2, 3, 2, dof=dof, random_state=0)[2] for dof in (1, 5, 1e3)]
     assert mis[0] > mis[1] > mis[2] > 0
-    assert mis[2] < 1e-6  # the Gaussian limit: uncorrelated means independent
+    assert mis[2] < 1e-5  # the Gaussian limit: uncorrelated means independent
 
 
 @pytest.mark.parametrize("dof, n_x, n_z", [(1, 2, 2), (3, 1, 2)])
