@@ -16,10 +16,14 @@ known, at a few levels:
 configuration is fitted on the same data sets (seeds 0, 1, ...); the estimator
 seed is the data seed. Per family, level and configuration the table gives the
 mean estimate, its signed error (nats and % of the truth), the sd over seeds,
-how many 95% intervals ``mi_ci_`` contain the truth, how many fits lie entirely
+how many 95% intervals ``mi_ci_`` contain the truth, the half-width over the
+root-mean-square error (about 2 for a calibrated interval whose spread is
+known; more when it is read from a few folds), how many fits lie entirely
 above the truth (the interval's lower end above it: a lower bound that
-over-shoots), and the seconds per fit. Writes a CSV (row per fit, appended as
-fits finish) and the markdown table.
+over-shoots), how many fits warned, and the seconds per fit. A second table
+gives each warning's false alarms (fires on fits within 5% of the truth) and
+hits (fires on fits off by more than 10%). Writes a CSV (row per fit, appended
+as fits finish) and the markdown tables.
 
     python benchmarks/families.py --quick                       # a few minutes
     python benchmarks/families.py --families student_t,sparse,transforms
@@ -155,8 +159,8 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             if kind == "neural":
                 # A fresh worker's first fit pays torch's one-off start-up
                 # (seconds): pay it on a tiny fit outside the timing.
@@ -166,6 +170,7 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
                 except Exception:  # a configuration unfit for 256 rows
                     pass
             est = build(kind, params, seed)
+            caught.clear()  # the warm-up fit's warnings are not this fit's
             start = time.perf_counter()
             est.fit(X, Z)
             seconds = time.perf_counter() - start
@@ -184,7 +189,29 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
         ci_high=hi,
         epochs=getattr(est, "n_iter_", ""),
         seconds=seconds,
+        warnings=";".join(
+            sorted({_warning_kind(str(w.message)) for w in caught} - {"convergence"})
+        ),
     )
+
+
+#: The warnings a fit can raise, by a phrase of their message.
+WARNINGS = {
+    "overfit": "rows they never saw",
+    "timid": "too timid",
+    "below a bound": "lower bound of the",
+    "folds disagree": "folds disagree",
+    "extreme scores": "extreme scores",
+    "log n ceiling": "the most that the held-out rows can show",
+    "dependence": "linearly",
+}
+
+
+def _warning_kind(message):
+    for kind, phrase in WARNINGS.items():
+        if phrase in message:
+            return kind
+    return "convergence" if "max_iter" in message else "other"
 
 
 def run(
@@ -225,6 +252,37 @@ def run(
     return rows
 
 
+def warning_rates(rows):
+    """Each warning's false alarms and hits, as a markdown table.
+
+    A fit within 5% of the truth is good, one off by more than 10% is bad;
+    a false alarm is a warning on a good fit, a hit one on a bad fit. "any"
+    is whether a fit raised at least one.
+    """
+    good = [r for r in rows if abs(r["estimate"] - r["true_mi"]) <= 0.05 * r["true_mi"]]
+    bad = [r for r in rows if abs(r["estimate"] - r["true_mi"]) > 0.10 * r["true_mi"]]
+    lines = [
+        f"| warning | fires on good fits (of {len(good)}) "
+        f"| fires on bad fits (of {len(bad)}) |",
+        "|---|---|---|",
+    ]
+
+    def fired(r, kind):
+        kinds = set(filter(None, (r.get("warnings") or "").split(";")))
+        return bool(kinds) if kind == "any" else kind in kinds
+
+    for kind in [*WARNINGS, "other", "any"]:
+        g = sum(fired(r, kind) for r in good)
+        b = sum(fired(r, kind) for r in bad)
+        if kind != "any" and not (g or b):
+            continue
+        lines.append(
+            f"| {kind} | {g} ({100 * g / max(len(good), 1):.0f}%) "
+            f"| {b} ({100 * b / max(len(bad), 1):.0f}%) |"
+        )
+    return "\n".join(lines)
+
+
 def summarise(rows):
     """The markdown table, one line per family, level and configuration.
 
@@ -237,8 +295,9 @@ def summarise(rows):
         groups.setdefault((r["family"], r["level"], r["config"]), []).append(r)
     lines = [
         "| family | level | config | true MI | mean | error | error % | sd "
-        "| median | CI width | coverage | above CI | s/fit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| median | CI width | half-width / RMS error | coverage | above CI "
+        "| warned | s/fit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (family, level, config), g in groups.items():
         truth = g[0]["true_mi"]
@@ -251,11 +310,14 @@ def summarise(rows):
         secs = statistics.fmean(r["seconds"] for r in g)
         error = mean - truth
         pct = 100 * error / truth if truth else float("nan")
+        rms = statistics.fmean((e - truth) ** 2 for e in est) ** 0.5
+        ratio = width / 2 / rms if rms > 0 else float("inf")
+        warned = sum(bool(r.get("warnings")) for r in g)
         lines.append(
             f"| {family} | {level} | {config} | {truth:.3f} | {mean:.3f} "
             f"| {error:+.3f} | {pct:+.1f} | {sd:.3f} | {statistics.median(est):.3f} "
-            f"| {width:.3f} | {cover}/{len(g)} "
-            f"| {above}/{len(g)} | {secs:.1f} |"
+            f"| {width:.3f} | {ratio:.1f} | {cover}/{len(g)} "
+            f"| {above}/{len(g)} | {warned}/{len(g)} | {secs:.1f} |"
         )
     return "\n".join(lines)
 
@@ -322,7 +384,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.from_csv:
-        print(summarise(read_csv(args.from_csv)))
+        rows = read_csv(args.from_csv)
+        print(summarise(rows) + "\n\n" + warning_rates(rows))
         return
     levels = (2, 4, 6, 8, 10)
     if args.quick:
@@ -339,7 +402,7 @@ def main(argv=None):
         args.jobs,
         args.threads,
     )
-    table = summarise(rows)
+    table = summarise(rows) + "\n\n" + warning_rates(rows)
     print("\n" + table)
     if args.markdown:
         os.makedirs(os.path.dirname(args.markdown) or ".", exist_ok=True)

@@ -4,6 +4,7 @@ from sknmi.baselines import GaussianMIEstimator, KSGConditionalEstimator, KSGEst
 from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.conditional import ConditionalMIEstimator
 from sknmi.exceptions import DegenerateDependenceWarning
+from sknmi.extrapolation import ExtrapolatedMIEstimator
 from sknmi.independence import independence_test
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
@@ -14,6 +15,7 @@ __all__ = [
     "ConditionalMIEstimator",
     "DeepInfoMaxTransformer",
     "DegenerateDependenceWarning",
+    "ExtrapolatedMIEstimator",
     "GaussianMIEstimator",
     "InfoBottleneckTransformer",
     "KSGConditionalEstimator",

@@ -119,14 +119,17 @@ def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
 def interval(values, terms, name="read-out"):
     """An estimate from K folds' per-row terms: the value, its 95% interval, the folds.
 
-    The estimate is the size-weighted mean of the folds' values. Each fold's
-    value has a sampling variance (the delta method over its rows: the terms
-    are the first-order expansion of the read-out); their spread adds the
-    training noise of critics trained on other rows from other seeds. The
-    half-width is the larger of two: 1.96 times the pooled sampling standard
-    error, and Student's quantile on K - 1 degrees of freedom times the
-    folds' standard deviation over sqrt(K), which estimates both noises at
-    once but from K values only. With one fold it is the delta method.
+    The estimate is the size-weighted mean of the folds' values. Its variance
+    adds two parts. The sampling error of the held-out rows comes from the
+    per-row terms (the delta method: they are the first-order expansion of
+    the read-out), on thousands of rows, so it is known well. The training
+    noise of the critics (each trained on other rows from another seed) shows
+    only in how far the folds' values spread beyond what their rows' sampling
+    error explains: that excess, over K, is the second part. It rests on
+    K - 1 degrees of freedom, so the quantile is Student's at the
+    Welch-Satterthwaite degrees of freedom of the sum: K - 1 when the
+    critics' noise dominates, the normal quantile when the sampling error
+    does. With one fold it is the delta method.
 
     Parameters
     ----------
@@ -142,6 +145,16 @@ def interval(values, terms, name="read-out"):
     mi : float
     (low, high) : tuple of float
     values : ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi._crossfit import interval
+    >>> rng = np.random.default_rng(0)
+    >>> terms = [1.0 + rng.standard_normal(10_000) for _ in range(3)]
+    >>> mi, (low, high), _ = interval([t.mean() for t in terms], terms)
+    >>> round(mi, 2), round(high - low, 3)  # 2 x 1.96 / sqrt(30,000) = 0.023
+    (1.0, 0.023)
     """
     values = np.asarray([float(v) for v in values])
     if not np.all(np.isfinite(values)):
@@ -154,14 +167,41 @@ def interval(values, terms, name="read-out"):
     sizes = np.array([len(t) for t in terms])
     n, k = int(sizes.sum()), len(values)
     mi = float(values @ sizes / n)
-    within = sum(float(((t - t.mean()) ** 2).sum()) for t in terms)
-    half = Z95 * math.sqrt(within / max(n - k, 1) / n)
+    squares = np.array([float(((t - t.mean()) ** 2).sum()) for t in terms])
+    sampling = float(squares.sum()) / max(n - k, 1) / n
+    half = Z95 * math.sqrt(sampling)
     if k > 1:
-        # The folds' variance rests on k - 1 degrees of freedom: Student's
-        # quantile, not the normal one (4.30 rather than 1.96 for 3 folds).
-        spread = math.sqrt(float(values.var(ddof=1)) / k)
-        half = max(half, float(student_t.ppf(0.975, k - 1)) * spread)
+        per_fold = squares / np.maximum(sizes - 1, 1) / sizes
+        spread, noise = critic_noise(values, per_fold)
+        total = sampling + noise / k
+        # Welch-Satterthwaite: only the folds' spread (over K) is uncertain,
+        # on K - 1 degrees of freedom.
+        df = math.inf if spread <= 0 else (k - 1) * (total * k / spread) ** 2
+        half = float(student_t.ppf(0.975, max(df, k - 1))) * math.sqrt(total)
     return mi, (mi - half, mi + half), values
+
+
+def critic_noise(values, sampling):
+    """The folds' spread, the part of it their rows' sampling does not explain.
+
+    Parameters
+    ----------
+    values : ndarray of shape (K,)
+        The folds' read-outs.
+    sampling : ndarray of shape (K,)
+        Each fold value's own sampling variance (its rows).
+
+    Returns
+    -------
+    spread : float
+        The folds' sample variance.
+    noise : float
+        The critics' training-noise variance, ``spread`` beyond the mean
+        sampling variance (0 when the sampling explains it all).
+    """
+    spread = float(np.var(values, ddof=1))
+    noise = max(0.0, spread - float(np.mean(sampling)))
+    return spread, noise
 
 
 def held_out_negatives(critic, spec, batch_size, n):

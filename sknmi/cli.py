@@ -76,8 +76,12 @@ def _add_training_options(parser):
     parser.add_argument(
         "--max-iter",
         type=_count(1),
-        default=200,
-        help="maximum number of epochs (default: %(default)s)",
+        # The estimator's own default: its learning-rate schedule spans
+        # max_iter epochs, so a larger one keeps the rate high (and warming
+        # up) for longer than the fit lasts.
+        default=20,
+        help="maximum number of epochs, over which the learning rate warms up "
+        "and decays (default: %(default)s)",
     )
     parser.add_argument(
         "--seed",
@@ -653,7 +657,6 @@ def _report(est, seconds, out):
 
 
 def _demo(args, out):
-    from sknmi.bounds import BOUNDS
     from sknmi.datasets import make_gaussian
 
     try:
@@ -687,8 +690,6 @@ def _demo(args, out):
             f"Cross-fitted over {est.n_folds} folds (fold read-outs {folds}): the "
             "interval holds the sampling error and the training noise"
         )
-    if BOUNDS[est.bound].companion is not None:
-        held += " (with the constant read as trained and as refitted)"
     print(
         f"{held}, not the bias of a critic that could not learn all of the "
         "dependence from the rows it had.",

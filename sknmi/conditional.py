@@ -4,6 +4,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -271,31 +272,31 @@ class ConditionalMIEstimator(BaseEstimator):
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
         order = rng.permutation(n)
         test, train = order[:n_test], order[n_test:]
-        self.estimators_, estimates, joint_terms, given_terms = [], [], [], []
-        differences = np.zeros(n_test)
+        self.estimators_, estimates, joint_values, given_values = [], [], [], []
+        differences = []  # per critic pair: its per-row terms on the test rows
         for seed in seeds:
             joint = self._clone(int(seed), force=self.n_estimators > 1)
             joint.fit(XW[train], Z[train])
-            differences += joint.pointwise_mi(XW[test], Z[test])
-            joint_terms.append(float(joint.score(XW[test], Z[test])))
-            given, given_terms_k = None, 0.0
+            joint_terms = _member_terms(joint, XW[test], Z[test])
+            given, given_terms = None, [np.zeros(n_test)] * len(joint_terms)
             if conditioned:
                 given = self._clone(int(seed), force=self.n_estimators > 1)
                 given.fit(W[train], Z[train])
-                differences -= given.pointwise_mi(W[test], Z[test])
-                given_terms_k = float(given.score(W[test], Z[test]))
-            given_terms.append(given_terms_k)
-            estimates.append(joint_terms[-1] - given_terms_k)
+                given_terms = _member_terms(given, W[test], Z[test])
+            if len(given_terms) != len(joint_terms):  # unpaired: one mean each
+                joint_terms = [np.mean(joint_terms, axis=0)]
+                given_terms = [np.mean(given_terms, axis=0)]
+            pairs = [a - b for a, b in zip(joint_terms, given_terms)]
+            differences += pairs
+            joint_values.append(np.mean([t.mean() for t in joint_terms]))
+            given_values.append(np.mean([t.mean() for t in given_terms]))
+            estimates.append(np.mean([d.mean() for d in pairs]))
             self.estimators_.append((joint, given))
-        differences /= self.n_estimators
         self.mi_estimates_ = np.array(estimates)
-        self.mi_joint_ = float(np.mean(joint_terms))
-        self.mi_given_ = float(np.mean(given_terms))
-        self.mi_ = float(np.mean(estimates))
-        variance = float(np.var(differences, ddof=1)) / n_test
-        if self.n_estimators > 1:
-            variance += float(np.var(estimates, ddof=1)) / self.n_estimators
-        return _Z95 * math.sqrt(variance)
+        self.mi_joint_ = float(np.mean(joint_values))
+        self.mi_given_ = float(np.mean(given_values))
+        self.mi_ = float(np.mean([d.mean() for d in differences]))
+        return _paired_half_width(np.array(differences))
 
     def score(self, X, y):
         """The estimate of I(X; Z | W) on the given rows, in nats.
@@ -329,6 +330,33 @@ class ConditionalMIEstimator(BaseEstimator):
                 value -= float(given.score(W, Z))
             values.append(value)
         return float(np.mean(values))
+
+
+def _member_terms(estimator, X, Z):
+    """Each fitted critic's per-row read-out terms (the neural estimator's fold
+    critics one by one), else the pointwise MI as one critic's terms."""
+    if hasattr(estimator, "_member_terms"):
+        return estimator._member_terms(X, Z)
+    return [np.asarray(estimator.pointwise_mi(X, Z), dtype=np.float64)]
+
+
+def _paired_half_width(differences):
+    """Half-width of the mean of M critics' per-row differences on the same rows.
+
+    The variance adds the rows' sampling error (of the critics' mean
+    difference per row) and the critics' training noise (their values'
+    spread over M: on the same rows, nothing else moves them), with
+    Student's quantile at the Welch-Satterthwaite degrees of freedom, as
+    :func:`sknmi._crossfit.interval` does for folds.
+    """
+    m, n = differences.shape
+    sampling = float(np.var(differences.mean(0), ddof=1)) / n
+    if m == 1:
+        return _Z95 * math.sqrt(sampling)
+    spread = float(np.var(differences.mean(1), ddof=1))
+    total = sampling + spread / m
+    df = math.inf if spread <= 0 else (m - 1) * (total * m / spread) ** 2
+    return float(student_t.ppf(0.975, max(df, m - 1))) * math.sqrt(total)
 
 
 def _half_width(estimator):

@@ -21,6 +21,7 @@ from sknmi.bounds import BOUNDS
 from sknmi.nn import (
     ACTIVATIONS,
     ConcatCritic,
+    CriticStack,
     SeparableCritic,
     held_out_scores,
     stack_critics,
@@ -52,6 +53,15 @@ _CONCAT_ABOVE = 1.5
 # Folds whose read-outs span more than this share of the estimate (at least
 # this many nats) disagree beyond anything the interval should absorb.
 _FOLD_SPREAD = 0.25
+# Critics reading this share more on their training rows than held out
+# (relative to the estimate, at least _SMALL_MI nats) fit noise; held-out
+# scores whose logistic recalibration scales them up by more than
+# _TIMID_SLOPE were trained too little. Chosen on the families at 1,000 to
+# 50,000 rows (the benchmarks page): a gap of 10% fired on a quarter of the
+# good fits at 1,000 rows, where the gap itself is noisy.
+_OVERFIT_GAP = 0.20
+_TIMID_SLOPE = 1.15
+_SMALL_MI = 0.1
 
 
 class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
@@ -194,15 +204,15 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         cross-fitting, the mean over all rows, each read by the critic that did
         not train on it.
     mi_ci_ : tuple of float
-        95% interval of ``mi_``: the held-out sampling error (delta method over
-        rows) or, when larger, the spread of the folds' read-outs (their
-        standard error times Student's quantile on ``n_folds - 1`` degrees of
-        freedom, 4.30 for 3 folds), which also holds the training noise.
-        For ``"logratio"``, the union of that interval and the same interval of
-        the plain mean logit (the critic's constant as trained), since the
-        refitted constant errs upwards at high MI.
-        It does not cover the slack of a loose bound or the bias of a critic
-        that could not learn all of the dependence from the rows it had.
+        95% interval of ``mi_``. Its variance adds the held-out rows' sampling
+        error (delta method over rows) and the critics' training noise (how
+        far the folds' read-outs spread beyond what their rows explain, over
+        ``n_folds``), with Student's quantile at the Welch–Satterthwaite
+        degrees of freedom: ``n_folds - 1`` when the training noise
+        dominates. It does not hold the slack of a loose bound or the bias
+        of a critic that could not learn all of the dependence from the rows
+        it had: the warnings of ``fit`` say when that is likely (see the
+        user guide's page on the interval).
     mi_folds_ : ndarray of shape (n_folds,)
         The read-out of each fold's critic on its own fold.
     mi_lower_bounds_ : dict
@@ -215,7 +225,13 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         below 0 says that the critic gives some pairs extreme scores.
     mi_train_ : float
         The same read-out on as many training rows as were held out
-        (optimistic: the critic has seen them).
+        (optimistic: the critic has seen them). Far above ``mi_``, the
+        critics fit the noise of their rows.
+    calibration_slope_ : float
+        The slope that the logistic recalibration of the held-out scores
+        asks for (:func:`sknmi.bounds.calibration_slope`, the folds' mean):
+        1 for the optimal critic, above 1 for critics that stopped before
+        they learnt the dependence.
     critic_ : torch.nn.Module
         The best critic, in ``eval()`` mode; it scores preprocessed inputs.
         With cross-fitting, the folds' critics as one stacked module
@@ -500,15 +516,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             engine.keep_best()
         self._read_out(engine)
         self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
-        for reason in _doubts(
-            self.mi_,
-            self.mi_ci_,
-            self.mi_lower_bounds_,
-            engine.smallest_read,
-            self.mi_folds_,
-            self.preprocessing,
-            self.critic_type_,
-        ):
+        for reason in _doubts(self, engine.smallest_read):
             warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
         return self
 
@@ -575,6 +583,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         ]
         self.mi_, self.mi_ci_, self.mi_folds_ = self._combine(folds)
         self._log_partition = float(np.mean([f["offset"] for f in folds]))
+        weights = np.array([len(f["read"]) for f in folds], dtype=np.float64)
+        self.calibration_slope_ = float(
+            np.average([f["slope"] for f in folds], weights=weights)
+        )
         # The evidence: DV and NWJ of the same critics on the same rows, the
         # folds' terms pooled.
         self.mi_lower_bounds_ = {
@@ -595,8 +607,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         )
 
     def _fold_terms(self, joint, marginal):
-        """Per-row terms of one fold's held-out scores: the read-out, its
-        companion, the DV and NWJ bounds, and the offset of ``pointwise_mi``.
+        """Per-row terms of one fold's held-out scores: the read-out, the DV and
+        NWJ bounds; the offset of ``pointwise_mi`` and the calibration slope.
 
         The critic shifted to ``T - offset + 1`` is NWJ's optimum when
         ``T - offset`` is the log density ratio; DV does not depend on the
@@ -605,13 +617,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         spec = BOUNDS[self.bound]
         offset = spec.offset(marginal, joint)
         shifted = 1.0 - offset
-        companion = spec.read_companion()
         return {
             "read": spec.read(self.clip)(joint, marginal, reduction="none").double(),
-            "companion": None
-            if companion is None
-            else companion(joint, marginal, reduction="none").double(),
             "offset": offset,
+            "slope": bounds.calibration_slope(joint, marginal),
             "dv": bounds.dv(joint, marginal, reduction="none").double(),
             "nwj": bounds.nwj(
                 joint + shifted, marginal + shifted, reduction="none"
@@ -640,26 +649,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 self._quantiles[1] = None  # class labels are never transformed
 
     def _combine(self, folds):
-        """``mi_``, its interval and the per-fold values from the folds' terms.
-
-        The interval is :func:`sknmi._crossfit.interval` of the folds' per-row
-        terms (every held-out row has the same number of negatives, so the
-        mean of a read-out's terms is the read-out itself). A read-out with a
-        companion (the calibrated log ratio) also spans the companion's
-        interval: the plain mean logit, the constant as training left it. At
-        high MI the refitted constant rests on the few held-out positives that
-        score as low as the negatives, which the critic generalises worst, and
-        it then errs upwards.
-        """
+        """``mi_``, its interval and the per-fold values from the folds' terms:
+        :func:`sknmi._crossfit.interval` of the folds' per-row terms (every
+        held-out row has the same number of negatives, so the mean of a
+        read-out's terms is the read-out itself)."""
         terms = [f["read"] for f in folds]
-        mi, (low, high), values = interval([t.mean() for t in terms], terms, self.bound)
-        if folds[0]["companion"] is not None:
-            plain = [f["companion"] for f in folds]
-            _, (plain_low, plain_high), _ = interval(
-                [t.mean() for t in plain], plain, self.bound
-            )
-            low, high = min(low, plain_low), max(high, plain_high)
-        return mi, (low, high), values
+        return interval([t.mean() for t in terms], terms, self.bound)
 
     def _estimate(self, reads):
         """:meth:`_combine` of held-out ``(joint, marginal)`` scores per fold."""
@@ -723,6 +718,25 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             scores = critic(Xt, Zt)
         return scores.double().cpu().numpy() - self._log_partition
 
+    def _member_terms(self, X, y):
+        """Per-row read-out terms of each fitted critic on (X, Z), one array each.
+
+        The fold critics of a cross-fitted fit are read one by one (their
+        spread on the same rows is training noise alone); a single critic
+        gives one array. The mean of an array is that critic's read-out.
+        """
+        critic, Xt, Zt = self._checked_tensors(X, y)
+        members = (
+            [critic.member(k) for k in range(critic.n_members)]
+            if isinstance(critic, CriticStack)
+            else [critic]
+        )
+        read = BOUNDS[self.bound].read(self.clip)
+        return [
+            read(*self._scores(member, Xt, Zt), reduction="none").double().cpu().numpy()
+            for member in members
+        ]
+
 
 def _check_critic(critic, x, z):
     """One look at a critic's output on a few rows, so a wrong one fails early.
@@ -771,37 +785,53 @@ def _with_interval(terms):
     return value, ci
 
 
-def _doubts(
-    mi, ci, lower_bounds, n_val, fold_values, preprocessing, critic_type="separable"
-):
-    """Reasons to doubt an estimate, read from the evidence of the same critics.
+def _doubts(est, n_read):
+    """Reasons to doubt a fitted estimate, read from the evidence of its critics.
 
-    Each is a fact about this fit, not a guess: a lower bound far below 0 means
-    that the critic gives some pairs extreme scores (heavy tails, outliers); a
-    lower bound above the estimate's interval means the estimate is low; an
-    estimate near ``log n`` is at the most the held-out rows can show; folds
-    far apart mean the answer depends on which rows and seed trained it.
+    Each is a fact about this fit, measured for what it predicts on the
+    families of ``benchmarks/families.py`` (how often it fires on fits within
+    5% of the truth and on fits off by more than 10%; see the benchmarks
+    page):
+
+    - the critics read more on their training rows than on held-out rows by
+      a tenth or more (they fit the noise of their rows: the held-out
+      estimate is low);
+    - their held-out scores ask to be scaled up (``calibration_slope_`` above
+      1.15: training stopped before they learnt the dependence);
+    - a lower bound of the same critics lies above the estimate's interval;
+    - the folds' read-outs disagree by a quarter of the estimate;
+    - for a read-out that is itself a bound: extreme scores (a DV bound far
+      below 0: heavy tails, outliers) or an estimate near ``log n``, the most
+      that the held-out rows can show.
+
+    ``est`` is the fitted estimator (or anything with its attributes);
+    ``n_read`` the held-out rows of the smallest fold.
     """
-    dv, _ = lower_bounds["dv"]
+    mi, ci, spec = est.mi_, est.mi_ci_, BOUNDS[est.bound]
     reasons = []
-    if dv < _EXTREME_BOUND:
-        hint = (
-            "try preprocessing='quantile'"
-            if preprocessing != "quantile"
-            else "some pairs lie where the critic extrapolates wildly (outliers, "
-            "a sharply curved dependence such as a spiral, or a bound such as "
-            "infonce that leaves the critic's scale free)"
-        )
+    gap = (est.mi_train_ - mi) / max(abs(mi), _SMALL_MI)
+    if gap > _OVERFIT_GAP:
         reasons.append(
-            f"the critic gives some held-out pairs extreme scores (its DV bound "
-            f"is {dv:.3g} nats): mi_ may be unreliable; {hint}"
+            f"the critics read {est.mi_train_:.4g} nats on the rows they trained "
+            f"on and {mi:.4g} on rows they never saw ({100 * gap:.0f}% more): "
+            "they learnt the noise of their rows beside the dependence, and mi_ "
+            "is likely low; more rows, a smaller hidden_layer_sizes or fewer "
+            "epochs may help"
+        )
+    slope = est.calibration_slope_
+    if spec.objective == "jsd" and slope > _TIMID_SLOPE:
+        reasons.append(
+            f"the held-out scores are too timid: calibrated, they would be "
+            f"{slope:.2f} times as far apart (calibration_slope_): training "
+            "stopped before the critics learnt the dependence, and mi_ is likely "
+            "low; raise max_iter (or learning_rate_init)"
         )
     remedy = (
         "more rows or more epochs"
-        if critic_type == "concat"
+        if est.critic_type_ == "concat"
         else "critic='concat' or more epochs"
     )
-    for name, (value, (low, _)) in lower_bounds.items():
+    for name, (value, (low, _)) in est.mi_lower_bounds_.items():
         # Beyond both intervals and by a margin that matters (5%, 0.05 nats).
         if low > ci[1] + 0.05 * max(1.0, abs(mi)):
             reasons.append(
@@ -810,18 +840,36 @@ def _doubts(
                 f"is low; try {remedy}"
             )
             break
-    if mi > math.log(n_val) - 1.0:
-        reasons.append(
-            f"mi_ = {mi:.4g} is near log({n_val}) = {math.log(n_val):.3g}, the "
-            "most that the held-out rows can show: the MI may be larger"
-        )
-    spread = float(np.ptp(fold_values)) if len(fold_values) > 1 else 0.0
+    folds = est.mi_folds_
+    spread = float(np.ptp(folds)) if len(folds) > 1 else 0.0
     if spread > _FOLD_SPREAD * max(1.0, abs(mi)):
-        values = ", ".join(f"{v:.3g}" for v in fold_values)
+        values = ", ".join(f"{v:.3g}" for v in folds)
         reasons.append(
-            f"the critics of the {len(fold_values)} folds disagree ({values} "
+            f"the critics of the {len(folds)} folds disagree ({values} "
             "nats): the estimate depends on the rows and the seed that trained "
             "it; more rows or a smaller learning_rate_init may steady it"
+        )
+    if not spec.lower:
+        # A log-ratio read-out has no log n ceiling, and no exponential moment
+        # for a few extreme pairs to own.
+        return reasons
+    dv, _ = est.mi_lower_bounds_["dv"]
+    if dv < _EXTREME_BOUND:
+        hint = (
+            "try preprocessing='quantile'"
+            if est.preprocessing != "quantile"
+            else "some pairs lie where the critic extrapolates wildly (outliers, "
+            "a sharply curved dependence such as a spiral, or a bound such as "
+            "infonce that leaves the critic's scale free)"
+        )
+        reasons.append(
+            f"the critic gives some held-out pairs extreme scores (its DV bound "
+            f"is {dv:.3g} nats): mi_ may be unreliable; {hint}"
+        )
+    if mi > math.log(n_read) - 1.0:
+        reasons.append(
+            f"mi_ = {mi:.4g} is near log({n_read}) = {math.log(n_read):.3g}, the "
+            "most that the held-out rows can show: the MI may be larger"
         )
     return reasons
 

@@ -411,3 +411,13 @@ def test_given_overlap_in_npz_is_refused(tmp_path, small, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and "--z and --given share the column(s) Z:0" in err
+
+
+def test_the_epochs_default_is_the_estimators():
+    # The learning-rate schedule spans max_iter epochs: a command-line default
+    # other than the estimator's warms up for longer than the fit lasts.
+    from sknmi import NeuralMIEstimator
+    from sknmi.cli import _build_parser
+
+    args = _build_parser().parse_args(["demo"])
+    assert args.max_iter == NeuralMIEstimator().max_iter

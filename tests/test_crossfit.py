@@ -75,18 +75,41 @@ def test_jsd_of_matrix_equals_the_masked_jsd():
     torch.testing.assert_close(jsd_of_matrix(s), expected)
 
 
-def test_interval_is_the_delta_method_for_one_fold_and_students_for_several():
+def test_interval_is_the_delta_method_for_one_fold():
     g = np.random.default_rng(0)
     terms = g.normal(1.0, 2.0, 4000)
     mi, (lo, hi), values = interval([terms.mean()], [terms])
     half = 1.959963984540054 * terms.std(ddof=1) / math.sqrt(len(terms))
     assert mi == pytest.approx(terms.mean()) and (hi - lo) / 2 == pytest.approx(half)
-    folds = [g.normal(m, 0.1, 1000) for m in (0.8, 1.0, 1.3)]
-    mi, (lo, hi), values = interval([f.mean() for f in folds], folds)
-    spread = values.std(ddof=1) / math.sqrt(3)
-    assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 2) * spread)
     with pytest.raises(ValueError, match="not finite"):
         interval([math.nan], [terms])
+
+
+def test_interval_adds_the_critics_noise_to_the_rows_sampling_error():
+    g = np.random.default_rng(0)
+    # Folds whose values agree (no spread beyond their rows' sampling): the
+    # width is the pooled sampling error's, with the normal quantile.
+    folds = [f - f.mean() + 1.0 for f in (g.normal(0, 2.0, 5000) for _ in range(5))]
+    mi, (lo, hi), _ = interval([f.mean() for f in folds], folds)
+    sampling = np.concatenate(folds).var() / 25_000
+    assert (hi - lo) / 2 == pytest.approx(1.96 * math.sqrt(sampling), rel=1e-3)
+    # Critics off by a training noise much larger than the sampling error:
+    # the folds' standard error, with Student's quantile on K - 1 = 4 df.
+    offsets = np.array([-0.3, -0.1, 0.0, 0.15, 0.25])
+    shifted = [f + o for f, o in zip(folds, offsets)]
+    values = [f.mean() for f in shifted]
+    mi, (lo, hi), _ = interval(values, shifted)
+    spread = np.std(values, ddof=1) / math.sqrt(5)
+    assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 4) * spread, rel=0.05)
+    # Known variances, many repetitions: the 95% interval covers 95% of the
+    # time, neither the union of the two noises nor the larger one alone.
+    hits, trials = 0, 400
+    for _ in range(trials):
+        noise = g.normal(0.0, 0.02, 5)  # the critics' training noise
+        folds = [g.normal(1.0 + e, 2.0, 2000) for e in noise]
+        _, (lo, hi), _ = interval([f.mean() for f in folds], folds)
+        hits += lo <= 1.0 <= hi
+    assert 0.92 <= hits / trials <= 0.99
 
 
 def test_contiguous_folds_leave_a_gap():

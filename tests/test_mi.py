@@ -439,37 +439,76 @@ def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
         assert mi - 0.25 < value < mi + 0.05
 
 
+def _evidence(mi=2.0, half=0.1, bound="logratio", **kw):
+    from types import SimpleNamespace
+
+    fields = dict(
+        mi_=mi,
+        mi_ci_=(mi - half, mi + half),
+        bound=bound,
+        mi_train_=mi * 1.03,
+        calibration_slope_=0.95,
+        mi_lower_bounds_={"dv": (0.9 * mi, (0.85 * mi, 0.95 * mi))},
+        mi_folds_=np.array([mi]),
+        preprocessing="quantile",
+        critic_type_="separable",
+    )
+    fields.update(kw)
+    return SimpleNamespace(**fields)
+
+
 def test_doubts_are_read_from_the_evidence():
     from sknmi.mi import _doubts
 
-    one = np.array([2.0])
-    doubts = partial(_doubts, n_val=2000, preprocessing="standard")
-    good = {"dv": (1.9, (1.8, 2.0)), "nwj": (1.9, (1.8, 2.0))}
-    assert doubts(2.0, (1.9, 2.1), good, fold_values=one) == []
-    assert doubts(2.0, (1.9, 2.1), good, fold_values=np.array([1.8, 2.0, 2.2])) == []
-    extreme = {"dv": (-40.0, (-45.0, -35.0)), "nwj": (-1e3, (-2e3, 0.0))}
-    (reason,) = doubts(0.5, (0.4, 0.6), extreme, fold_values=one)
-    assert "extreme scores" in reason and "quantile" in reason
-    (reason,) = _doubts(0.5, (0.4, 0.6), extreme, 2000, one, "quantile")
-    assert "extreme scores" in reason and "quantile'" not in reason
+    # Each doubt on a case that must raise it and its twin that must not.
+    assert _doubts(_evidence(), 2000) == []
+    assert _doubts(_evidence(mi_folds_=np.array([1.8, 2.0, 2.2])), 2000) == []
+    (reason,) = _doubts(_evidence(mi_train_=2.5), 2000)  # 25% above held out
+    assert "rows they never saw" in reason and "likely low" in reason
+    assert _doubts(_evidence(mi_train_=2.3), 2000) == []  # 15%: no doubt
+    (reason,) = _doubts(_evidence(calibration_slope_=1.3), 2000)
+    assert "too timid" in reason and "max_iter" in reason
+    assert _doubts(_evidence(calibration_slope_=1.1), 2000) == []
+    # Only a classifier's scores have a calibration to ask for.
+    assert _doubts(_evidence(calibration_slope_=1.3, bound="infonce"), 2000) == []
     low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
-    (reason,) = doubts(3.6, (3.5, 3.7), low, fold_values=one)
+    (reason,) = _doubts(_evidence(3.6, mi_lower_bounds_=low), 2000)
     assert "below the DV lower bound" in reason and "critic='concat'" in reason
-    (reason,) = _doubts(3.6, (3.5, 3.7), low, 2000, one, "quantile", "concat")
+    (reason,) = _doubts(
+        _evidence(3.6, mi_lower_bounds_=low, critic_type_="concat"), 2000
+    )
     assert "below the DV lower bound" in reason and "critic='concat'" not in reason
-    (reason,) = doubts(7.0, (6.9, 7.1), {"dv": (6.9, (6.8, 7.0))}, fold_values=one)
-    assert "near log(2000)" in reason
     # Folds 1.2 nats apart on an estimate of 3: the answer hangs on training.
-    (reason,) = doubts(3.0, (2.3, 3.7), good, fold_values=np.array([2.4, 3.0, 3.6]))
+    (reason,) = _doubts(_evidence(3.0, mi_folds_=np.array([2.4, 3.0, 3.6])), 2000)
     assert "3 folds disagree" in reason and "2.4, 3, 3.6" in reason
 
 
+def test_doubts_of_a_bound_read_out_only():
+    from sknmi.mi import _doubts
+
+    # Extreme scores and the log n ceiling speak of exponential moments: a
+    # bound's read-out has them, the log-ratio read-out has not.
+    extreme = {"dv": (-40.0, (-45.0, -35.0)), "nwj": (-1e3, (-2e3, 0.0))}
+    assert _doubts(_evidence(0.5, mi_lower_bounds_=extreme), 2000) == []
+    (reason,) = _doubts(
+        _evidence(0.5, mi_lower_bounds_=extreme, bound="nwj", preprocessing="standard"),
+        2000,
+    )
+    assert "extreme scores" in reason and "quantile" in reason
+    (reason,) = _doubts(_evidence(0.5, mi_lower_bounds_=extreme, bound="nwj"), 2000)
+    assert "extreme scores" in reason and "quantile'" not in reason
+    assert _doubts(_evidence(7.0), 2000) == []
+    (reason,) = _doubts(_evidence(7.0, bound="dv"), 2000)
+    assert "near log(2000)" in reason
+
+
 def test_heavy_tails_are_not_a_silent_answer():
-    # A Cauchy pair (multivariate t, one degree of freedom): the critic scores
+    # A Cauchy pair (multivariate t, one degree of freedom): a DV critic scores
     # a few extreme pairs wildly; the fit says so instead of staying silent.
     rng = np.random.default_rng(0)
     A = rng.standard_normal((3000, 2)) / np.sqrt(rng.chisquare(1, 3000))[:, None]
     est = NeuralMIEstimator(
+        bound="nwj",
         hidden_layer_sizes=(32,),
         max_iter=15,
         preprocessing="standard",
@@ -479,7 +518,7 @@ def test_heavy_tails_are_not_a_silent_answer():
     with pytest.warns(UserWarning, match="extreme scores"):
         est.fit(A[:, :1], A[:, 1:])
     # The defaults (rank-Gaussian columns, three folds) take it in their stride.
-    quantile = NeuralMIEstimator(hidden_layer_sizes=(32,), max_iter=15, random_state=0)
+    quantile = NeuralMIEstimator(random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)

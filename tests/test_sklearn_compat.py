@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sknmi import (
     ConditionalMIEstimator,
     DeepInfoMaxTransformer,
+    ExtrapolatedMIEstimator,
     GaussianMIEstimator,
     InfoBottleneckTransformer,
     KSGConditionalEstimator,
@@ -47,6 +48,7 @@ ESTIMATORS = [
     ConditionalMIEstimator(NeuralMIEstimator(**FAST), given=[0], random_state=0),
     ConditionalMIEstimator(GaussianMIEstimator(), given=[0]),
     KSGConditionalEstimator(given=[0], random_state=0),
+    ExtrapolatedMIEstimator(GaussianMIEstimator(), splits=(1, 2), random_state=0),
 ]
 
 # Checks expected to fail, with the reason; keyed by (estimator class, check name).
