@@ -144,10 +144,14 @@ fig.tight_layout()
 
 # %%
 # On the full data (30 epochs, 16 components) DIM(L)'s linear probe matched or
-# beat PCA's (97.3% against 96.2%; the random encoder 76.9%, DIM(G) 88.4%), and
+# beat PCA's (97.1% against 96.2%; the random encoder 76.9%, DIM(G) 87.8%), and
 # its decoder error was lower than the random encoder's but well above PCA's:
 # PCA keeps what reconstructs pixels, DIM(L) what the patches share. Without
-# prior matching the DIM codes are far from independent (high NDM).
+# prior matching the DIM codes are far from independent (NDM 4.5 nats for
+# DIM(L)); with it at weight 0.1 NDM fell to 1.3 and the marginals moved onto
+# N(0, 1) (KS distance 0.25 -> 0.09), while the probe (97.8%) and the decoder
+# (0.23 against 0.29) did no worse. Over 3 seeds on 8 components the benchmark
+# of the user guide (Deep InfoMax, "Prior matching, measured") finds the same.
 
 # %%
 # What prior matching did

@@ -101,13 +101,11 @@ class DeepInfoMaxTransformer(
     prior_weight : float, default=0.0
         Weight of the prior-matching term (``gamma``; the paper used 0.1); 0
         trains no discriminator. It makes the code's components more
-        independent and their marginals closer to the prior: on digits
-        (8 image components, local objective, 30 epochs, 3 seeds) 0.1 lowered
-        the neural dependency measure from 2.2 to 0.4 nats and the mean
-        Kolmogorov–Smirnov distance of a component to N(0, 1) from 0.49 to
-        0.07, with a linear probe as accurate as without. Larger weights
-        trade MI for independence, and from about 1 the game can collapse
-        the code on small data (the benchmarks page has the table).
+        independent (a lower :func:`~sknmi.metrics.neural_dependency_measure`)
+        and their marginals closer to the prior; with the local objective on
+        digits, 0.1 did so at no cost to a linear probe (the benchmarks page
+        has the table). Larger weights trade MI for independence, and at 1
+        the game collapsed the code on digits.
     prior_warmup : int, default=10
         Epochs over which the prior weight rises linearly from 0 to
         ``prior_weight``; early stopping judges only the epochs after them.
