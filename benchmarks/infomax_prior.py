@@ -20,7 +20,7 @@ seen), 8 components, for each seed, and judges the code of every image by
 ``seconds``
     the wall time of the encoder's ``fit``.
 
-    python benchmarks/infomax_prior.py               # 7 configs x 3 seeds: about 7 min, 1 core
+    python benchmarks/infomax_prior.py     # 7 configs x 3 seeds: ~7 min, 1 core
     python benchmarks/infomax_prior.py --seeds 5 --configs local local+prior
 
 It writes ``benchmarks/results/infomax_prior.csv`` (one row per fit) and
