@@ -20,7 +20,7 @@ seen), 8 components, for each seed, and judges the code of every image by
 ``seconds``
     the wall time of the encoder's ``fit``.
 
-    python benchmarks/infomax_prior.py     # 7 configs x 3 seeds: ~7 min, 1 core
+    python benchmarks/infomax_prior.py     # 9 configs x 3 seeds: ~9 min, 1 core
     python benchmarks/infomax_prior.py --seeds 5 --configs local local+prior
 
 It writes ``benchmarks/results/infomax_prior.csv`` (one row per fit) and
@@ -76,6 +76,15 @@ CONFIGS = {
     "paper, no prior": (
         dict(global_weight=0.5, local_weight=1.0, prior="uniform"),
         "uniform",
+    ),
+    # The paper's weights on an unbounded code with the Gaussian prior.
+    "paper, gaussian": (
+        dict(global_weight=0.5, local_weight=1.0, prior_weight=0.1),
+        "gaussian",
+    ),
+    "paper, gaussian, no prior": (
+        dict(global_weight=0.5, local_weight=1.0),
+        "gaussian",
     ),
 }
 
