@@ -8,20 +8,22 @@ maximising the mutual information between an image and its code. The
 *global* variant (DIM(G)) asks the code to be predictable from the whole
 feature map; the *local* variant (DIM(L)) asks it to be predictable from every
 small patch, which rewards what the patches share (the digit) over what only
-one patch knows (pixel noise). (A third term, prior matching, is left out
-here: on 1347 images its adversarial push stalls the MI terms; see
-``prior_weight``.)
+one patch knows (pixel noise). A third term, *prior matching*, trains a
+discriminator to tell codes from samples of a prior (here N(0, I)) and pushes
+the encoder to fool it, which makes the code's components more independent.
 
-We compare four encoders with the same number of components on the 8 x 8
+We compare five encoders with the same number of components on the 8 x 8
 digits of scikit-learn: PCA, a convolutional encoder left at its random
-initial weights, DIM(G) and DIM(L). Each code is judged, with the encoder
-frozen, by
+initial weights, DIM(G), DIM(L) and DIM(L) with prior matching at the
+paper's weight 0.1. Each code is judged, with the encoder frozen, by
 
 - the test accuracy of a linear probe (logistic regression on the code),
 - the neural dependency measure (NDM, how far the code's dimensions are from
   independent; lower is more independent),
 - the normalised error of an MLP decoder that reconstructs the image from the
-  code (1 is the error of predicting the mean image).
+  code (1 is the error of predicting the mean image),
+- the mean Kolmogorov–Smirnov distance of the code's components to N(0, 1),
+  the prior (0 when every marginal is exactly the prior).
 """
 
 # %%
@@ -37,6 +39,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 from joblib import Parallel, delayed, parallel_config
+from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -74,6 +77,9 @@ encoders = {
     ),
     "DIM(G)": DeepInfoMaxTransformer(global_weight=1.0, local_weight=0.0, **common),
     "DIM(L)": DeepInfoMaxTransformer(global_weight=0.0, local_weight=1.0, **common),
+    "DIM(L)+prior": DeepInfoMaxTransformer(
+        global_weight=0.0, local_weight=1.0, prior_weight=0.1, **common
+    ),
 }
 
 N_JOBS = 1 if QUICK else 2
@@ -94,6 +100,9 @@ def fit_and_judge(name):
         "NDM (nats)": neural_dependency_measure(Z_train, random_state=0),
         "reconstruction error": reconstruction_error(
             Z_train, X_train, Z_test, X_test, random_state=0
+        ),
+        "KS distance to N(0, 1)": float(
+            np.mean([stats.kstest(z, "norm").statistic for z in Z_train.T])
         ),
     }
     return encoder, (Z_train, Z_test), judged, seconds
@@ -118,14 +127,14 @@ for name, (encoder, code, judged, fit_seconds) in zip(list(encoders), fitted):
 # All three measures use the frozen codes only. NDM is read on the training
 # codes (more rows, less noise), the probe and the decoder on the test rows.
 print(f"{N_COMPONENTS} components, {len(X_train)} training and {len(X_test)} test rows")
-print(f"{'encoder':8s} " + " ".join(f"{k:>22s}" for k in results["PCA"]) + "  fit (s)")
+print(f"{'encoder':12s} " + " ".join(f"{k:>22s}" for k in results["PCA"]) + "  fit (s)")
 for name, row in results.items():
     values = " ".join(f"{v:22.3f}" for v in row.values())
-    print(f"{name:8s} {values} {seconds[name]:8.1f}")
+    print(f"{name:12s} {values} {seconds[name]:8.1f}")
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.4))
 names = list(results)
-colors = ["tab:gray", "tab:olive", "tab:blue", "tab:orange"]
+colors = ["tab:gray", "tab:olive", "tab:blue", "tab:orange", "tab:red"]
 for ax, measure in zip(axes, results["PCA"]):
     ax.bar(names, [results[n][measure] for n in names], color=colors)
     ax.set_title(measure)
@@ -135,10 +144,33 @@ fig.tight_layout()
 
 # %%
 # On the full data (30 epochs, 16 components) DIM(L)'s linear probe matched or
-# beat PCA's (97.3% against 96.2%; the random encoder 76.9%, DIM(G) 88.4%), and
+# beat PCA's (97.1% against 96.2%; the random encoder 76.9%, DIM(G) 87.8%), and
 # its decoder error was lower than the random encoder's but well above PCA's:
 # PCA keeps what reconstructs pixels, DIM(L) what the patches share. Without
-# prior matching the DIM codes are far from independent (high NDM).
+# prior matching the DIM codes are far from independent (NDM 4.5 nats for
+# DIM(L)); with it at weight 0.1 NDM fell to 1.3 and the marginals moved onto
+# N(0, 1) (KS distance 0.25 -> 0.09), while the probe (97.8%) and the decoder
+# (0.23 against 0.29) did no worse. Over 3 seeds on 8 components the benchmark
+# of the user guide (Deep InfoMax, "Prior matching, measured") finds the same.
+
+# %%
+# What prior matching did
+# -----------------------
+# Each component's values (training codes) against the prior's density. DIM(L)
+# alone gives components of any location, scale and shape; with prior matching
+# they sit on N(0, 1), and NDM says they are also more independent of each
+# other: the discriminator sees whole codes, so a code whose components depend
+# on each other does not pass for a sample of N(0, I).
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+grid = np.linspace(-4, 4, 200)
+for ax, name in zip(axes, ("DIM(L)", "DIM(L)+prior")):
+    for z in codes[name][0].T:
+        ax.hist(z, bins=40, range=(-4, 4), density=True, histtype="step", alpha=0.6)
+    ax.plot(grid, stats.norm.pdf(grid), color="black", linewidth=2, label="N(0, 1)")
+    ax.set_title(f"{name}: NDM {results[name]['NDM (nats)']:.2f} nats")
+    ax.set_xlabel("component value")
+axes[0].legend()
+fig.tight_layout()
 
 # %%
 # What training did
@@ -162,7 +194,7 @@ fig.tight_layout()
 # The first two principal components of each test code, coloured by the digit
 # the encoder never saw. DIM(L)'s code separates the classes more than the
 # random encoder's.
-fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+fig, axes = plt.subplots(1, 5, figsize=(15, 3.4))
 for ax, (name, (Z_train, Z_test)) in zip(axes, codes.items()):
     view = PCA(2).fit(Z_train).transform(Z_test)
     ax.scatter(view[:, 0], view[:, 1], c=y_test, cmap="tab10", s=6)

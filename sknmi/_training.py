@@ -68,6 +68,10 @@ class Settings:
     over the first ``warmup`` share of the ``max_iter`` epochs' steps, then
     falls along a half cosine to ``final_fraction`` of itself at the last
     step (the main optimiser only; adversaries keep theirs).
+
+    ``burn_in``: epochs at the start that early stopping does not judge (the
+    state of the last of them is kept until a later epoch is scored); for a
+    game whose loss changes over them, such as a weight warming up.
     """
 
     batch_size: int
@@ -80,6 +84,7 @@ class Settings:
     schedule: str = "constant"
     warmup: float = 0.05
     final_fraction: float = 0.05
+    burn_in: int = 0
     verbose: int = 0
     name: str = "model"
 
@@ -289,14 +294,21 @@ def train(game, settings, *, generator, device):
                 stacklevel=3,
             )
             break
-        if score > best_score + settings.tol:
-            no_improvement = 0
-        else:
-            no_improvement += 1
-        if score > best_score:
-            best_score = score
+        if epoch <= settings.burn_in:
+            # The objective is still changing (a loss weight warming up): keep
+            # the latest state, and let the first epoch after it set the bar.
+            best_score, no_improvement = -math.inf, 0
             result.best_epoch = epoch
             best_state.save()
+        else:
+            if score > best_score + settings.tol:
+                no_improvement = 0
+            else:
+                no_improvement += 1
+            if score > best_score:
+                best_score = score
+                result.best_epoch = epoch
+                best_state.save()
         progress.update(epoch, history)
         if settings.early_stopping and no_improvement >= settings.n_iter_no_change:
             break

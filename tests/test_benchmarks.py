@@ -4,6 +4,7 @@ the benchmarks themselves)."""
 import pathlib
 import runpy
 
+import numpy as np
 import pytest
 
 from sknmi.datasets import make_gaussian
@@ -73,3 +74,17 @@ def test_families_benchmark_pieces(tmp_path):
     assert "| sparse | 5 nats 3+3 | ksg | 5.000 |" in summary
     assert "| spiral | 1 nat 2+2 | w | 1.000 |" in summary
     assert bench["summarise"](bench["read_csv"](str(path))) == summary
+
+
+def test_infomax_prior_benchmark_pieces():
+    bench = load("infomax_prior")
+    assert {"global", "local", "local+prior"} <= set(bench["CONFIGS"])
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 4))
+    y = np.repeat([0, 1], 60)
+    Z = X[:, :2] + 0.1 * rng.standard_normal((120, 2))
+    row = bench["judge"](Z, X, y, "gaussian", 0)
+    assert set(row) == {"ndm", "probe", "mi", "ks_prior"}
+    assert 0.0 <= row["probe"] <= 1.0 and 0.0 <= row["ks_prior"] <= 1.0
+    rows = [dict(config="local", seed=s, **row, seconds=1.0) for s in (0, 1)]
+    assert bench["summary"](rows).splitlines()[2].startswith("| local | 2 |")

@@ -203,29 +203,44 @@ def test_prior_matching_lowers_the_dependency_of_a_global_code():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not reproduced at small scale with the local objective: the prior term raised "
-        "NDM here "
-        "(digits, 8 components, 6 epochs: 5.09 with prior_weight=1 vs 3.46 without) "
-        "and moved the marginals away from N(0, 1); strict, so a fix shows up"
-    ),
-)
 def test_prior_matching_lowers_the_dependency_of_a_local_code(digits):
-    X_train = digits[0]
+    # Images, local objective, Gaussian prior at the paper's weight 0.1. Over
+    # seeds 0-2 of this set-up (benchmarks/infomax_prior.py has the full table)
+    # NDM fell from 2.19 +- 0.26 (1.89-2.38) to 0.43 +- 0.10 (0.32-0.50) nats,
+    # the KS distance to N(0, 1) from 0.49 +- 0.09 to 0.07 +- 0.01, the probe
+    # within -0.02..+0.04; the margins below exceed the seed-to-seed ranges.
+    # Before the discriminator's
+    # faster rate, R1 penalty and the weight's warm-up, the prior term collapsed
+    # the codes instead (NDM 3.5 -> 5.1, probe 76% -> 41%).
+    X_train, X_test, y_train, y_test = digits
     params = dict(
         n_components=8,
         image_shape=(1, 8, 8),
         hidden_layer_sizes=(64,),
         embedding_dim=32,
-        max_iter=6,
+        max_iter=30,
         early_stopping=False,
         device="cpu",
         random_state=0,
     )
-    ndm = {}
-    for weight in (0.0, 1.0):
-        Z = DeepInfoMaxTransformer(prior_weight=weight, **params).fit_transform(X_train)
+    ndm, ks, accuracy = {}, {}, {}
+    for weight in (0.0, 0.1):
+        dim = DeepInfoMaxTransformer(prior_weight=weight, **params).fit(X_train)
+        Z = dim.transform(X_train)
         ndm[weight] = neural_dependency_measure(Z, random_state=0)
-    assert ndm[1.0] < ndm[0.0] - 0.05, ndm
+        ks[weight] = np.mean([stats.kstest(z, "norm").statistic for z in Z.T])
+        accuracy[weight] = probe_accuracy(Z, y_train, dim.transform(X_test), y_test)
+    assert ndm[0.1] < ndm[0.0] - 1.0, ndm
+    assert ks[0.1] < ks[0.0] - 0.2, ks
+    assert accuracy[0.1] > accuracy[0.0] - 0.05, accuracy
+
+
+def test_prior_weight_warms_up_and_early_stopping_waits_for_it():
+    X = np.random.default_rng(0).standard_normal((64, 4))
+    params = dict(FAST, prior_weight=0.1, max_iter=3, n_iter_no_change=1)
+    # Within the warm-up the held-out objective is not judged: no early stop,
+    # and the state kept is the last epoch's.
+    dim = DeepInfoMaxTransformer(prior_warmup=3, **params).fit(X)
+    assert dim.n_iter_ == 3 and dim.best_iter_ == 3
+    with pytest.raises(ValueError, match="prior_warmup"):
+        DeepInfoMaxTransformer(prior_warmup=-1, **FAST).fit(X)
