@@ -50,9 +50,6 @@ _EXTREME_BOUND = -1.0
 # A canonical pair of the preprocessed data carrying more than this many nats
 # (as a Gaussian pair would: -log(1 - r^2) / 2) makes "auto" choose concat.
 _CONCAT_ABOVE = 1.5
-# Folds whose read-outs span more than this share of the estimate (at least
-# this many nats) disagree beyond anything the interval should absorb.
-_FOLD_SPREAD = 0.25
 # Critics reading this share more on their training rows than held out
 # (relative to the estimate, at least _SMALL_MI nats) fit noise; held-out
 # scores whose logistic recalibration scales them up by more than
@@ -799,7 +796,6 @@ def _doubts(est, n_read):
     - their held-out scores ask to be scaled up (``calibration_slope_`` above
       1.15: training stopped before they learnt the dependence);
     - a lower bound of the same critics lies above the estimate's interval;
-    - the folds' read-outs disagree by a quarter of the estimate;
     - for a read-out that is itself a bound: extreme scores (a DV bound far
       below 0: heavy tails, outliers) or an estimate near ``log n``, the most
       that the held-out rows can show.
@@ -840,15 +836,6 @@ def _doubts(est, n_read):
                 f"is low; try {remedy}"
             )
             break
-    folds = est.mi_folds_
-    spread = float(np.ptp(folds)) if len(folds) > 1 else 0.0
-    if spread > _FOLD_SPREAD * max(1.0, abs(mi)):
-        values = ", ".join(f"{v:.3g}" for v in folds)
-        reasons.append(
-            f"the critics of the {len(folds)} folds disagree ({values} "
-            "nats): the estimate depends on the rows and the seed that trained "
-            "it; more rows or a smaller learning_rate_init may steady it"
-        )
     if not spec.lower:
         # A log-ratio read-out has no log n ceiling, and no exponential moment
         # for a few extreme pairs to own.

@@ -478,9 +478,9 @@ def test_doubts_are_read_from_the_evidence():
         _evidence(3.6, mi_lower_bounds_=low, critic_type_="concat"), 2000
     )
     assert "below the DV lower bound" in reason and "critic='concat'" not in reason
-    # Folds 1.2 nats apart on an estimate of 3: the answer hangs on training.
-    (reason,) = _doubts(_evidence(3.0, mi_folds_=np.array([2.4, 3.0, 3.6])), 2000)
-    assert "3 folds disagree" in reason and "2.4, 3, 3.6" in reason
+    # Folds far apart widen the interval; they are not a warning of their own
+    # (at 1,000 rows it fired on 4 of 19 good fits and 3 of 40 bad ones).
+    assert _doubts(_evidence(3.0, mi_folds_=np.array([2.4, 3.0, 3.6])), 2000) == []
 
 
 def test_doubts_of_a_bound_read_out_only():
@@ -564,7 +564,7 @@ def test_cross_fitted_estimate_and_its_interval(gauss2):
         NeuralMIEstimator(n_folds=4).fit(X[:7], Z[:7])
 
 
-def test_interval_uses_students_quantile_and_spans_both_constants():
+def test_interval_uses_the_folds_spread_and_the_calibrated_constant_alone():
     from scipy.stats import t as student_t
 
     from sknmi.bounds import calibrated_log_ratio
@@ -579,20 +579,23 @@ def test_interval_uses_students_quantile_and_spans_both_constants():
         )
         for shift in (0.0, 0.3, -0.2)
     ]
+    # DV moves with the shift: the folds' spread, above their rows' sampling
+    # error, sets the width; the quantile lies between the normal one and
+    # Student's on 2 df, since part of the spread is the rows' own noise.
     dv_est = NeuralMIEstimator(bound="dv")
     mi, (lo, hi), folds = dv_est._estimate(reads)
     spread = folds.std(ddof=1) / math.sqrt(3)
-    assert (hi - lo) / 2 == pytest.approx(student_t.ppf(0.975, 2) * spread)
+    assert 1.96 * spread < (hi - lo) / 2 < student_t.ppf(0.975, 2) * spread
     assert mi == pytest.approx(folds.mean())
-    # "logratio": mi_ is the calibrated read-out, which a shared shift does not
-    # move, and the interval spans the plain mean logit's interval too.
+    # "logratio": the calibrated read-out, which a shared shift does not move;
+    # the folds agree, and the interval is the sampling error's, far inside
+    # the plain mean logit's (which it no longer spans).
     mi, (lo, hi), folds = NeuralMIEstimator()._estimate(reads)
     assert folds == pytest.approx([float(calibrated_log_ratio(*r)) for r in reads])
     plain = np.array([float(j.mean()) for j, _ in reads])
     plain_half = student_t.ppf(0.975, 2) * plain.std(ddof=1) / math.sqrt(3)
-    assert lo <= plain.mean() - plain_half + 1e-12
-    assert hi >= plain.mean() + plain_half - 1e-12
     assert lo <= mi <= hi
+    assert (hi - lo) / 2 < 0.2 * plain_half
 
 
 def test_auto_critic_follows_the_strongest_canonical_pair():
