@@ -30,9 +30,9 @@ What the run shows (numbers printed below):
   hundredths of a nat, from 0.04 to 1 nat;
 * in 20 dimensions the neural estimate follows the truth from 0.4 to 10 nats,
   within 7% at every level: 1.75 for 1.74, 4.62 for 4.46, 9.59 for 10.22
-  (the fit warns that this is near the log of the rows each fold reads), and
-  0.03 nats low at 0.4 nats, where the dependence is spread thinly over 20
-  pairs. On 50,000 rows the defaults land within 7% of the truth on average
+  (above the log of the rows each fold reads, which bounds the lower bounds
+  but not the log-ratio read-out), and 0.03 nats low at 0.4 nats, where
+  the dependence is spread thinly over 20 pairs. On 50,000 rows the defaults land within 7% of the truth on average
   up to 10 nats (:doc:`/benchmarks`);
 * KSG collapses in 20 dimensions, to about a quarter of the truth at every
   rho: its negative bias grows with the dimension and with the MI;
@@ -42,10 +42,10 @@ What the run shows (numbers printed below):
 
 The intervals (``mi_ci_``) are the sampling error of each reading and, for the
 cross-fitted neural estimate, the training noise that its three critics show
-and their reading with the constant as trained (:ref:`interval`); they widen
-with the MI, where the critics disagree most. They do not cover a
-bias of the trained critics, such as the shortfall at 0.4 nats in 20
-dimensions.
+beyond it (:ref:`interval`); they widen with the MI, where the critics
+disagree most (4.62 [3.92, 5.33] at 4.46 nats). They do not cover a bias of
+the trained critics, such as the shortfall at 0.4 nats in 20 dimensions
+(0.38 [0.36, 0.40] for 0.41).
 """
 
 # %%
@@ -141,8 +141,8 @@ for d in DIMS:
 # Estimates against the truth
 # ---------------------------
 # Error bars are each estimator's 95% interval (``mi_ci_``): the sampling
-# noise of the reading and, for the neural estimate, the training noise and
-# the critics' constant as trained; not an under-trained critic. At 30,000
+# noise of the reading and, for the neural estimate, the training noise of
+# its critics; not the bias of an under-trained critic. At 30,000
 # rows the Gaussian intervals are narrower than the markers.
 fig, axes = plt.subplots(1, len(DIMS), figsize=(11, 4.2))
 grid = np.linspace(0, max(RHOS) + 0.02, 200)
