@@ -32,8 +32,9 @@ What the run shows (numbers printed below):
   within 7% at every level: 1.75 for 1.74, 4.62 for 4.46, 9.59 for 10.22
   (above the log of the rows each fold reads, which bounds the lower bounds
   but not the log-ratio read-out), and 0.03 nats low at 0.4 nats, where
-  the dependence is spread thinly over 20 pairs. On 50,000 rows the defaults land within 7% of the truth on average
-  up to 10 nats (:doc:`/benchmarks`);
+  the dependence is spread thinly over 20 pairs. On 50,000 rows the
+  defaults land within 7% of the truth on average up to 10 nats
+  (:doc:`/benchmarks`);
 * KSG collapses in 20 dimensions, to about a quarter of the truth at every
   rho: its negative bias grows with the dimension and with the MI;
 * the Gaussian estimator is exact, because the data are Gaussian.
