@@ -172,36 +172,41 @@ def interval(values, terms, name="read-out"):
     half = Z95 * math.sqrt(sampling)
     if k > 1:
         per_fold = squares / np.maximum(sizes - 1, 1) / sizes
-        spread, noise = critic_noise(values, per_fold)
-        total = sampling + noise / k
-        # Welch-Satterthwaite: only the folds' spread (over K) is uncertain,
-        # on K - 1 degrees of freedom.
-        df = math.inf if spread <= 0 else (k - 1) * (total * k / spread) ** 2
-        half = float(student_t.ppf(0.975, max(df, k - 1))) * math.sqrt(total)
+        spread = float(np.var(values, ddof=1))
+        # The folds' spread beyond what their own rows' sampling explains.
+        noise = max(0.0, spread - float(np.mean(per_fold)))
+        half = half_width(sampling, noise, spread, k)
     return mi, (mi - half, mi + half), values
 
 
-def critic_noise(values, sampling):
-    """The folds' spread, the part of it their rows' sampling does not explain.
+def half_width(sampling, noise, spread, k):
+    """The 95% half-width of a mean of ``k`` critics' read-outs.
 
     Parameters
     ----------
-    values : ndarray of shape (K,)
-        The folds' read-outs.
-    sampling : ndarray of shape (K,)
-        Each fold value's own sampling variance (its rows).
+    sampling : float
+        The variance of the mean from the rows' sampling (well known: it
+        rests on thousands of rows).
+    noise : float
+        One critic's training-noise variance, read from ``spread``.
+    spread : float
+        The critics' sample variance, on ``k - 1`` degrees of freedom.
+    k : int
+        Critics.
 
     Returns
     -------
-    spread : float
-        The folds' sample variance.
-    noise : float
-        The critics' training-noise variance, ``spread`` beyond the mean
-        sampling variance (0 when the sampling explains it all).
+    float
+        Student's quantile at the Welch-Satterthwaite degrees of freedom of
+        ``sampling + noise / k`` (only the spread is uncertain) times its
+        square root: ``k - 1`` degrees of freedom when the noise dominates,
+        the normal quantile when the sampling does.
     """
-    spread = float(np.var(values, ddof=1))
-    noise = max(0.0, spread - float(np.mean(sampling)))
-    return spread, noise
+    total = sampling + noise / k
+    if k == 1:
+        return Z95 * math.sqrt(total)
+    df = math.inf if spread <= 0 else (k - 1) * (total * k / spread) ** 2
+    return float(student_t.ppf(0.975, max(df, k - 1))) * math.sqrt(total)
 
 
 def held_out_negatives(critic, spec, batch_size, n):

@@ -515,7 +515,8 @@ def calibration_slope(joint, marginal, max_steps=32):
     Returns
     -------
     float
-        The slope; NaN when the scores are not finite.
+        The slope; NaN when the scores are not finite, inf when they part
+        the joint pairs from the negatives completely.
 
     Examples
     --------

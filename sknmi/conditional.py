@@ -4,19 +4,19 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.stats import t as student_t
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi._crossfit import Z95 as _Z95
+from sknmi._base import WrapsMIEstimator
+from sknmi._crossfit import half_width
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
 
 __all__ = ["ConditionalMIEstimator"]
 
 
-class ConditionalMIEstimator(BaseEstimator):
+class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
     r"""Conditional mutual information I(X; Z | W) from two MI estimates.
 
     The conditioning set W is a group of columns of ``X`` chosen by ``given``
@@ -164,6 +164,7 @@ class ConditionalMIEstimator(BaseEstimator):
         "random_state": ["random_state"],
     }
     _estimates_mi = True
+    _default_params = {"critic": "concat"}
 
     def __init__(
         self,
@@ -178,27 +179,6 @@ class ConditionalMIEstimator(BaseEstimator):
         self.test_fraction = test_fraction
         self.n_estimators = n_estimators
         self.random_state = random_state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        return tags
-
-    def _base(self):
-        if self.estimator is None:
-            from sknmi.mi import NeuralMIEstimator
-
-            return NeuralMIEstimator(critic="concat")
-        return self.estimator
-
-    def _clone(self, seed, force=False):
-        est = clone(self._base())
-        params = est.get_params(deep=False)
-        if "random_state" in params and (force or params["random_state"] is None):
-            est.set_params(random_state=seed)
-        return est
 
     def _second(self, Z):
         """Z as the clones should see it: the original labels, or the columns."""
@@ -275,12 +255,12 @@ class ConditionalMIEstimator(BaseEstimator):
         self.estimators_, estimates, joint_values, given_values = [], [], [], []
         differences = []  # per critic pair: its per-row terms on the test rows
         for seed in seeds:
-            joint = self._clone(int(seed), force=self.n_estimators > 1)
+            joint = self._clone(seed, force=self.n_estimators > 1)
             joint.fit(XW[train], Z[train])
             joint_terms = _member_terms(joint, XW[test], Z[test])
             given, given_terms = None, [np.zeros(n_test)] * len(joint_terms)
             if conditioned:
-                given = self._clone(int(seed), force=self.n_estimators > 1)
+                given = self._clone(seed, force=self.n_estimators > 1)
                 given.fit(W[train], Z[train])
                 given_terms = _member_terms(given, W[test], Z[test])
             if len(given_terms) != len(joint_terms):  # unpaired: one mean each
@@ -344,19 +324,13 @@ def _paired_half_width(differences):
     """Half-width of the mean of M critics' per-row differences on the same rows.
 
     The variance adds the rows' sampling error (of the critics' mean
-    difference per row) and the critics' training noise (their values'
-    spread over M: on the same rows, nothing else moves them), with
-    Student's quantile at the Welch-Satterthwaite degrees of freedom, as
-    :func:`sknmi._crossfit.interval` does for folds.
+    difference per row) and the critics' training noise: their values'
+    spread, all of it, since on the same rows nothing else moves them.
     """
     m, n = differences.shape
     sampling = float(np.var(differences.mean(0), ddof=1)) / n
-    if m == 1:
-        return _Z95 * math.sqrt(sampling)
-    spread = float(np.var(differences.mean(1), ddof=1))
-    total = sampling + spread / m
-    df = math.inf if spread <= 0 else (m - 1) * (total * m / spread) ** 2
-    return float(student_t.ppf(0.975, max(df, m - 1))) * math.sqrt(total)
+    spread = float(np.var(differences.mean(1), ddof=1)) if m > 1 else 0.0
+    return half_width(sampling, spread, spread, m)
 
 
 def _half_width(estimator):

@@ -13,21 +13,21 @@ first-order one, and the intercept is not to be trusted).
 
 import math
 import warnings
-from numbers import Integral
 
 import numpy as np
 from scipy.stats import chi2
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
+from sknmi._base import WrapsMIEstimator
 from sknmi._crossfit import Z95
 from sknmi._validation import check_mi_estimator, validate_xz
 
 __all__ = ["ExtrapolatedMIEstimator"]
 
 
-class ExtrapolatedMIEstimator(BaseEstimator):
+class ExtrapolatedMIEstimator(WrapsMIEstimator, BaseEstimator):
     """An MI estimate with its finite-sample bias extrapolated away.
 
     ``estimator`` is fitted on all rows, and on ``k`` disjoint random parts
@@ -57,7 +57,8 @@ class ExtrapolatedMIEstimator(BaseEstimator):
         weights: wider than the whole sample's, the price of removing the
         bias.
     mi_uncorrected_ : float
-        ``estimator``'s estimate on all rows.
+        ``estimator``'s estimate at the largest parts: on all rows when
+        ``splits`` holds 1.
     slope_ : float
         The line's slope in ``1 / n``: the estimate's bias is ``slope_ / n``.
     points_ : ndarray of shape (len(splits), 3)
@@ -111,20 +112,6 @@ class ExtrapolatedMIEstimator(BaseEstimator):
         self.splits = splits
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        return tags
-
-    def _base(self):
-        if self.estimator is None:
-            from sknmi.mi import NeuralMIEstimator
-
-            return NeuralMIEstimator()
-        return self.estimator
-
     def fit(self, X, y):
         """Fit ``estimator`` on all rows and on each split's parts; draw the line.
 
@@ -165,11 +152,8 @@ class ExtrapolatedMIEstimator(BaseEstimator):
             order = rng.permutation(n)
             fitted = []
             for part in np.array_split(order, k):
-                est = clone(base)
-                if "random_state" in est.get_params(deep=False):
-                    if est.get_params(deep=False)["random_state"] is None:
-                        est.set_params(random_state=int(rng.randint(2**31 - 1)))
-                fitted.append(est.fit(np.asarray(X)[part], y[part]))
+                est = self._clone(rng)
+                fitted.append(est.fit(X[part], y[part]))
             self.estimators_.append(fitted)
             values = np.array([float(e.mi_) for e in fitted])
             errors = np.array([(e.mi_ci_[1] - e.mi_ci_[0]) / (2 * Z95) for e in fitted])
@@ -192,13 +176,14 @@ class ExtrapolatedMIEstimator(BaseEstimator):
 
 
 def _check_splits(splits):
-    splits = sorted({int(k) for k in np.atleast_1d(splits)})
+    splits = np.atleast_1d(splits)
+    if splits.dtype.kind not in "iu":
+        raise ValueError(f"splits must hold integers, got {splits.tolist()}")
+    splits = sorted(set(splits.tolist()))
     if len(splits) < 2 or splits[0] < 1:
         raise ValueError(
             f"splits needs at least two distinct positive part counts, got {splits}"
         )
-    if not all(isinstance(k, Integral) for k in splits):
-        raise ValueError(f"splits must hold integers, got {splits}")
     return splits
 
 
