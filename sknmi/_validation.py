@@ -94,13 +94,18 @@ def check_discrete_z(discrete_z):
 
 def _singleton_share(y):
     """The share of rows of ``y`` whose value occurs only once."""
+    _, counts = _unique_labels(y, return_counts=True)
+    return np.count_nonzero(counts == 1) / max(len(y), 1)
+
+
+def _unique_labels(y, **kwargs):
+    """``np.unique(y, **kwargs)``, with a clear error for mixed label types."""
     try:
-        _, counts = np.unique(y, return_counts=True)
+        return np.unique(y, **kwargs)
     except TypeError as exc:
         raise ValueError(
             f"y (Z) mixes class labels of different types: {exc}"
         ) from None
-    return np.count_nonzero(counts == 1) / max(len(y), 1)
 
 
 def read_as_labels(y, discrete_z="auto"):
@@ -184,12 +189,7 @@ def encode_labels(y, classes=None):
                 "y (Z) mixes strings with other class labels; use one type"
             )
     if classes is None:
-        try:
-            classes, codes = np.unique(y, return_inverse=True)
-        except TypeError as exc:
-            raise ValueError(
-                f"y (Z) mixes class labels of different types: {exc}"
-            ) from None
+        classes, codes = _unique_labels(y, return_inverse=True)
         return codes.reshape(-1), classes
     codes = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
     unseen = classes[codes] != y
