@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from sknmi._parallel import fit_many, read_point
 from sknmi._validation import check_mi_estimator, check_no_dates
 
 __all__ = ["mi_scorer", "mi_scores"]
@@ -53,7 +54,7 @@ def _conditional(estimator, given):
     return ConditionalMIEstimator(estimator, given=given)
 
 
-def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
+def mi_scores(X, y, *, estimator=None, groups=None, conditional=False, n_jobs=None):
     r"""Score each feature (or group of features) by its MI with the target.
 
     A ``score_func`` for :class:`~sklearn.feature_selection.SelectKBest` and
@@ -85,6 +86,11 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
         :class:`~sknmi.KSGConditionalEstimator` when ``estimator`` is a
         :class:`~sknmi.KSGEstimator`, and with
         :class:`~sknmi.ConditionalMIEstimator` otherwise.
+    n_jobs : int, default=None
+        Scores computed at once, through joblib: None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 means all cores. Under
+        ``parallel_config(backend="dask")`` the fits run on a dask cluster
+        (see :ref:`scaling`).
 
     Returns
     -------
@@ -125,17 +131,21 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False):
     check_mi_estimator(estimator, "mi_scores")
     n_features = X.shape[1]
     scores = np.empty(n_features)
-    for cols in _groups(groups, n_features):
+    tasks, labels, parts = [], [], _groups(groups, n_features)
+    for cols in parts:
         if conditional and len(cols) < n_features:
             given = [j for j in range(n_features) if j not in cols]
-            est = _conditional(clone(estimator), given).fit(X, y)
+            tasks.append((_conditional(clone(estimator), given), X, y))
         else:
-            est = clone(estimator).fit(X[:, cols], y)
-        scores[cols] = est.mi_
+            tasks.append((clone(estimator), X[:, cols], y))
+        labels.append(f"mi_scores, column(s) {cols}")
+    values = fit_many(tasks, n_jobs=n_jobs, labels=labels, read=read_point)
+    for cols, value in zip(parts, values):
+        scores[cols] = value
     return scores
 
 
-def mi_scorer(estimator=None, *, groups=None, conditional=False):
+def mi_scorer(estimator=None, *, groups=None, conditional=False, n_jobs=None):
     """A ``score_func(X, y)`` with the options of :func:`mi_scores` fixed.
 
     Parameters
@@ -145,6 +155,8 @@ def mi_scorer(estimator=None, *, groups=None, conditional=False):
     groups : list of lists of int, default=None
         As for :func:`mi_scores`.
     conditional : bool, default=False
+        As for :func:`mi_scores`.
+    n_jobs : int, default=None
         As for :func:`mi_scores`.
 
     Returns
@@ -166,5 +178,9 @@ def mi_scorer(estimator=None, *, groups=None, conditional=False):
     array([0, 1])
     """
     return partial(
-        mi_scores, estimator=estimator, groups=groups, conditional=conditional
+        mi_scores,
+        estimator=estimator,
+        groups=groups,
+        conditional=conditional,
+        n_jobs=n_jobs,
     )

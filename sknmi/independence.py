@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from sknmi._parallel import fit_many, read_point
 from sknmi._validation import check_mi_estimator, check_no_dates
 
 __all__ = ["IndependenceTestResult", "independence_test", "permutation_pvalue"]
@@ -71,11 +72,19 @@ def _check_unconditional(estimator):
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
         "test_fraction": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     },
     prefer_skip_nested_validation=True,
 )
 def independence_test(
-    X, Z, estimator=None, *, n_permutations=199, test_fraction=0.5, random_state=None
+    X,
+    Z,
+    estimator=None,
+    *,
+    n_permutations=199,
+    test_fraction=0.5,
+    random_state=None,
+    n_jobs=None,
 ):
     r"""Test whether X and Z are independent by permuting Z.
 
@@ -110,6 +119,13 @@ def independence_test(
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the permutations and a clone of ``estimator`` whose
         own ``random_state`` is None.
+    n_jobs : int, default=None
+        For the permutation test (an estimator without ``pointwise_mi``): the
+        permuted fits run at once, through joblib (None means 1 unless in a
+        :func:`joblib.parallel_config` context, -1 all cores; see
+        :ref:`scaling`). Every permutation is drawn before dispatch, so the
+        result is the same for every ``n_jobs``. The split test fits once and
+        ignores it.
 
     Returns
     -------
@@ -193,12 +209,9 @@ def independence_test(
         method = "split"
     else:
         statistic = float(est.fit(X, Z).mi_)
-        null = np.array(
-            [
-                float(clone(est).fit(X, Z[rng.permutation(n)]).mi_)
-                for _ in range(n_permutations)
-            ]
-        )
+        tasks = [(clone(est), X, Z[rng.permutation(n)]) for _ in range(n_permutations)]
+        labels = [f"independence_test, permutation {b}" for b in range(len(tasks))]
+        null = np.array(fit_many(tasks, n_jobs=n_jobs, labels=labels, read=read_point))
         method = "permutation"
     pvalue = permutation_pvalue(statistic, null)
     return IndependenceTestResult(statistic, pvalue, null, method, est)
