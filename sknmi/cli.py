@@ -1,8 +1,10 @@
 """The ``sknmi`` command: ``sknmi demo``, ``sknmi estimate FILE --x C --z C``
-(``--given C`` for conditional MI) and ``sknmi test FILE --x C --z C``."""
+(``--given C`` for conditional MI), ``sknmi test FILE --x C --z C`` and
+``sknmi pairwise FILE``."""
 
 import argparse
 import csv
+import dataclasses
 import math
 import os
 import sys
@@ -183,6 +185,7 @@ def _build_parser():
     _add_header_options(est)
     _add_training_options(est)
     _add_test_parser(sub)
+    _add_pairwise_parser(sub)
     return parser
 
 
@@ -496,6 +499,13 @@ def _load_npz(path, specs):
             raise CommandError(f"{path}: the archive holds no arrays")
 
         def pick(spec, what):
+            if spec is None:
+                if len(archive.files) > 1:
+                    raise CommandError(
+                        f"{what}: {path} holds {len(archive.files)} arrays "
+                        f"({archive.files}); name one"
+                    )
+                spec = archive.files[0]
             key, _, cols = spec.partition(":")
             if key not in archive.files:
                 raise CommandError(
@@ -526,7 +536,8 @@ def _load_npz(path, specs):
         raise CommandError(shown)
     _check_disjoint({flag: labels for flag, (_, labels) in picked.items()})
     arrays = [data for data, _ in picked.values()]
-    return arrays, f"arrays of {len(arrays[0])} rows"
+    labels = [names for _, names in picked.values()]
+    return arrays, labels, f"arrays of {len(arrays[0])} rows"
 
 
 # Why two groups of columns must not share one, by their flags.
@@ -569,13 +580,32 @@ def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None)
     X, Z : ndarray
         Or ``X, Z, W`` when ``given_spec`` is given.
     """
+    specs = {"--x": x_spec, "--z": z_spec}
+    if given_spec is not None:
+        specs["--given"] = given_spec
+    arrays, _ = load_groups(path, specs, header=header, notes=notes)
+    return tuple(arrays)
+
+
+def load_groups(path, specs, header=None, notes=None):
+    """Read groups of columns, ``{flag: spec}``, as float arrays and their names.
+
+    The file rules are those of :func:`load_columns`; the groups must not
+    share a column. A spec of None is every column of the file (for ``.npz``,
+    every column of its only array).
+
+    Returns
+    -------
+    arrays : list of ndarray
+        One per spec, in their order.
+    labels : list of list of str
+        The column names of each array (indices as text when the file has no
+        names; ``"key:index"`` for ``.npz``).
+    """
     if not os.path.exists(path):
         raise CommandError(f"{path}: no such file")
     if os.path.isdir(path):
         raise CommandError(f"{path}: a directory, not a file")
-    specs = {"--x": x_spec, "--z": z_spec}
-    if given_spec is not None:
-        specs["--given"] = given_spec
     name = path.lower()
     for ext in _COMPRESSED:
         if name.endswith(ext):
@@ -586,19 +616,26 @@ def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None)
     def columns(names, width):
         picked.update(
             {
-                flag: _parse_columns(spec, names, width, flag)
+                flag: list(range(width))
+                if spec is None
+                else _parse_columns(spec, names, width, flag)
                 for flag, spec in specs.items()
             }
         )
         _check_disjoint(picked, names)
         return [c for cols in picked.values() for c in cols]
 
+    def named(names):
+        return [
+            [names[c] if names else str(c) for c in cols] for cols in picked.values()
+        ]
+
     try:
         if suffix == ".npz" and name == path.lower():
-            arrays, note = _load_npz(path, specs)
+            arrays, labels, note = _load_npz(path, specs)
             if notes is not None:
                 notes.append(note)
-            return tuple(arrays)
+            return arrays, labels
         if suffix == ".npy" and name == path.lower():
             data, names = _load_npy(path), None
             note = f"an array of {data.shape[0]} rows, {data.shape[1]} columns"
@@ -621,7 +658,7 @@ def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None)
         raise CommandError(f"{path}: permission denied") from None
     if notes is not None:
         notes.append(note)
-    return tuple(arrays)
+    return arrays, named(names)
 
 
 def _estimator(args, critic=None):
@@ -834,6 +871,129 @@ def _test(args, out):
     )
 
 
+def _add_pairwise_parser(sub):
+    pairwise = sub.add_parser(
+        "pairwise", help="estimate the MI between every pair of columns of a file"
+    )
+    pairwise.add_argument(
+        "file",
+        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
+        ".npy or .npz",
+    )
+    pairwise.add_argument(
+        "--columns",
+        default=None,
+        help="the columns, as --x of estimate (default: every column)",
+    )
+    _add_header_options(pairwise)
+    pairwise.add_argument(
+        "--estimator",
+        choices=["neural", "ksg", "gaussian"],
+        default="neural",
+        help="MI estimator of each pair (default: %(default)s)",
+    )
+    pairwise.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="pairs fitted at once, -1 for every core (default: 1)",
+    )
+    pairwise.add_argument(
+        "--out", default=None, help="write the matrix of estimates to this CSV file"
+    )
+    pairwise.add_argument(
+        "--plot", default=None, help="draw the matrix to this image file (.png, .pdf)"
+    )
+    _add_training_options(pairwise)
+
+
+def _pairwise(args, out):
+    """``sknmi pairwise``: the MI matrix of the selected columns."""
+    from sknmi import GaussianMIEstimator, KSGEstimator
+    from sknmi.pairwise import pairwise_mi
+
+    if args.n_jobs == 0:
+        raise CommandError("--n-jobs must not be 0")
+    notes = []
+    (data,), (names,) = load_groups(
+        args.file, {"--columns": args.columns}, header=args.header, notes=notes
+    )
+    _finite(args, data)
+    if len(set(names)) != len(names):
+        raise CommandError("--columns: a column is selected twice")
+    print(f"{args.file}: {notes[0]}; {data.shape[1]} columns", file=out)
+    estimator = {
+        "neural": lambda: _estimator(args),
+        "ksg": lambda: KSGEstimator(random_state=args.seed),
+        "gaussian": GaussianMIEstimator,
+    }[args.estimator]()
+    if args.estimator == "neural":
+        estimator.set_params(verbose=0)  # one progress bar per pair is noise
+    start = time.perf_counter()
+    try:
+        result = pairwise_mi(
+            data, estimator, random_state=args.seed, n_jobs=args.n_jobs
+        )
+    except ValueError as exc:
+        raise CommandError(" ".join(str(exc).split())) from None
+    result = dataclasses.replace(result, labels=tuple(names))
+    p = len(names)
+    print(
+        f"{p * (p - 1) // 2} pairs, {args.estimator} estimator, "
+        f"{time.perf_counter() - start:.1f} s; by decreasing MI, in nats:",
+        file=out,
+    )
+    upper = sorted(
+        ((a, b) for a in range(p) for b in range(a + 1, p)),
+        key=lambda ab: -result.mi[ab],
+    )
+    zero = result.holds_zero()
+    for a, b in upper:
+        note = "  (interval holds 0)" if zero[a, b] else ""
+        print(
+            f"  I({names[a]}; {names[b]}) = {result.mi[a, b]:.3f} "
+            f"[{result.ci_low[a, b]:.3f}, {result.ci_high[a, b]:.3f}]{note}",
+            file=out,
+        )
+    if args.out is not None:
+        try:
+            with open(args.out, "w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["", *names])
+                for name, row in zip(names, result.mi):
+                    writer.writerow([name, *(f"{v:.6g}" for v in row)])
+        except OSError as exc:
+            raise CommandError(f"--out {args.out}: {exc.strerror or exc}") from None
+        print(f"wrote {args.out}", file=out)
+    if args.plot is not None:
+        _plot_matrix(result, args.plot)
+        print(f"wrote {args.plot}", file=out)
+
+
+def _plot_matrix(result, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from sknmi.plotting import MIMatrixDisplay
+    except ImportError:
+        raise CommandError(
+            "--plot needs matplotlib: pip install 'sknmi[plot]'"
+        ) from None
+    p = len(result.labels)
+    display = MIMatrixDisplay.from_matrix(result)
+    display.figure_.set_size_inches(2 + 0.6 * p, 1.5 + 0.5 * p)
+    display.figure_.tight_layout()
+    try:
+        display.figure_.savefig(path)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"--plot {path}: {exc}") from None
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(display.figure_)
+
+
 def main(argv=None, out=None):
     """Run the ``sknmi`` command line.
 
@@ -871,6 +1031,8 @@ def main(argv=None, out=None):
                 _demo(args, out)
             elif args.command == "test":
                 _test(args, out)
+            elif args.command == "pairwise":
+                _pairwise(args, out)
             else:
                 _estimate(args, out)
         except CommandError as exc:

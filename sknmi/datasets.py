@@ -22,6 +22,7 @@ __all__ = [
     "invariance_mi",
     "make_gaussian",
     "make_gaussian_covariance",
+    "make_gaussian_factors",
     "make_invariance",
     "make_sparse_gaussian",
     "make_staircase",
@@ -138,6 +139,66 @@ def make_gaussian(
     if transform is not None:
         Z = _TRANSFORMS[transform](Z) if isinstance(transform, str) else transform(Z)
     return X, Z, float(mi)
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_gaussian_factors(
+    n_samples=1000, n_features=10, n_factors=3, random_state=None
+):
+    r"""Gaussian columns with a random covariance, and the MI of every pair.
+
+    The covariance is :math:`\Sigma = B B^\top + D`, with ``B`` a
+    ``n_features`` by ``n_factors`` matrix of standard normal loadings and
+    ``D`` diagonal with entries uniform in [0.3, 1.5] (the columns' own
+    noise): a few shared factors make some pairs strongly dependent and others
+    nearly independent. The MI of columns i and j is
+    :math:`-\tfrac12 \log(1 - \rho_{ij}^2)`, with :math:`\rho` the
+    correlations of :math:`\Sigma`.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=10
+        Number of columns, at least 2.
+    n_factors : int, default=3
+        Number of shared factors.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the covariance and the rows.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    mi : ndarray of shape (n_features, n_features)
+        The true MI of each pair in nats, symmetric, NaN on the diagonal (as
+        :func:`sknmi.pairwise.pairwise_mi` returns it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi.datasets import make_gaussian_factors
+    >>> X, mi = make_gaussian_factors(100, n_features=4, random_state=0)
+    >>> X.shape, mi.shape, bool(np.allclose(mi, mi.T, equal_nan=True))
+    ((100, 4), (4, 4), True)
+    """
+    rng = check_random_state(random_state)
+    loadings = rng.standard_normal((n_features, n_factors))
+    cov = loadings @ loadings.T + np.diag(rng.uniform(0.3, 1.5, n_features))
+    scale = np.sqrt(np.diag(cov))
+    rho = cov / np.outer(scale, scale)
+    np.fill_diagonal(rho, 0.0)  # a column with itself: infinite MI, NaN below
+    mi = -0.5 * np.log1p(-(rho**2))
+    np.fill_diagonal(mi, np.nan)
+    X = rng.standard_normal((n_samples, n_features)) @ np.linalg.cholesky(cov).T
+    return X, mi
 
 
 def _transform_z(Z, transform):

@@ -1,6 +1,6 @@
 """Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, lazily)."""
 
-__all__ = ["InformationPlaneDisplay", "TrainingCurveDisplay"]
+__all__ = ["InformationPlaneDisplay", "MIMatrixDisplay", "TrainingCurveDisplay"]
 
 
 def _pyplot():
@@ -497,3 +497,239 @@ class TrainingCurveDisplay:
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+# -- pairwise matrix --------------------------------------------------------------
+
+
+class MIMatrixDisplay:
+    """A heatmap of pairwise MI, with the values and which intervals hold 0.
+
+    Build it with :meth:`from_estimator` (runs :func:`sknmi.pairwise.pairwise_mi`)
+    or :meth:`from_matrix` (a computed result or plain matrices), or with the
+    constructor, then call :meth:`plot`. Cells whose 95% interval holds 0 --
+    no evidence of dependence -- are hatched.
+
+    Parameters
+    ----------
+    mi : array-like of shape (n_variables, n_variables)
+        The estimates in nats; NaN cells (the diagonal) are left blank.
+    ci_low, ci_high : array-like of shape (n_variables, n_variables), default=None
+        The intervals' ends; without them no cell is hatched.
+    labels : list of str, default=None
+        The variables' names; their indices when None.
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+    text_ : ndarray of matplotlib Text or None, shape (n_variables, n_variables)
+        The values written in the cells (None where not written).
+    hatched_ : ndarray of bool, shape (n_variables, n_variables)
+        The cells drawn as holding 0.
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    sklearn.metrics.ConfusionMatrixDisplay : the same layout for a confusion
+        matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi.plotting import MIMatrixDisplay
+    >>> mi = np.array([[np.nan, 0.4], [0.4, np.nan]])
+    >>> display = MIMatrixDisplay(mi, ci_low=mi - 0.1, ci_high=mi + 0.1,
+    ...                           labels=["a", "b"]).plot()
+    >>> display.text_[0, 1].get_text(), bool(display.hatched_.any())
+    ('0.40', False)
+    """
+
+    def __init__(self, mi, *, ci_low=None, ci_high=None, labels=None):
+        self.mi = mi
+        self.ci_low = ci_low
+        self.ci_high = ci_high
+        self.labels = labels
+
+    def _matrices(self):
+        import numpy as np
+
+        def square(values, name):
+            try:
+                array = np.asarray(values, dtype=float)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a matrix of numbers") from None
+            if array.ndim != 2 or array.shape[0] != array.shape[1]:
+                raise ValueError(f"{name} must be a square matrix, got {array.shape}")
+            return array
+
+        mi = square(self.mi, "mi")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("pass both ci_low and ci_high, or neither")
+        hatched = np.zeros(mi.shape, dtype=bool)
+        if self.ci_low is not None:
+            low, high = square(self.ci_low, "ci_low"), square(self.ci_high, "ci_high")
+            if low.shape != mi.shape or high.shape != mi.shape:
+                raise ValueError(
+                    f"ci_low and ci_high must have the shape of mi {mi.shape}, got "
+                    f"{low.shape} and {high.shape}"
+                )
+            with np.errstate(invalid="ignore"):
+                hatched = (low <= 0) & (high >= 0)
+        labels = self.labels
+        if labels is None:
+            labels = [str(i) for i in range(len(mi))]
+        if len(labels) != len(mi):
+            raise ValueError(
+                f"labels must have one entry per variable ({len(mi)}), got "
+                f"{len(labels)}"
+            )
+        return mi, hatched, [str(label) for label in labels]
+
+    def plot(
+        self, ax=None, *, cmap="viridis", values_format=".2f", include_values=True
+    ):
+        """Draw the heatmap on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        cmap : str or matplotlib Colormap, default="viridis"
+            Colour map of the estimates.
+        values_format : str, default=".2f"
+            Format of the values written in the cells.
+        include_values : bool, default=True
+            Write each estimate in its cell.
+
+        Returns
+        -------
+        self : MIMatrixDisplay
+        """
+        import numpy as np
+        from matplotlib.patches import Rectangle
+
+        mi, hatched, labels = self._matrices()
+        ax = _axes(ax)
+        finite = mi[np.isfinite(mi)]
+        top = max(float(finite.max()), 0.0) if finite.size else 1.0
+        self.im_ = ax.imshow(
+            np.ma.masked_invalid(mi), cmap=cmap, vmin=0.0, vmax=top or 1.0
+        )
+        ax.figure.colorbar(self.im_, ax=ax, label="MI [nats]")
+        cmap_ = self.im_.cmap
+        self.text_ = np.full(mi.shape, None, dtype=object)
+        for i, j in zip(*np.nonzero(np.isfinite(mi))):
+            if hatched[i, j]:
+                # Hatching says "no evidence of dependence" without hiding
+                # the estimate underneath.
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        hatch="//",
+                        edgecolor="0.6",
+                        linewidth=0,
+                    )
+                )
+            if include_values:
+                # Dark text on the light end of the map, light on the dark end.
+                shade = cmap_(self.im_.norm(mi[i, j]))
+                light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.5
+                self.text_[i, j] = ax.text(
+                    j,
+                    i,
+                    format(mi[i, j], values_format),
+                    ha="center",
+                    va="center",
+                    color="black" if light else "white",
+                    fontsize="small",
+                )
+        ticks = np.arange(len(mi))
+        ax.set_xticks(ticks, labels, rotation=45, ha="right")
+        ax.set_yticks(ticks, labels)
+        if hatched.any():
+            ax.set_title("pairwise MI (hatched: the 95% interval holds 0)")
+        else:
+            ax.set_title("pairwise MI")
+        self.hatched_ = hatched
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_matrix(
+        cls, mi, *, ci_low=None, ci_high=None, labels=None, ax=None, **kwargs
+    ):
+        """Draw computed estimates: a :class:`~sknmi.pairwise.PairwiseMIResult`
+        or a matrix (with its intervals).
+
+        Parameters
+        ----------
+        mi : PairwiseMIResult or array-like of shape (n_variables, n_variables)
+            A result of :func:`~sknmi.pairwise.pairwise_mi` (its intervals and
+            labels are used unless given here) or the estimates.
+        ci_low, ci_high : array-like, default=None
+            The intervals' ends.
+        labels : list of str, default=None
+            The variables' names.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : MIMatrixDisplay
+        """
+        from sknmi.pairwise import PairwiseMIResult
+
+        if isinstance(mi, PairwiseMIResult):
+            ci_low = mi.ci_low if ci_low is None else ci_low
+            ci_high = mi.ci_high if ci_high is None else ci_high
+            labels = list(mi.labels) if labels is None else labels
+            mi = mi.mi
+        display = cls(mi, ci_low=ci_low, ci_high=ci_high, labels=labels)
+        return display.plot(ax=ax, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        groups=None,
+        random_state=None,
+        n_jobs=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Estimate the pairwise MI of X's columns with ``estimator`` and draw it.
+
+        Parameters
+        ----------
+        estimator : estimator object or None
+            As for :func:`~sknmi.pairwise.pairwise_mi` (cloned per pair).
+        X : array-like of shape (n_samples, n_features)
+            The variables.
+        groups, random_state, n_jobs
+            As for :func:`~sknmi.pairwise.pairwise_mi`.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        **kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : MIMatrixDisplay
+            With the computed result as ``result_``.
+        """
+        from sknmi.pairwise import pairwise_mi
+
+        result = pairwise_mi(
+            X, estimator, groups=groups, random_state=random_state, n_jobs=n_jobs
+        )
+        display = cls.from_matrix(result, ax=ax, **kwargs)
+        display.result_ = result
+        return display

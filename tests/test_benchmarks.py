@@ -88,3 +88,14 @@ def test_infomax_prior_benchmark_pieces():
     assert 0.0 <= row["probe"] <= 1.0 and 0.0 <= row["ks_prior"] <= 1.0
     rows = [dict(config="local", seed=s, **row, seconds=1.0) for s in (0, 1)]
     assert bench["summary"](rows).splitlines()[2].startswith("| local | 2 |")
+
+
+def test_pairwise_benchmark_pieces():
+    from sknmi.datasets import make_gaussian_factors
+
+    bench = load("pairwise")
+    X, truth = make_gaussian_factors(300, n_features=3, random_state=0)
+    result, pairs, row = bench["run"]("KSG", X, truth, 1, 0)
+    assert row["pairs"] == len(pairs) == 3
+    assert row["covered"] <= row["covered_or_within_0.005"] <= 3
+    assert {p["truth"] for p in pairs} == set(truth[np.triu_indices(3, 1)])
