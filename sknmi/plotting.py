@@ -587,7 +587,13 @@ class MIMatrixDisplay:
         return mi, hatched, [str(label) for label in labels]
 
     def plot(
-        self, ax=None, *, cmap="viridis", values_format=".2f", include_values=True
+        self,
+        ax=None,
+        *,
+        cmap="viridis",
+        values_format=".2f",
+        include_values=True,
+        colorbar_label="MI [nats]",
     ):
         """Draw the heatmap on ``ax`` (a new figure when None).
 
@@ -601,6 +607,9 @@ class MIMatrixDisplay:
             Format of the values written in the cells.
         include_values : bool, default=True
             Write each estimate in its cell.
+        colorbar_label : str, default="MI [nats]"
+            The colour bar's label (another matrix drawn alike, a correlation
+            say, needs its own).
 
         Returns
         -------
@@ -616,7 +625,7 @@ class MIMatrixDisplay:
         self.im_ = ax.imshow(
             np.ma.masked_invalid(mi), cmap=cmap, vmin=0.0, vmax=top or 1.0
         )
-        ax.figure.colorbar(self.im_, ax=ax, label="MI [nats]")
+        ax.figure.colorbar(self.im_, ax=ax, label=colorbar_label)
         cmap_ = self.im_.cmap
         self.text_ = np.full(mi.shape, None, dtype=object)
         for i, j in zip(*np.nonzero(np.isfinite(mi))):
