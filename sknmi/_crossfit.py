@@ -239,8 +239,9 @@ def long_run_variance(terms):
     >>> e = rng.standard_normal(100_000)
     >>> round(long_run_variance(e), 1)  # independent: the variance
     1.0
-    >>> round(long_run_variance(e[1:] + e[:-1]), 1)  # 2 + 2 x 1 (lag 1)
-    4.0
+    >>> # 2 + 2 x 1 at lag 1 is 4; the Bartlett weight there (L = 18) is 18/19
+    >>> round(long_run_variance(e[1:] + e[:-1]), 1)
+    3.9
     """
     u = np.asarray(terms, dtype=np.float64)
     u = u - u.mean()
