@@ -194,7 +194,7 @@ def _check_estimator(estimator, who):
 # -- the default estimator ---------------------------------------------------------
 
 
-def correlation_length(*series):
+def _correlation_length(*series):
     """The first lag at which every column's autocorrelation is below 0.1.
 
     Parameters
@@ -228,7 +228,7 @@ def correlation_length(*series):
 def _default_gap(reach, n_rows, *series):
     """Rows between a read block and training: the row's reach in time plus
     the series' correlation length, at most a twentieth of the rows."""
-    gap = reach + correlation_length(*series)
+    gap = reach + _correlation_length(*series)
     return int(min(gap, max(1, math.floor(_MAX_GAP_SHARE * n_rows))))
 
 
