@@ -42,8 +42,15 @@ _VALIDATION_SHIFT_STEPS = 8
 # -- rows ------------------------------------------------------------------------
 
 
-def split_rows(n, validation_fraction, random_state, n_seeds):
+def split_rows(
+    n, validation_fraction, random_state, n_seeds, *, contiguous=False, gap=0
+):
     """Seeds for the modules and the batches, then a seeded train / held-out split.
+
+    With ``contiguous`` the held-out rows are the last block of rows and the
+    ``gap`` rows before it are left out of training (ordered data: a random
+    split would hold out rows next to training rows); the training rows are
+    still in random order, for the batches.
 
     Returns
     -------
@@ -51,13 +58,18 @@ def split_rows(n, validation_fraction, random_state, n_seeds):
     seeds : ndarray of ``n_seeds`` ints, drawn before the split
     """
     n_val = max(2, math.ceil(validation_fraction * n))
-    if n - n_val < 2:
+    n_train = n - n_val - (gap if contiguous else 0)
+    if n_train < 2:
         raise ValueError(
-            f"validation_fraction={validation_fraction} leaves {n - n_val} "
-            f"training rows of {n}; need at least 2"
+            f"validation_fraction={validation_fraction}"
+            + (f" and gap={gap}" if contiguous and gap else "")
+            + f" leave {max(n_train, 0)} training rows of {n}; need at least 2"
         )
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
+    if contiguous:
+        # The held-out block in random order: see fold_rows.
+        return rng.permutation(n_train), rng.permutation(np.arange(n - n_val, n)), seeds
     order = rng.permutation(n)
     return order[n_val:], order[:n_val], seeds
 
@@ -85,7 +97,8 @@ def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
     -------
     folds : list of (train_rows, read_rows)
         Each row is read in exactly one fold and trained on in the others
-        (but the gaps); every training part is in its own random order.
+        (but the gaps); every part is in its own random order (with
+        ``contiguous``, a block of rows in random order).
     seeds : ndarray of ``n_seeds`` ints, drawn before the folds
     """
     if n < 2 * n_folds:
@@ -101,8 +114,16 @@ def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
             rows = np.arange(n)
             train = rows[(rows < a - gap) | (rows >= b + gap)]
             if len(train) < 2:
-                raise ValueError(f"gap={gap} leaves fewer than 2 training rows")
-            folds.append((rng.permutation(train), rows[a:b]))
+                raise ValueError(
+                    f"gap={gap} leaves fewer than 2 training rows in a fold of "
+                    f"{n} rows cut into {n_folds} blocks"
+                )
+            # The read block in random order: held-out negatives pair rows by
+            # position (sknmi.nn.held_out_scores), and a row's neighbours in
+            # time are not independent of it, so partners in time order would
+            # read the dependence as part of the product of the marginals (on
+            # a VAR(1) they took a sixth off the estimate).
+            folds.append((rng.permutation(train), rng.permutation(rows[a:b])))
         return folds, seeds
     order = rng.permutation(n)
     fold_of = np.arange(n) % n_folds
@@ -111,6 +132,18 @@ def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
         for k in range(n_folds)
     ]
     return folds, seeds
+
+
+def scrambled(n):
+    """A fixed order of ``n`` rows that puts few neighbours next to each other.
+
+    Held-out negatives pair each row with the next rows by position; on rows
+    in time order those are its neighbours in time, not independent of it.
+    Scoring the rows in this order (always the same for the same ``n``, so
+    that a score stays a deterministic function of its input) pairs each row
+    with rows from anywhere in the series.
+    """
+    return np.random.RandomState(0).permutation(n)
 
 
 # -- the one interval --------------------------------------------------------------
@@ -177,6 +210,47 @@ def interval(values, terms, name="read-out"):
         noise = max(0.0, spread - float(np.mean(per_fold)))
         half = half_width(sampling, noise, spread, k)
     return mi, (mi - half, mi + half), values
+
+
+def long_run_variance(terms):
+    r"""The variance of the mean of autocorrelated ``terms``, times their number.
+
+    For independent terms it is their variance. Terms read from a time series
+    are correlated with their neighbours, and the variance of their mean is
+    then :math:`\gamma_0 + 2 \sum_k \gamma_k`; the Newey-West estimate
+    weights the autocovariances :math:`\gamma_k` by the Bartlett kernel
+    ``1 - k / (L + 1)`` up to ``L = floor(4 (n / 100)^(2/9))``, which keeps
+    it positive.
+
+    Parameters
+    ----------
+    terms : array-like of shape (n,)
+        Per-row terms in time order.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi._crossfit import long_run_variance
+    >>> rng = np.random.default_rng(0)
+    >>> e = rng.standard_normal(100_000)
+    >>> round(long_run_variance(e), 1)  # independent: the variance
+    1.0
+    >>> # 2 + 2 x 1 at lag 1 is 4; the Bartlett weight there (L = 18) is 18/19
+    >>> round(long_run_variance(e[1:] + e[:-1]), 1)
+    3.9
+    """
+    u = np.asarray(terms, dtype=np.float64)
+    u = u - u.mean()
+    n = len(u)
+    lags = min(n - 1, int(4 * (n / 100) ** (2 / 9)))
+    value = float(u @ u) / n
+    for k in range(1, lags + 1):
+        value += 2 * (1 - k / (lags + 1)) * float(u[k:] @ u[:-k]) / n
+    return max(value, 0.0)
 
 
 def half_width(sampling, noise, spread, k):

@@ -1,6 +1,7 @@
 """The ``sknmi`` command: ``sknmi demo``, ``sknmi estimate FILE --x C --z C``
-(``--given C`` for conditional MI), ``sknmi test FILE --x C --z C`` and
-``sknmi pairwise FILE``."""
+(``--given C`` for conditional MI), ``sknmi test FILE --x C --z C``,
+``sknmi pairwise FILE`` (the MI of every pair of columns) and
+``sknmi transfer FILE --source C --target C`` (transfer entropy)."""
 
 import argparse
 import csv
@@ -186,6 +187,7 @@ def _build_parser():
     _add_training_options(est)
     _add_test_parser(sub)
     _add_pairwise_parser(sub)
+    _add_transfer_parser(sub)
     return parser
 
 
@@ -545,6 +547,7 @@ _DISJOINT = {
     ("--x", "--z"): "the MI of a variable with itself is infinite",
     ("--x", "--given"): "a column conditioned on tells nothing more",
     ("--z", "--given"): "a column conditioned on tells nothing more",
+    ("--source", "--target"): "a series' own past is conditioned on already",
 }
 
 
@@ -563,7 +566,15 @@ def _check_disjoint(groups, names=None):
                 )
 
 
-def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None):
+def load_columns(
+    path,
+    x_spec,
+    z_spec,
+    header=None,
+    notes=None,
+    given_spec=None,
+    flags=("--x", "--z"),
+):
     """Read X and Z (and W for ``given_spec``) from a file as float arrays.
 
     CSV and other text files (``.csv``, ``.tsv``, ``.txt``, ``.dat``, also
@@ -573,14 +584,14 @@ def load_columns(path, x_spec, z_spec, header=None, notes=None, given_spec=None)
     numpy. ``header`` (True, False or None for the rule in ``sknmi estimate
     --help``) applies to text files. When ``notes`` is a list, a line saying
     how the file was read (the header decision, rows and columns) is appended
-    to it.
+    to it. ``flags`` names X's and Z's options in the error messages.
 
     Returns
     -------
     X, Z : ndarray
         Or ``X, Z, W`` when ``given_spec`` is given.
     """
-    specs = {"--x": x_spec, "--z": z_spec}
+    specs = {flags[0]: x_spec, flags[1]: z_spec}
     if given_spec is not None:
         specs["--given"] = given_spec
     arrays, _ = load_groups(path, specs, header=header, notes=notes)
@@ -994,6 +1005,104 @@ def _plot_matrix(result, path):
         plt.close(display.figure_)
 
 
+def _add_transfer_parser(sub):
+    transfer = sub.add_parser(
+        "transfer",
+        help="transfer entropy between two time series (columns of a file, rows "
+        "in time order), in both directions",
+    )
+    transfer.add_argument(
+        "file",
+        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
+        ".npy or .npz; one row per time step, in order",
+    )
+    transfer.add_argument(
+        "--source", required=True, help="columns of the source series, as for --x"
+    )
+    transfer.add_argument(
+        "--target", required=True, help="columns of the target series, as for --x"
+    )
+    transfer.add_argument(
+        "--lag",
+        type=_count(1),
+        default=1,
+        help="steps from the source's latest value used to the target's present "
+        "(default: %(default)s)",
+    )
+    transfer.add_argument(
+        "--history",
+        type=_count(1),
+        default=1,
+        help="past values of the source, and of the target conditioned on "
+        "(default: %(default)s)",
+    )
+    transfer.add_argument(
+        "--gap",
+        type=_count(0),
+        default=None,
+        help="steps left out of training on each side of a read block (default: "
+        "lag + history - 1 plus the series' correlation length)",
+    )
+    _add_header_options(transfer)
+    _add_training_options(transfer)
+
+
+def _transfer(args, out):
+    """``sknmi transfer``: transfer entropy in both directions."""
+    from sknmi.timeseries import _default_gap, transfer_entropy
+
+    notes = []
+    source, target = load_columns(
+        args.file,
+        args.source,
+        args.target,
+        header=args.header,
+        notes=notes,
+        flags=("--source", "--target"),
+    )
+    _finite(args, source, target)
+    print(
+        f"{args.file}: {notes[0]}; source has {source.shape[1]} columns, target "
+        f"has {target.shape[1]}",
+        file=out,
+    )
+    reach = args.lag + args.history - 1
+    gap = args.gap
+    if gap is None and len(source) > reach:
+        gap = _default_gap(reach, len(source) - reach, source, target)
+    # Both terms of each difference need the same kind of critic (as for
+    # estimate --given); rows in time order: contiguous folds with a gap.
+    critic = "concat" if args.critic == "auto" else args.critic
+    estimator = _estimator(args, critic).set_params(shuffle=False, gap=gap or 0)
+    start = time.perf_counter()
+    try:
+        result = transfer_entropy(
+            source,
+            target,
+            lag=args.lag,
+            history=args.history,
+            estimator=estimator,
+            random_state=args.seed,
+        )
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    bits = 1.0 / math.log(2.0)
+    print(
+        f"transfer entropy, lag {args.lag}, history {args.history}, "
+        f"{result.n_rows} rows, gap {gap}; bound={args.bound}, "
+        f"{time.perf_counter() - start:.1f} s",
+        file=out,
+    )
+    for i, name in enumerate(result.directions):
+        te = result.te[i]
+        print(
+            f"T({name}) = {te:.4f} nats ({te * bits:.4f} bits), 95% interval "
+            f"[{result.ci_low[i]:.4f}, {result.ci_high[i]:.4f}] nats = "
+            f"{result.mi_joint[i]:.4f} - {result.mi_given[i]:.4f}",
+            file=out,
+        )
+
+
 def main(argv=None, out=None):
     """Run the ``sknmi`` command line.
 
@@ -1033,6 +1142,8 @@ def main(argv=None, out=None):
                 _test(args, out)
             elif args.command == "pairwise":
                 _pairwise(args, out)
+            elif args.command == "transfer":
+                _transfer(args, out)
             else:
                 _estimate(args, out)
         except CommandError as exc:

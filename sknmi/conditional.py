@@ -1,6 +1,7 @@
 """ConditionalMIEstimator: I(X; Z | W) as the difference of two MI estimates."""
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,10 +11,15 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi._base import WrapsMIEstimator
-from sknmi._crossfit import half_width
+from sknmi._crossfit import half_width, long_run_variance
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
 
 __all__ = ["ConditionalMIEstimator"]
+
+# A difference this many times smaller than the larger of its two terms is
+# flagged (NeuralMI's rule): the terms' biases, a few percent each and not in
+# the interval, are then as large as the difference itself.
+_RATIO_WARNING = 10.0
 
 
 class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
@@ -70,6 +76,13 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         The estimate of I(Z; [X, W]) that ``mi_`` subtracts from.
     mi_given_ : float
         The estimate of I(Z; W) (0.0 when ``given=None``).
+    difference_ratio_ : float
+        The larger of ``|mi_joint_|`` and ``|mi_given_|`` over ``|mi_|`` (1
+        with ``given=None``). Above 10, with an interval that excludes 0,
+        ``fit`` warns: a few percent of bias in either term, which neither
+        interval holds, is then as large as the estimate itself. With an
+        interval that holds 0 the ratio is large by nature (the terms are
+        equal up to noise) and no warning is given.
     mi_estimates_ : ndarray of shape (n_estimators,)
         The estimate of each pair of clones (one entry for an estimator
         without ``pointwise_mi``).
@@ -119,6 +132,15 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
     so their spread is training noise (seeds), which a single fit's interval
     cannot see and which, on the benchmark, is several times its sampling
     noise.
+
+    When the base estimator has ``shuffle=False`` (ordered rows, such as a
+    time series; see :class:`~sknmi.NeuralMIEstimator`) the held-out rows are
+    the last ``test_fraction`` of the rows, and the base's ``gap`` rows
+    before them are used by neither fit, so that no held-out row was read by
+    critics that trained on its neighbours; each clone then cross-fits on
+    contiguous blocks of the training rows, and the sampling variance of the
+    per-row differences is their long-run (Newey-West) variance, since
+    neighbouring rows of a series are correlated.
 
     For the other estimators both terms are fitted on all rows and the two
     half-widths of ``mi_ci_`` are combined in quadrature, which overstates
@@ -238,6 +260,22 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
             self.estimators_ = [(joint, given if conditioned else None)]
         self.mi_ci_ = (self.mi_ - half, self.mi_ + half)
         self.estimator_joint_, self.estimator_given_ = self.estimators_[0]
+        self.difference_ratio_ = _difference_ratio(
+            self.mi_joint_, self.mi_given_, self.mi_
+        )
+        if self.difference_ratio_ > _RATIO_WARNING and not (
+            self.mi_ci_[0] <= 0.0 <= self.mi_ci_[1]
+        ):
+            warnings.warn(
+                f"ConditionalMIEstimator: mi_ = {self.mi_:.4g} is a small "
+                f"difference of two large terms (I(Z; [X, W]) = "
+                f"{self.mi_joint_:.4g}, I(Z; W) = {self.mi_given_:.4g}; "
+                f"difference_ratio_ = {self.difference_ratio_:.3g}): a bias of "
+                "a few percent in either term, which the interval does not "
+                "hold, moves it by as much as itself",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
 
     def _fit_held_out(self, XW, W, Z, rng, conditioned):
@@ -250,8 +288,23 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
                 f"{n} to fit on; need at least 4"
             )
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-        order = rng.permutation(n)
-        test, train = order[:n_test], order[n_test:]
+        base = self._base()
+        ordered = getattr(base, "shuffle", True) is False
+        if ordered:
+            # Ordered rows (a time series): the held-out rows are the last
+            # block, the base's gap before it left out, so that no row is read
+            # by critics that trained on its neighbours.
+            gap = int(getattr(base, "gap", 0))
+            if n - n_test - gap < 4:
+                raise ValueError(
+                    f"test_fraction={self.test_fraction} and gap={gap} leave "
+                    f"{max(n - n_test - gap, 0)} rows of {n} to fit on; need at "
+                    "least 4"
+                )
+            test, train = np.arange(n - n_test, n), np.arange(n - n_test - gap)
+        else:
+            order = rng.permutation(n)
+            test, train = order[:n_test], order[n_test:]
         self.estimators_, estimates, joint_values, given_values = [], [], [], []
         differences = []  # per critic pair: its per-row terms on the test rows
         for seed in seeds:
@@ -276,7 +329,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         self.mi_joint_ = float(np.mean(joint_values))
         self.mi_given_ = float(np.mean(given_values))
         self.mi_ = float(np.mean([d.mean() for d in differences]))
-        return _paired_half_width(np.array(differences))
+        return _paired_half_width(np.array(differences), ordered=ordered)
 
     def score(self, X, y):
         """The estimate of I(X; Z | W) on the given rows, in nats.
@@ -312,6 +365,14 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         return float(np.mean(values))
 
 
+def _difference_ratio(joint, given, difference):
+    """The larger term over the size of their difference (inf for none)."""
+    larger = max(abs(joint), abs(given))
+    if difference == 0.0:
+        return math.inf if larger > 0.0 else 1.0
+    return larger / abs(difference)
+
+
 def _member_terms(estimator, X, Z):
     """Each fitted critic's per-row read-out terms (the neural estimator's fold
     critics one by one), else the pointwise MI as one critic's terms."""
@@ -320,15 +381,20 @@ def _member_terms(estimator, X, Z):
     return [np.asarray(estimator.pointwise_mi(X, Z), dtype=np.float64)]
 
 
-def _paired_half_width(differences):
+def _paired_half_width(differences, ordered=False):
     """Half-width of the mean of M critics' per-row differences on the same rows.
 
     The variance adds the rows' sampling error (of the critics' mean
     difference per row) and the critics' training noise: their values'
-    spread, all of it, since on the same rows nothing else moves them.
+    spread, all of it, since on the same rows nothing else moves them. Rows
+    in time order (``ordered``) are correlated with their neighbours: their
+    sampling error is then the long-run variance of the per-row differences.
     """
     m, n = differences.shape
-    sampling = float(np.var(differences.mean(0), ddof=1)) / n
+    per_row = differences.mean(0)
+    sampling = (
+        long_run_variance(per_row) if ordered else float(np.var(per_row, ddof=1))
+    ) / n
     spread = float(np.var(differences.mean(1), ddof=1)) if m > 1 else 0.0
     return half_width(sampling, spread, spread, m)
 

@@ -12,11 +12,12 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.signal import lfilter
 from scipy.special import digamma, gammaln, ndtr
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from sknmi._closed_form import gaussian_mi
+from sknmi._closed_form import gaussian_cmi, gaussian_mi, var_covariance
 
 __all__ = [
     "invariance_mi",
@@ -31,6 +32,7 @@ __all__ = [
     "make_gaussian_conditional",
     "make_chain",
     "make_collider",
+    "make_var1",
 ]
 
 _TRANSFORMS = {
@@ -911,28 +913,6 @@ def make_transformed_gaussian(
 # -- conditional mutual information ------------------------------------------------
 
 
-def _gaussian_cmi(cov, x, z, w):
-    r"""I(X; Z | W) of a Gaussian with covariance ``cov``, given index lists.
-
-    .. math:: I(X; Z | W) = \frac{1}{2}\log
-              \frac{|\Sigma_{XW}|\,|\Sigma_{ZW}|}{|\Sigma_W|\,|\Sigma_{XZW}|}
-    """
-    cov = np.asarray(cov, dtype=np.float64)
-
-    def logdet(rows):
-        rows = np.asarray(rows, dtype=int)
-        if rows.size == 0:
-            return 0.0
-        sign, value = np.linalg.slogdet(cov[np.ix_(rows, rows)])
-        if sign <= 0:
-            raise ValueError("the covariance is not positive definite")
-        return value
-
-    x, z, w = list(x), list(z), list(w)
-    value = 0.5 * (logdet(x + w) + logdet(z + w) - logdet(w) - logdet(x + z + w))
-    return max(float(value), 0.0)
-
-
 def _sample_blocks(cov, n_samples, d, rng):
     data = rng.standard_normal((n_samples, cov.shape[0])) @ np.linalg.cholesky(cov).T
     return data[:, :d], data[:, d : 2 * d], data[:, 2 * d :]
@@ -1025,7 +1005,7 @@ def make_gaussian_conditional(
     cov = _componentwise_cov(block, d)
     rng = check_random_state(random_state)
     X, Z, W = _sample_blocks(cov, n_samples, d, rng)
-    return X, Z, W, _gaussian_cmi(cov, *_blocks(d))
+    return X, Z, W, gaussian_cmi(cov, *_blocks(d))
 
 
 @validate_params(
@@ -1140,4 +1120,132 @@ def make_collider(n_samples=1000, n_features=1, noise=1.0, random_state=None):
     cov = _componentwise_cov([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, v]], d)
     rng = check_random_state(random_state)
     X, Z, W = _sample_blocks(cov, n_samples, d, rng)
-    return X, Z, W, _gaussian_cmi(cov, *_blocks(d))
+    return X, Z, W, gaussian_cmi(cov, *_blocks(d))
+
+
+# -- time series -------------------------------------------------------------------
+
+
+@validate_params(
+    {
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "coupling": [Interval(Real, None, None, closed="neither")],
+        "autoregression": [Interval(Real, -1, 1, closed="neither"), "array-like"],
+        "lag": [Interval(Integral, 1, None, closed="left")],
+        "history": [Interval(Integral, 1, None, closed="left")],
+        "max_lag": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_var1(
+    n_steps=1000,
+    *,
+    coupling=0.8,
+    autoregression=0.5,
+    lag=1,
+    history=1,
+    max_lag=5,
+    random_state=None,
+):
+    r"""Two coupled Gaussian series, a VAR(1) in which x drives y and not back.
+
+    .. math:: x_t = a\, x_{t-1} + \varepsilon_t, \qquad
+              y_t = b\, y_{t-1} + c\, x_{t-1} + \eta_t,
+
+    with :math:`\varepsilon_t, \eta_t` independent standard normals, and
+    the first step drawn from the stationary law (so every step has it: no
+    burn-in). The true values come from the stationary covariances
+    (:math:`\Sigma = A \Sigma A^\top + I`,
+    :math:`\operatorname{Cov}(s_t, s_{t-k}) = A^k \Sigma`) by the Gaussian
+    formulas: the lagged MI :math:`I(y_t; x_{t-k}) = -\frac{1}{2}\log(1 -
+    \rho_k^2)` and the transfer entropy
+
+    .. math:: T_{x \to y} = I(y_t;\, x_{t-\ell-h+1}, \dots, x_{t-\ell}
+              \mid y_{t-1}, \dots, y_{t-h})
+
+    at lag :math:`\ell` and history :math:`h` (the conditional MI of
+    :func:`sknmi.timeseries.transfer_entropy`). :math:`T_{y \to x} = 0`
+    exactly: given its own last value, :math:`x_t` is independent of the
+    whole past.
+
+    Parameters
+    ----------
+    n_steps : int, default=1000
+        Length of the series.
+    coupling : float, default=0.8
+        :math:`c`, how strongly :math:`x_{t-1}` drives :math:`y_t`.
+    autoregression : float or pair of float, default=0.5
+        :math:`a` and :math:`b` (one value for both), each in (-1, 1) so that
+        the process is stationary.
+    lag, history : int, default=1
+        The lag and history of the transfer entropies returned.
+    max_lag : int, default=5
+        The lagged MI is returned at lags ``0, ..., max_lag``.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    x, y : ndarray of shape (n_steps,)
+        The series.
+    truth : Bunch
+        ``lags`` (``0..max_lag``), ``lagged_mi`` (:math:`I(y_t; x_{t-k})` at
+        each lag, nats), ``transfer_entropy`` (:math:`T_{x \to y}`) and
+        ``transfer_entropy_reverse`` (:math:`T_{y \to x}`, 0).
+
+    Examples
+    --------
+    >>> from sknmi.datasets import make_var1
+    >>> x, y, truth = make_var1(200, random_state=0)
+    >>> x.shape, round(truth.transfer_entropy, 4), truth.transfer_entropy_reverse
+    ((200,), 0.2807, 0.0)
+    >>> int(truth.lags[truth.lagged_mi.argmax()])  # x acts on y one step later
+    1
+    """
+    from sklearn.utils import Bunch
+
+    a, b = np.broadcast_to(np.asarray(autoregression, dtype=np.float64), (2,))
+    if not (abs(a) < 1 and abs(b) < 1):
+        raise ValueError(
+            f"autoregression must lie in (-1, 1) for a stationary process, got "
+            f"{autoregression!r}"
+        )
+    A = np.array([[a, 0.0], [coupling, b]])
+    span = max(max_lag, lag + history - 1, history)
+    # Coordinate j of s_{t-k} is index 2 k + j: x is j = 0, y is j = 1.
+    cov = var_covariance(A, np.eye(2), span)
+
+    def x_at(k):
+        return 2 * k
+
+    def y_at(k):
+        return 2 * k + 1
+
+    source = [x_at(k) for k in range(lag, lag + history)]
+    own = [y_at(k) for k in range(1, history + 1)]
+    te = gaussian_cmi(cov, [y_at(0)], source, own)
+    reverse = gaussian_cmi(
+        cov,
+        [x_at(0)],
+        [y_at(k) for k in range(lag, lag + history)],
+        [x_at(k) for k in range(1, history + 1)],
+    )
+    lagged = np.array(
+        [gaussian_cmi(cov, [y_at(0)], [x_at(k)], []) for k in range(max_lag + 1)]
+    )
+    rng = check_random_state(random_state)
+    noise = rng.standard_normal((n_steps, 2))
+    x0, y0 = np.linalg.cholesky(cov[:2, :2]) @ noise[0]
+    # Each recursion is a first-order linear filter: x on its noise, then y on
+    # its noise plus the driving c x_{t-1}; zi starts each from the first step.
+    x = np.concatenate([[x0], lfilter([1.0], [1.0, -a], noise[1:, 0], zi=[a * x0])[0]])
+    drive = coupling * x[:-1] + noise[1:, 1]
+    y = np.concatenate([[y0], lfilter([1.0], [1.0, -b], drive, zi=[b * y0])[0]])
+    truth = Bunch(
+        lags=np.arange(max_lag + 1),
+        lagged_mi=lagged,
+        transfer_entropy=te,
+        transfer_entropy_reverse=reverse,
+    )
+    return x, y, truth

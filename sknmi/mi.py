@@ -14,7 +14,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._crossfit import CrossFit, fold_rows, held_out_negatives, interval
+from sknmi._crossfit import (
+    CrossFit,
+    fold_rows,
+    held_out_negatives,
+    interval,
+    scrambled,
+    split_rows,
+)
 from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
 from sknmi._validation import check_device, validate_xz
 from sknmi.bounds import BOUNDS
@@ -157,6 +164,21 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         of them) trained by one optimiser, so a step of three critics costs
         far less than three steps. 1 trains one critic on
         ``1 - validation_fraction`` of the rows.
+    shuffle : bool, default=True
+        Whether the rows are shuffled before they are cut into folds (or
+        split, with ``n_folds=1``), as in :class:`~sklearn.model_selection.KFold`.
+        False for ordered data such as a time series: each fold is then a
+        block of consecutive rows (with ``n_folds=1`` the held-out rows are
+        the last block), so that no critic is read on rows whose neighbours,
+        near copies of them under autocorrelation, it trained on; early
+        stopping watches the same held-out blocks. The rows of a block must
+        still be draws of one joint law of (x_t, z_t): stationary data.
+    gap : int, default=0
+        With ``shuffle=False``: the rows on each side of a held-out block that
+        its critic does not train on either, so that autocorrelation cannot
+        carry information across the boundary; a few times the series'
+        correlation length (and at least the largest lag in a row) is
+        enough. Must be 0 with ``shuffle=True``.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
@@ -339,6 +361,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         "preprocessing": [StrOptions({"standard", "quantile"})],
         "discrete_z": [StrOptions({"auto"}), "boolean"],
         "n_folds": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "gap": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -356,6 +380,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         early_stopping=True,
         validation_fraction=0.2,
         n_folds=3,
+        shuffle=True,
+        gap=0,
         n_iter_no_change=5,
         tol=1e-4,
         ema_decay=0.99,
@@ -438,9 +464,20 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         return out
 
     def _scores(self, critic, X, Z):
-        """Joint and fixed-partner negative scores; memory O(chunk^2 + n k)."""
+        """Joint and fixed-partner negative scores; memory O(chunk^2 + n k).
+
+        With ``shuffle=False`` the rows are in time order, and partners by
+        position would be neighbours in time: they are scored in a fixed
+        scrambled order, and the scores returned in the rows' order.
+        """
         k = held_out_negatives(critic, BOUNDS[self.bound], self.batch_size_, len(X))
-        return held_out_scores(critic, X, Z, negatives=k)
+        if self.shuffle:
+            return held_out_scores(critic, X, Z, negatives=k)
+        order = torch.as_tensor(scrambled(len(X)), device=X.device)
+        joint, marginal = held_out_scores(critic, X[order], Z[order], negatives=k)
+        back = torch.empty_like(order)
+        back[order] = torch.arange(len(order), device=order.device)
+        return joint[back], marginal[back]
 
     # -- fit ---------------------------------------------------------------------
 
@@ -630,10 +667,20 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _folds(self, n):
         """``[(train_rows, read_rows), ...]`` and the seeds (one per critic, then
         the batches): a train / held-out split for one critic, else the folds."""
+        if self.gap and self.shuffle:
+            raise ValueError(
+                f"gap={self.gap} needs shuffle=False: a gap is left around "
+                "blocks of consecutive rows, and shuffled folds have none"
+            )
+        ordered = {"contiguous": not self.shuffle, "gap": self.gap}
         if self.n_folds == 1:
-            train_rows, val_rows, seeds = self._split(n)
+            train_rows, val_rows, seeds = split_rows(
+                n, self.validation_fraction, self.random_state, 2, **ordered
+            )
             return [(train_rows, val_rows)], seeds
-        return fold_rows(n, self.n_folds, self.random_state, self.n_folds + 1)
+        return fold_rows(
+            n, self.n_folds, self.random_state, self.n_folds + 1, **ordered
+        )
 
     def _fit_preprocessing(self, X, Z, train_rows, seed):
         # Standardised first in any case: the quantile transform's thresholds

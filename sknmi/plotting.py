@@ -1,6 +1,11 @@
 """Displays in scikit-learn's ``*Display.from_estimator`` style (matplotlib, lazily)."""
 
-__all__ = ["InformationPlaneDisplay", "MIMatrixDisplay", "TrainingCurveDisplay"]
+__all__ = [
+    "InformationPlaneDisplay",
+    "LaggedMIDisplay",
+    "MIMatrixDisplay",
+    "TrainingCurveDisplay",
+]
 
 
 def _pyplot():
@@ -742,3 +747,203 @@ class MIMatrixDisplay:
         display = cls.from_matrix(result, ax=ax, **kwargs)
         display.result_ = result
         return display
+
+
+# -- MI against lag -----------------------------------------------------------------
+
+
+class LaggedMIDisplay:
+    """MI between two series against the lag, with 95% interval bars.
+
+    Build it with :meth:`from_series` (which runs
+    :func:`sknmi.timeseries.lagged_mi`), with :meth:`from_result` from a
+    :class:`~sknmi.timeseries.LaggedMIResult`, or with the constructor from
+    arrays, then call :meth:`plot`.
+
+    Parameters
+    ----------
+    lags : array-like of shape (n_lags,)
+        The lags.
+    mi : array-like of shape (n_lags,)
+        The estimate at each lag, in nats.
+    ci_low, ci_high : array-like of shape (n_lags,) or None, default=None
+        The 95% interval at each lag; no bars when None.
+    true_mi : array-like of shape (n_lags,) or None, default=None
+        The true MI at each lag, when known.
+    name : str or None, default=None
+        The legend label of the estimates.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    errorbar_ : matplotlib ErrorbarContainer
+        The estimates with their intervals.
+    line_true_ : matplotlib Line2D or None
+        The truth, when given.
+
+    See Also
+    --------
+    sknmi.timeseries.lagged_mi : the estimates.
+
+    Examples
+    --------
+    >>> from sknmi.plotting import LaggedMIDisplay
+    >>> display = LaggedMIDisplay(
+    ...     lags=[0, 1, 2], mi=[0.05, 0.3, 0.2], ci_low=[0.0, 0.25, 0.15],
+    ...     ci_high=[0.1, 0.35, 0.25], true_mi=[0.06, 0.32, 0.22],
+    ... ).plot()
+    >>> display.line_true_ is not None
+    True
+    """
+
+    def __init__(self, *, lags, mi, ci_low=None, ci_high=None, true_mi=None, name=None):
+        self.lags = lags
+        self.mi = mi
+        self.ci_low = ci_low
+        self.ci_high = ci_high
+        self.true_mi = true_mi
+        self.name = name
+
+    @classmethod
+    def from_result(cls, result, *, true_mi=None, ax=None, name=None):
+        """Plot a :class:`~sknmi.timeseries.LaggedMIResult`.
+
+        Parameters
+        ----------
+        result : LaggedMIResult
+            What :func:`~sknmi.timeseries.lagged_mi` returned.
+        true_mi : array-like of shape (n_lags,) or None, default=None
+            The true MI at each lag, when known.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
+        name : str or None, default=None
+            The legend label of the estimates.
+
+        Returns
+        -------
+        display : LaggedMIDisplay
+        """
+        missing = [
+            a for a in ("lags", "mi", "ci_low", "ci_high") if not hasattr(result, a)
+        ]
+        if missing:
+            raise ValueError(
+                f"result must be a LaggedMIResult (from lagged_mi), got "
+                f"{type(result).__name__} without {missing}"
+            )
+        display = cls(
+            lags=result.lags,
+            mi=result.mi,
+            ci_low=result.ci_low,
+            ci_high=result.ci_high,
+            true_mi=true_mi,
+            name=name,
+        )
+        return display.plot(ax=ax)
+
+    @classmethod
+    def from_series(
+        cls,
+        x,
+        y,
+        lags,
+        *,
+        estimator=None,
+        n_jobs=None,
+        random_state=None,
+        true_mi=None,
+        ax=None,
+        name=None,
+    ):
+        """Estimate the MI at each lag with :func:`~sknmi.timeseries.lagged_mi`
+        and plot it.
+
+        Parameters
+        ----------
+        x, y : array-like of shape (n_steps,) or (n_steps, n_columns)
+            The earlier and the later series.
+        lags : array-like of int
+            Non-negative lags.
+        estimator, n_jobs, random_state
+            As in :func:`~sknmi.timeseries.lagged_mi`.
+        true_mi : array-like of shape (n_lags,) or None, default=None
+            The true MI at each lag, when known.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
+        name : str or None, default=None
+            The legend label; the estimator's class name when None.
+
+        Returns
+        -------
+        display : LaggedMIDisplay
+            With the estimates in ``result_``.
+        """
+        from sknmi.timeseries import lagged_mi
+
+        result = lagged_mi(
+            x, y, lags, estimator=estimator, n_jobs=n_jobs, random_state=random_state
+        )
+        if name is None:
+            name = (
+                type(estimator).__name__
+                if estimator is not None
+                else "NeuralMIEstimator"
+            )
+        display = cls.from_result(result, true_mi=true_mi, ax=ax, name=name)
+        display.result_ = result
+        return display
+
+    def plot(self, ax=None):
+        """Draw the estimates against lag on ``ax`` (a new figure when None).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        display : LaggedMIDisplay
+            ``self``, with ``ax_``, ``figure_``, ``errorbar_`` and
+            ``line_true_``.
+        """
+        import numpy as np
+
+        lags = _curve(self.lags, "lags")
+        mi = _curve(self.mi, "mi", len(lags))
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("give both ci_low and ci_high, or neither")
+        yerr = None
+        if self.ci_low is not None:
+            low = _curve(self.ci_low, "ci_low", len(lags))
+            high = _curve(self.ci_high, "ci_high", len(lags))
+            # An interval that does not hold its estimate cannot be drawn as bars.
+            if np.any(low > mi) or np.any(high < mi):
+                raise ValueError(
+                    "each interval must hold its estimate: ci_low <= mi <= ci_high"
+                )
+            yerr = np.vstack([mi - low, high - mi])
+        ax = _axes(ax)
+        self.errorbar_ = ax.errorbar(
+            lags,
+            mi,
+            yerr=yerr,
+            fmt="o-",
+            capsize=4,
+            label=(self.name or "estimate")
+            + (" (95% interval)" if yerr is not None else ""),
+        )
+        self.line_true_ = None
+        if self.true_mi is not None:
+            truth = _curve(self.true_mi, "true_mi", len(lags))
+            (self.line_true_,) = ax.plot(
+                lags, truth, linestyle="--", marker="x", color="black", label="true MI"
+            )
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_xlabel("lag [steps]")
+        ax.set_ylabel("MI [nats]")
+        ax.legend(loc="best")
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self

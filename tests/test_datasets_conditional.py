@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from sknmi._closed_form import gaussian_cmi as _gaussian_cmi
 from sknmi.datasets import (
-    _gaussian_cmi,
     make_chain,
     make_collider,
     make_gaussian_conditional,

@@ -47,6 +47,11 @@ ESTIMATORS = [
     ConditionalMIEstimator(NeuralMIEstimator(**FAST), random_state=0),
     ConditionalMIEstimator(NeuralMIEstimator(**FAST), given=[0], random_state=0),
     ConditionalMIEstimator(GaussianMIEstimator(), given=[0]),
+    # Ordered rows (a time series): contiguous folds, a gap, the last block held out.
+    NeuralMIEstimator(shuffle=False, gap=1, **FAST),
+    ConditionalMIEstimator(
+        NeuralMIEstimator(shuffle=False, gap=1, **FAST), given=[0], random_state=0
+    ),
     KSGConditionalEstimator(given=[0], random_state=0),
     ExtrapolatedMIEstimator(GaussianMIEstimator(), splits=(1, 2), random_state=0),
 ]
