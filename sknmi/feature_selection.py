@@ -49,6 +49,7 @@ def _conditional(estimator, given):
         return KSGConditionalEstimator(
             n_neighbors=estimator.n_neighbors,
             given=given,
+            discrete_z=estimator.discrete_z,
             random_state=estimator.random_state,
         )
     return ConditionalMIEstimator(estimator, given=given)

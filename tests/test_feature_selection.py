@@ -5,7 +5,7 @@ import pytest
 from sklearn.feature_selection import SelectKBest, SelectPercentile
 
 from sknmi import GaussianMIEstimator, KSGEstimator, NeuralMIEstimator
-from sknmi.feature_selection import mi_scorer, mi_scores
+from sknmi.feature_selection import _conditional, mi_scorer, mi_scores
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -96,3 +96,11 @@ def test_bad_input(xor):
     X, y = xor
     with pytest.raises(ValueError, match="inconsistent"):
         mi_scores(X, y[:-1])
+
+
+def test_conditional_ksg_keeps_discrete_z():
+    # A user's KSGEstimator(discrete_z=...) keeps its reading of y when
+    # mi_scores builds the conditional estimator from it.
+    for discrete_z in (True, False):
+        est = _conditional(KSGEstimator(discrete_z=discrete_z, random_state=3), [1])
+        assert est.discrete_z is discrete_z and est.random_state == 3
