@@ -7,7 +7,7 @@ Ranking features by their mutual information with the target,
 :func:`~sklearn.feature_selection.mutual_info_classif`, judges each feature
 alone. When several features measure the same thing, they all rank high
 together, and a budget of ``k`` features is spent on copies.
-:class:`sknmi.feature_selection.MRMRSelector` chooses greedily: the most
+:class:`sknmi.MRMRSelector` chooses greedily: the most
 relevant feature first, then at each step the feature with the largest
 
 .. math:: I(X_j; y) - \frac{1}{|S|} \sum_{s \in S} I(X_j; X_s),
@@ -130,5 +130,5 @@ fig.tight_layout()
 # The price is time: mRMR estimates about ``30 k`` MI values where the
 # ranking needs 30, a second or so here with KSG. ``n_jobs`` runs each step's
 # estimates in parallel, and ``conditional=True`` scores a candidate by
-# :math:`I(X_j; y \mid X_S)` instead (see :ref:`feature-selection`).
+# :math:`I(X_j; y \mid X_S)` instead (see :ref:`mrmr`).
 plt.show()

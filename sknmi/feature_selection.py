@@ -252,9 +252,10 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         :class:`~sknmi.KSGConditionalEstimator` when ``estimator`` is a
         :class:`~sknmi.KSGEstimator` and with
         :class:`~sknmi.ConditionalMIEstimator` otherwise (as in
-        :func:`mi_scores`). It also finds features informative only
-        together (an interaction) but each estimate conditions on all the
-        chosen features, which costs accuracy as ``S`` grows.
+        :func:`~sknmi.feature_selection.mi_scores`). It also credits a
+        feature informative only together with chosen ones, but each
+        estimate conditions on all the chosen features, which costs accuracy
+        and time as ``S`` grows.
     n_jobs : int, default=None
         Estimates run at once through joblib: the relevances in one batch,
         then each step's redundancies (or conditional MIs) in one batch.
@@ -292,7 +293,7 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
 
     See Also
     --------
-    mi_scores : One score per feature, for
+    sknmi.feature_selection.mi_scores : One score per feature, for
         :class:`~sklearn.feature_selection.SelectKBest`.
     sklearn.feature_selection.SequentialFeatureSelector : Greedy selection
         by a model's cross-validated score (slower, model-specific).
