@@ -303,3 +303,15 @@ def test_mrmr_feature_names(with_copy):
         select.set_output(transform="pandas").transform(frame).columns.tolist() == kept
     )
     assert clone(select).get_params() == select.get_params()
+
+
+def test_mrmr_with_the_neural_estimator_labels_its_warnings(with_copy):
+    X, y = with_copy
+    # Two epochs: too few to learn, which the estimator says in a warning
+    # that names the fit it came from.
+    est = NeuralMIEstimator(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    named = r"^MRMRSelector, (relevance of column|redundancy of columns \d and) \d: "
+    with pytest.warns(UserWarning, match=named + "NeuralMIEstimator"):
+        select = MRMRSelector(est, n_features_to_select=2).fit(X[:200], y[:200])
+    assert select.support_.sum() == 2 and np.isfinite(select.scores_).all()
+    assert not hasattr(est, "mi_")
