@@ -5,6 +5,7 @@ from sknmi.bottleneck import InfoBottleneckTransformer
 from sknmi.conditional import ConditionalMIEstimator
 from sknmi.exceptions import DegenerateDependenceWarning
 from sknmi.extrapolation import ExtrapolatedMIEstimator
+from sknmi.feature_selection import MRMRSelector
 from sknmi.independence import independence_test
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
@@ -20,6 +21,7 @@ __all__ = [
     "InfoBottleneckTransformer",
     "KSGConditionalEstimator",
     "KSGEstimator",
+    "MRMRSelector",
     "NeuralMIEstimator",
     "independence_test",
     "__version__",

@@ -295,6 +295,37 @@ def validate_x(estimator, X, *, reset, min_samples=1):
     )
 
 
+def validate_x_target(estimator, X, y, *, min_samples=2):
+    """Validate the features and the target of an analysis over columns of X.
+
+    X comes back as a float32 or float64 array (``n_features_in_`` and
+    ``feature_names_in_`` set on ``estimator``); ``y`` as an array of any
+    dtype, left for the MI estimators to read as class labels or as a
+    measurement under :func:`read_as_labels`. Neither is modified.
+    """
+    check_dense_target(y)
+    check_no_dates(X, "X")
+    check_no_dates(y, "y")
+    return validate_data(
+        estimator,
+        X,
+        y,
+        multi_output=True,
+        y_numeric=False,
+        dtype=[np.float64, np.float32],
+        ensure_min_samples=min_samples,
+    )
+
+
+def check_unconditional(estimator, who):
+    """Raise a ValueError if the MI estimator ``estimator`` has ``given`` set."""
+    if getattr(estimator, "given", None) is not None:
+        raise ValueError(
+            f"{who} chooses the columns of each fit itself: pass an estimator "
+            f"with given=None, got given={estimator.given!r}"
+        )
+
+
 def resolve_given(given, n_features):
     """Column indices of the conditioning set W, and of the rest of X.
 

@@ -1,15 +1,29 @@
-"""MI feature scores for :class:`~sklearn.feature_selection.SelectKBest` and kin."""
+"""MI feature selection: scores for :class:`~sklearn.feature_selection.SelectKBest`
+and kin, and the greedy minimum-redundancy maximum-relevance selector."""
 
 from functools import partial
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.base import BaseEstimator, clone
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+)
 
-from sknmi._parallel import fit_many, read_point
-from sknmi._validation import check_mi_estimator, check_no_dates
+from sknmi._parallel import fit_many, read_point, seeded_clones
+from sknmi._validation import (
+    check_mi_estimator,
+    check_no_dates,
+    check_unconditional,
+    validate_x_target,
+)
 
-__all__ = ["mi_scorer", "mi_scores"]
+__all__ = ["MRMRSelector", "mi_scorer", "mi_scores"]
 
 
 def _groups(groups, n_features):
@@ -49,6 +63,7 @@ def _conditional(estimator, given):
         return KSGConditionalEstimator(
             n_neighbors=estimator.n_neighbors,
             given=given,
+            discrete_z=estimator.discrete_z,
             random_state=estimator.random_state,
         )
     return ConditionalMIEstimator(estimator, given=given)
@@ -184,3 +199,286 @@ def mi_scorer(estimator=None, *, groups=None, conditional=False, n_jobs=None):
         conditional=conditional,
         n_jobs=n_jobs,
     )
+
+
+def _as_measurement(estimator):
+    """A clone of ``estimator`` that reads its second variable as continuous.
+
+    Redundancy is the MI between two feature columns: a column is a
+    measurement even when the user told the estimator that the target holds
+    class labels (``discrete_z=True``).
+    """
+    estimator = clone(estimator)
+    if "discrete_z" in estimator.get_params(deep=False):
+        estimator.set_params(discrete_z=False)
+    return estimator
+
+
+class MRMRSelector(SelectorMixin, BaseEstimator):
+    r"""Greedy minimum-redundancy maximum-relevance (mRMR) feature selection.
+
+    Chooses ``n_features_to_select`` features one at a time. The first is
+    the most relevant, the one with the largest :math:`I(X_j; y)`; each
+    next one maximises its relevance minus its mean redundancy with the
+    features ``S`` already chosen,
+
+    .. math:: I(X_j; y) - \frac{1}{|S|} \sum_{s \in S} I(X_j; X_s),
+
+    the MID criterion of Peng, Long & Ding (2005), or, with
+    ``conditional=True``, what it adds to them, :math:`I(X_j; y \mid X_S)`.
+    Unlike ranking by relevance alone
+    (:class:`~sklearn.feature_selection.SelectKBest` with
+    :func:`~sklearn.feature_selection.mutual_info_classif`), it does not
+    spend its budget on near copies of a feature it already has.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The MI estimator, cloned for every estimate and never modified: None
+        means :class:`~sknmi.KSGEstimator` (milliseconds per estimate, no
+        training), or any estimator with ``fit(X, y)`` and ``mi_`` that
+        declares ``_estimates_mi = True`` (:class:`~sknmi.NeuralMIEstimator`,
+        :class:`~sknmi.GaussianMIEstimator`). Its ``given`` must be None.
+        It reads ``y`` by its own rule (class labels or a measurement, see
+        :doc:`/user_guide/input_data`); redundancies are always between
+        continuous columns (``discrete_z=False`` in their clones).
+    n_features_to_select : "auto", int or float, default="auto"
+        How many features to choose: an int, a fraction of the features in
+        (0, 1] (rounded down, at least one), or "auto" for half of them
+        (rounded down, at least one).
+    conditional : bool, default=False
+        False: relevance minus mean redundancy (MID). True: the conditional
+        MI :math:`I(X_j; y \mid X_S)`, estimated with
+        :class:`~sknmi.KSGConditionalEstimator` when ``estimator`` is a
+        :class:`~sknmi.KSGEstimator` and with
+        :class:`~sknmi.ConditionalMIEstimator` otherwise (as in
+        :func:`~sknmi.feature_selection.mi_scores`). It also credits a
+        feature informative only together with chosen ones, but each
+        estimate conditions on all the chosen features, which costs accuracy
+        and time as ``S`` grows.
+    n_jobs : int, default=None
+        Estimates run at once through joblib: the relevances in one batch,
+        then each step's redundancies (or conditional MIs) in one batch.
+        None means 1 unless in a :func:`joblib.parallel_config` context, -1
+        all cores; ``parallel_config(backend="dask")`` runs them on a dask
+        cluster (see :ref:`scaling`). The selection does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Draws the seed of every clone of ``estimator`` whose own
+        ``random_state`` is None, before the fits are dispatched. Pass an int
+        for a reproducible selection.
+
+    Attributes
+    ----------
+    n_features_to_select_ : int
+        The number of features chosen.
+    support_ : ndarray of shape (n_features_in_,), dtype=bool
+        The mask of the chosen features.
+    selected_features_ : ndarray of shape (n_features_to_select_,), dtype=int
+        The indices of the chosen features, in the order they were chosen.
+    scores_ : ndarray of shape (n_features_to_select_,)
+        The criterion of each chosen feature at the step it was chosen, in
+        nats, in the order of ``selected_features_``: its relevance for the
+        first; then relevance minus mean redundancy, or the conditional MI.
+    relevance_ : ndarray of shape (n_features_in_,)
+        :math:`I(X_j; y)` of every feature, in nats.
+    redundancy_ : ndarray of shape (n_features_in_, n_features_in_) or None
+        :math:`I(X_i; X_j)` (symmetric) for each pair that the selection
+        needed, each estimated once; NaN elsewhere. None when
+        ``conditional=True``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when X has string column
+        names.
+
+    See Also
+    --------
+    sknmi.feature_selection.mi_scores : One score per feature, for
+        :class:`~sklearn.feature_selection.SelectKBest`.
+    sklearn.feature_selection.SequentialFeatureSelector : Greedy selection
+        by a model's cross-validated score (slower, model-specific).
+
+    Notes
+    -----
+    With :math:`p` features and :math:`k` chosen, MID costs :math:`p`
+    relevance estimates and :math:`p - i` redundancies at step :math:`i`
+    (each pair is estimated once, against the feature chosen last), about
+    :math:`p k` estimates in all; the conditional variant the same number,
+    each conditioned on up to :math:`k - 1` columns. Estimates are not
+    clipped at 0 (a small negative value is noise). Ties go to the more
+    relevant feature, then to the lower index; an undefined criterion (an
+    infinite relevance minus an infinite redundancy: a feature that copies
+    one already chosen) counts as :math:`-\infty`.
+
+    References
+    ----------
+    H. Peng, F. Long and C. Ding, "Feature selection based on mutual
+    information: criteria of max-dependency, max-relevance, and
+    min-redundancy", IEEE TPAMI 27(8), 2005.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknmi.feature_selection import MRMRSelector
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.standard_normal((2, 500))
+    >>> copy_of_a = a + 0.01 * rng.standard_normal(500)
+    >>> X = np.column_stack([a, copy_of_a, b])
+    >>> y = a + 0.6 * b + 0.3 * rng.standard_normal(500)
+    >>> select = MRMRSelector(n_features_to_select=2, random_state=0).fit(X, y)
+    >>> select.selected_features_  # a, then b rather than a's copy
+    array([0, 2])
+    >>> select.transform(X).shape
+    (500, 2)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit"]), None],
+        "n_features_to_select": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "conditional": ["boolean"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_features_to_select="auto",
+        conditional=False,
+        n_jobs=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_features_to_select = n_features_to_select
+        self.conditional = conditional
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        # transform returns columns of its input: float32 stays float32
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def fit(self, X, y):
+        """Choose the features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target: continuous, or class labels (a 1-D array of integers,
+            booleans or strings, as read by the MI estimator).
+
+        Returns
+        -------
+        self : MRMRSelector
+            The fitted selector.
+        """
+        self._validate_params()
+        if self.estimator is None:
+            from sknmi.baselines import KSGEstimator
+
+            estimator = KSGEstimator()
+        else:
+            estimator = self.estimator
+        check_mi_estimator(estimator, "MRMRSelector")
+        check_unconditional(estimator, "MRMRSelector")
+        X, y = validate_x_target(self, X, y)
+        n_features = X.shape[1]
+        k = self._n_to_select(n_features)
+        rng = check_random_state(self.random_state)
+
+        def seeded(est):
+            # Seeds drawn here, in fit order, before dispatch: the selection
+            # is the same whatever n_jobs and back-end run the fits.
+            return seeded_clones(est, 1, rng)[0]
+
+        relevance = np.array(
+            fit_many(
+                [(seeded(estimator), X[:, [j]], y) for j in range(n_features)],
+                n_jobs=self.n_jobs,
+                labels=[
+                    f"MRMRSelector, relevance of column {j}" for j in range(n_features)
+                ],
+                read=read_point,
+            )
+        )
+        redundancy = (
+            None if self.conditional else np.full((n_features, n_features), np.nan)
+        )
+        measurement = _as_measurement(estimator)
+        chosen = [self._best(relevance, list(range(n_features)), relevance)]
+        scores = [relevance[chosen[0]]]
+        while len(chosen) < k:
+            rest = [j for j in range(n_features) if j not in chosen]
+            if self.conditional:
+                given = list(range(1, len(chosen) + 1))
+                tasks = [
+                    (
+                        seeded(_conditional(clone(estimator), given)),
+                        X[:, [j, *chosen]],
+                        y,
+                    )
+                    for j in rest
+                ]
+                labels = [f"MRMRSelector, I(column {j}; y | {chosen})" for j in rest]
+            else:
+                # Only the pairs with the feature chosen last are new.
+                last = chosen[-1]
+                tasks = [(seeded(measurement), X[:, [j]], X[:, [last]]) for j in rest]
+                labels = [
+                    f"MRMRSelector, redundancy of columns {j} and {last}" for j in rest
+                ]
+            values = np.array(
+                fit_many(tasks, n_jobs=self.n_jobs, labels=labels, read=read_point)
+            )
+            if not self.conditional:
+                redundancy[rest, last] = redundancy[last, rest] = values
+                with np.errstate(invalid="ignore"):
+                    values = relevance[rest] - redundancy[np.ix_(rest, chosen)].mean(1)
+            best = self._best(values, rest, relevance)
+            chosen.append(rest[best])
+            scores.append(values[best])
+        self.n_features_to_select_ = k
+        self.selected_features_ = np.array(chosen, dtype=int)
+        self.scores_ = np.array(scores, dtype=float)
+        self.support_ = np.zeros(n_features, dtype=bool)
+        self.support_[chosen] = True
+        self.relevance_ = relevance
+        self.redundancy_ = redundancy
+        return self
+
+    def _n_to_select(self, n_features):
+        n = self.n_features_to_select
+        if isinstance(n, str):  # "auto"
+            return max(1, n_features // 2)
+        if isinstance(n, Integral):
+            if n > n_features:
+                raise ValueError(
+                    f"n_features_to_select={n} is more than the features of X "
+                    f"(n_features={n_features})"
+                )
+            return int(n)
+        return max(1, int(n * n_features))
+
+    @staticmethod
+    def _best(values, rest, relevance):
+        """Position in ``rest`` of the best criterion ``values`` (see Notes)."""
+        values = np.where(np.isnan(values), -np.inf, values)
+        rel = np.where(np.isnan(relevance[rest]), -np.inf, relevance[rest])
+        # max keeps the first of equal keys: the lowest index among full ties
+        return max(range(len(rest)), key=lambda i: (values[i], rel[i]))
+
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        return self.support_

@@ -20,6 +20,7 @@ from sknmi import (
     InfoBottleneckTransformer,
     KSGConditionalEstimator,
     KSGEstimator,
+    MRMRSelector,
     NeuralMIEstimator,
 )
 
@@ -54,6 +55,9 @@ ESTIMATORS = [
     ),
     KSGConditionalEstimator(given=[0], random_state=0),
     ExtrapolatedMIEstimator(GaussianMIEstimator(), splits=(1, 2), random_state=0),
+    MRMRSelector(random_state=0),
+    MRMRSelector(conditional=True, n_features_to_select=0.5, random_state=0),
+    MRMRSelector(GaussianMIEstimator(), n_features_to_select=1),
 ]
 
 # Checks expected to fail, with the reason; keyed by (estimator class, check name).
