@@ -317,12 +317,18 @@ def validate_x_target(estimator, X, y, *, min_samples=2):
     )
 
 
-def check_unconditional(estimator, who):
-    """Raise a ValueError if the MI estimator ``estimator`` has ``given`` set."""
+def check_unconditional(
+    estimator, who, reason="chooses the columns of each fit itself"
+):
+    """Raise a ValueError if the MI estimator ``estimator`` has ``given`` set.
+
+    The analyses hand each fit the columns it needs; a conditioning set fixed
+    in the estimator would silently change what every fit estimates.
+    """
     if getattr(estimator, "given", None) is not None:
         raise ValueError(
-            f"{who} chooses the columns of each fit itself: pass an estimator "
-            f"with given=None, got given={estimator.given!r}"
+            f"{who} {reason}: pass an estimator with given=None, got "
+            f"given={estimator.given!r}"
         )
 
 

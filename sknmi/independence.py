@@ -11,7 +11,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sknmi._parallel import fit_many, read_point
-from sknmi._validation import check_mi_estimator, check_no_dates
+from sknmi._validation import (
+    check_mi_estimator,
+    check_no_dates,
+    check_unconditional,
+)
 
 __all__ = ["IndependenceTestResult", "independence_test", "permutation_pvalue"]
 
@@ -53,15 +57,6 @@ class IndependenceTestResult:
     null_distribution: np.ndarray
     method: str
     estimator: BaseEstimator
-
-
-def _check_unconditional(estimator):
-    if getattr(estimator, "given", None) is not None:
-        raise ValueError(
-            "independence_test permutes Z against all of X, which tests "
-            "I(X; Z) = 0, not conditional independence: pass an estimator "
-            "with given=None"
-        )
 
 
 @validate_params(
@@ -180,7 +175,12 @@ def independence_test(
 
         estimator = NeuralMIEstimator(hidden_layer_sizes=(64,), max_iter=50)
     check_mi_estimator(estimator, "independence_test")
-    _check_unconditional(estimator)
+    check_unconditional(
+        estimator,
+        "independence_test",
+        "permutes Z against all of X, which tests I(X; Z) = 0, not conditional "
+        "independence",
+    )
     rng = check_random_state(random_state)
     est = clone(estimator)
     params = est.get_params(deep=False)

@@ -8,7 +8,11 @@ from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_array
 
 from sknmi._parallel import fit_many, seeded_clones
-from sknmi._validation import check_mi_estimator, check_no_dates
+from sknmi._validation import (
+    check_mi_estimator,
+    check_no_dates,
+    check_unconditional,
+)
 
 __all__ = ["PairwiseMIResult", "pairwise_mi"]
 
@@ -170,6 +174,7 @@ def pairwise_mi(X, estimator=None, *, groups=None, random_state=None, n_jobs=Non
     if estimator is None:
         estimator = _default_estimator()
     check_mi_estimator(estimator, "pairwise_mi")
+    check_unconditional(estimator, "pairwise_mi")
     variables = _variables(groups, X.shape[1])
     if len(variables) < 2:
         raise ValueError(

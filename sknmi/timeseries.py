@@ -19,7 +19,11 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from sknmi._parallel import fit_many, read_mi, seeded_clones
-from sknmi._validation import check_mi_estimator, check_no_dates
+from sknmi._validation import (
+    check_mi_estimator,
+    check_no_dates,
+    check_unconditional,
+)
 
 __all__ = [
     "LaggedMIResult",
@@ -180,6 +184,7 @@ def _check_rows(n_steps, reach, what):
 
 def _check_estimator(estimator, who):
     check_mi_estimator(estimator, who)
+    check_unconditional(estimator, who)
     if estimator.get_params(deep=False).get("shuffle") is True:
         warnings.warn(
             f"{who}: the estimator shuffles the rows before cross-fitting "

@@ -69,3 +69,22 @@ def test_read_point():
     X, Z, _ = make_gaussian(100, 1, 0.5, random_state=0)
     est = KSGEstimator().fit(X, Z)
     assert read_point(est) == est.mi_
+
+
+@pytest.mark.parametrize("analysis", ["pairwise", "lagged", "test", "mrmr"])
+def test_analyses_refuse_an_estimator_with_a_conditioning_set(analysis):
+    from sknmi import KSGConditionalEstimator, MRMRSelector
+    from sknmi.pairwise import pairwise_mi
+    from sknmi.timeseries import lagged_mi
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    est = KSGConditionalEstimator(given=[1])
+    run = {
+        "pairwise": lambda: pairwise_mi(X, est),
+        "lagged": lambda: lagged_mi(X[:, 0], X[:, 1], [1], estimator=est),
+        "test": lambda: independence_test(X, X[:, 0], est),
+        "mrmr": lambda: MRMRSelector(est, n_features_to_select=1).fit(X, X[:, 0]),
+    }[analysis]
+    with pytest.raises(ValueError, match="given=None"):
+        run()
