@@ -766,6 +766,26 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"sknmi: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
+def _add_estimator_option(parser, what):
+    parser.add_argument(
+        "--estimator",
+        choices=["neural", "ksg", "gaussian"],
+        default="neural",
+        help=f"MI estimator {what} (default: %(default)s)",
+    )
+
+
+def _chosen_estimator(args):
+    """The estimator that ``--estimator`` names, with ``--seed``."""
+    from sknmi import GaussianMIEstimator, KSGEstimator
+
+    if args.estimator == "ksg":
+        return KSGEstimator(random_state=args.seed)
+    if args.estimator == "gaussian":
+        return GaussianMIEstimator()
+    return _estimator(args)
+
+
 def _add_test_parser(sub):
     test = sub.add_parser(
         "test", help="test whether two groups of columns of a file are independent"
@@ -778,12 +798,7 @@ def _add_test_parser(sub):
     test.add_argument("--x", required=True, help="columns of X, as for estimate")
     test.add_argument("--z", required=True, help="columns of Z, as for --x")
     _add_header_options(test)
-    test.add_argument(
-        "--estimator",
-        choices=["neural", "ksg", "gaussian"],
-        default="neural",
-        help="MI estimator of the statistic (default: %(default)s)",
-    )
+    _add_estimator_option(test, "of the statistic")
     test.add_argument(
         "--n-permutations",
         type=int,
@@ -848,7 +863,7 @@ def _estimate_given(args, out):
 
 def _test(args, out):
     """``sknmi test``: the permutation test of independence."""
-    from sknmi import GaussianMIEstimator, KSGEstimator, independence_test
+    from sknmi import independence_test
 
     if args.n_permutations < 1:
         raise CommandError("--n-permutations must be at least 1")
@@ -856,11 +871,7 @@ def _test(args, out):
     X, Z = load_columns(args.file, args.x, args.z, header=args.header, notes=notes)
     _finite(args, X, Z)
     print(f"{args.file}: {notes[0]}", file=out)
-    estimator = {
-        "neural": lambda: _estimator(args),
-        "ksg": lambda: KSGEstimator(random_state=args.seed),
-        "gaussian": GaussianMIEstimator,
-    }[args.estimator]()
+    estimator = _chosen_estimator(args)
     start = time.perf_counter()
     try:
         result = independence_test(
@@ -897,12 +908,7 @@ def _add_pairwise_parser(sub):
         help="the columns, as --x of estimate (default: every column)",
     )
     _add_header_options(pairwise)
-    pairwise.add_argument(
-        "--estimator",
-        choices=["neural", "ksg", "gaussian"],
-        default="neural",
-        help="MI estimator of each pair (default: %(default)s)",
-    )
+    _add_estimator_option(pairwise, "of each pair")
     pairwise.add_argument(
         "--n-jobs",
         type=int,
@@ -920,7 +926,6 @@ def _add_pairwise_parser(sub):
 
 def _pairwise(args, out):
     """``sknmi pairwise``: the MI matrix of the selected columns."""
-    from sknmi import GaussianMIEstimator, KSGEstimator
     from sknmi.pairwise import pairwise_mi
 
     if args.n_jobs == 0:
@@ -933,11 +938,7 @@ def _pairwise(args, out):
     if len(set(names)) != len(names):
         raise CommandError("--columns: a column is selected twice")
     print(f"{args.file}: {notes[0]}; {data.shape[1]} columns", file=out)
-    estimator = {
-        "neural": lambda: _estimator(args),
-        "ksg": lambda: KSGEstimator(random_state=args.seed),
-        "gaussian": GaussianMIEstimator,
-    }[args.estimator]()
+    estimator = _chosen_estimator(args)
     if args.estimator == "neural":
         estimator.set_params(verbose=0)  # one progress bar per pair is noise
     start = time.perf_counter()
