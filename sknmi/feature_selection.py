@@ -271,23 +271,23 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
     ----------
     n_features_to_select_ : int
         The number of features chosen.
-    support_ : ndarray of shape (n_features_in_,), dtype=bool
+    support_ : ndarray of shape (n_features,), dtype=bool
         The mask of the chosen features.
-    selected_features_ : ndarray of shape (n_features_to_select_,), dtype=int
+    selected_features_ : ndarray of shape (n_selected,), dtype=int
         The indices of the chosen features, in the order they were chosen.
-    scores_ : ndarray of shape (n_features_to_select_,)
+    scores_ : ndarray of shape (n_selected,)
         The criterion of each chosen feature at the step it was chosen, in
         nats, in the order of ``selected_features_``: its relevance for the
         first; then relevance minus mean redundancy, or the conditional MI.
-    relevance_ : ndarray of shape (n_features_in_,)
+    relevance_ : ndarray of shape (n_features,)
         :math:`I(X_j; y)` of every feature, in nats.
-    redundancy_ : ndarray of shape (n_features_in_, n_features_in_) or None
+    redundancy_ : ndarray of shape (n_features, n_features) or None
         :math:`I(X_i; X_j)` (symmetric) for each pair that the selection
         needed, each estimated once; NaN elsewhere. None when
         ``conditional=True``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Names of the features seen during fit, when X has string column
         names.
 

@@ -1,13 +1,13 @@
 """Time series: MI at a range of lags, and transfer entropy in both directions.
 
 Both analyses turn the series into rows of lagged values and hand the fits to
-:func:`sknmi._parallel.fit_many`, so they run in parallel under ``n_jobs`` (or
-on a dask or Ray cluster through joblib). Rows built from a time series are
-ordered and autocorrelated: a critic read on rows whose neighbours it trained
-on sees near copies of its training data, and an interval computed as if the
-rows were independent is too narrow. The default estimators therefore
-cross-fit on contiguous blocks of rows with a gap between training and read
-blocks (``NeuralMIEstimator(shuffle=False, gap=...)``).
+the package's one joblib entry point, so they run in parallel under ``n_jobs``
+(or on a dask or Ray cluster through joblib; see :ref:`scaling`). Rows built
+from a time series are ordered and autocorrelated: a critic read on rows whose
+neighbours it trained on sees near copies of its training data, and an
+interval computed as if the rows were independent is too narrow. The default
+estimators therefore cross-fit on contiguous blocks of rows with a gap between
+training and read blocks (``NeuralMIEstimator(shuffle=False, gap=...)``).
 """
 
 import math
@@ -49,7 +49,7 @@ _MAX_GAP_SHARE = 0.05
 class LaggedMIResult:
     """What :func:`lagged_mi` returns: the MI and its interval at each lag.
 
-    Attributes
+    Parameters
     ----------
     lags : ndarray of int
         The lags, as given.
@@ -60,6 +60,16 @@ class LaggedMIResult:
     n_rows : int
         Rows (time steps) each estimate was read from: the same steps
         ``t = max(lags), ..., n - 1`` at every lag.
+
+    Examples
+    --------
+    >>> from sknmi import GaussianMIEstimator
+    >>> from sknmi.datasets import make_var1
+    >>> from sknmi.timeseries import lagged_mi
+    >>> x, y, _ = make_var1(2000, random_state=0)
+    >>> result = lagged_mi(x, y, [0, 1, 2], estimator=GaussianMIEstimator())
+    >>> result.peak_lag, result.n_rows
+    (1, 1998)
     """
 
     lags: np.ndarray
@@ -80,7 +90,7 @@ class TransferEntropyResult:
 
     Entry 0 of each array is source -> target, entry 1 target -> source.
 
-    Attributes
+    Parameters
     ----------
     lag, history : int
         As given.
@@ -99,6 +109,18 @@ class TransferEntropyResult:
         :math:`I(\\text{target}_t; \\text{own past})`.
     n_rows : int
         Time steps that gave a row.
+
+    Examples
+    --------
+    >>> from sknmi import GaussianMIEstimator
+    >>> from sknmi.datasets import make_var1
+    >>> from sknmi.timeseries import transfer_entropy
+    >>> x, y, _ = make_var1(2000, random_state=0)
+    >>> result = transfer_entropy(x, y, estimator=GaussianMIEstimator())
+    >>> result.directions
+    ('source -> target', 'target -> source')
+    >>> bool(result.te[0] > 0.1 > result.te[1])
+    True
     """
 
     lag: int
