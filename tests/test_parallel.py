@@ -27,7 +27,7 @@ def test_seeded_clones_keep_int_seeds_and_draw_the_others():
 
 
 def _warns(estimator):
-    warnings.warn("careful", RuntimeWarning)
+    warnings.warn("careful", RuntimeWarning, stacklevel=2)
     return float(estimator.mi_)
 
 
