@@ -216,10 +216,12 @@ def render_beyond_normal(path, out):
     metas = [provenance(path)] + ([provenance(bmi_path)] if theirs else [])
     src = source_line(*metas)
     summary = bn_summary(rows)
-    parts = [".. rubric:: Summary\n", bn_summary_table(summary), src + "\n"]
+    _write_headline(summary, out, src)
     if not rows:
-        (Path(out) / "beyond_normal.rst").write_text("\n".join(parts))
+        for name in ("beyond_normal.rst", "beyond_normal_tasks.rst"):
+            (Path(out) / name).write_text("(not run yet: ``make bench-bmi``)\n")
         return
+    parts = [".. rubric:: Summary\n", bn_summary_table(summary), src + "\n"]
     plt = _plt()
     names = [e for e in BN_ORDER if any(r["estimator"] == e for r in rows)]
     top = max(int(r["rows"]) for r in rows)
@@ -411,6 +413,34 @@ def render_beyond_normal(path, out):
     )
 
 
+def _write_headline(summary, out, src):
+    """``beyond_normal_headline.rst``: the largest size only, for the landing page."""
+    if not summary:
+        text = "(the Beyond Normal benchmark has not been run)\n"
+    else:
+        top = max(s["rows"] for s in summary)
+        rows = [
+            [
+                s["estimator"],
+                f"{s['mae']:.3f}",
+                f"{s['within_01']:.1f} / {s['tasks']}",
+                f"{s['seconds']:,.0f}",
+                f"{s['seeds']}",
+            ]
+            for s in summary
+            if s["rows"] == top
+        ]
+        header = [
+            f"{top:,} rows",
+            "mean abs. error (nats)",
+            "tasks within 0.1 nats",
+            "seconds, all tasks once",
+            "seeds",
+        ]
+        text = list_table(header, rows) + "\n" + src + "\n"
+    (Path(out) / "beyond_normal_headline.rst").write_text(text)
+
+
 def _dims_label(task, ours):
     for r in ours:
         if r["task"] == task and r.get("dims"):
@@ -549,6 +579,8 @@ def main(out=DEFAULT_OUT, results=RESULTS):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    if not (Path(results) / "beyond_normal.csv").exists():  # the pages include it
+        render_beyond_normal(Path(results) / "beyond_normal.csv", out)
     for path in sorted(Path(results).glob("*.csv")):
         render = render_generic
         for prefix, fn in RENDERERS:
