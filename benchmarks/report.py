@@ -267,7 +267,20 @@ def render_beyond_normal(path, out):
     ax.set_xlabel("estimate (nats)")
     ax.set_ylim(-0.7, len(tasks) - 0.3)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    # A line between families, the family's name at the right.
+    for i, t in enumerate(tasks):
+        if i == 0 or bn_family(tasks[i - 1]) != bn_family(t):
+            if i:
+                ax.axhline(i - 0.5, color="grey", lw=0.5)
+            ax.text(
+                1.01,
+                i - 0.3,
+                bn_family(t),
+                transform=ax.get_yaxis_transform(),
+                fontsize=7,
+                color="grey",
+            )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.08))
     ax.set_title(f"Beyond Normal, {top:,} rows: estimate per task (mean, range)")
     _save(fig, out, "beyond_normal_estimates.png")
 
