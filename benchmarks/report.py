@@ -200,7 +200,7 @@ def bn_summary_table(summary):
                 f"{s['mae']:.3f}",
                 f"{s['within_01']:.1f}",
                 f"{s['within_10']:.1f}",
-                f"{s['seconds']:,.0f}",
+                _seconds(s["seconds"]),
             ]
             for s in summary
         ],
@@ -440,7 +440,7 @@ def _write_headline(summary, out, src):
                 s["estimator"],
                 f"{s['mae']:.3f}",
                 f"{s['within_01']:.1f} / {s['tasks']}",
-                f"{s['seconds']:,.0f}",
+                _seconds(s["seconds"]),
                 f"{s['seeds']}",
             ]
             for s in summary
@@ -455,6 +455,10 @@ def _write_headline(summary, out, src):
         ]
         text = list_table(header, rows) + "\n" + src + "\n"
     (Path(out) / "beyond_normal_headline.rst").write_text(text)
+
+
+def _seconds(x):
+    return f"{x:.1f}" if x < 10 else f"{x:,.0f}"
 
 
 def _dims_label(task, ours):
