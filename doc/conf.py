@@ -41,7 +41,9 @@ extensions = [
 ]
 
 templates_path = ["templates"]
-exclude_patterns = ["_build", "templates"]
+# generated/: the benchmark tables and figures, written by benchmarks/report.py
+# at the start of the build and pulled into benchmarks.rst by ``.. include::``.
+exclude_patterns = ["_build", "templates", "generated"]
 root_doc = "index"
 language = "en"
 pygments_style = "sphinx"
@@ -196,7 +198,25 @@ def _copy_mathjax(app, exception):
     )
 
 
+# -- Benchmark tables and figures ------------------------------------------------
+# benchmarks/report.py turns the committed CSVs of benchmarks/results into reST
+# tables and PNG figures under doc/generated (gitignored): a few seconds, no
+# benchmark is run.
+_GENERATED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "generated")
+
+
+def _benchmark_report(app):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location(
+        "_sknmi_benchmark_report", os.path.join(root, "benchmarks", "report.py")
+    )
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    report.main(_GENERATED)
+
+
 def setup(app):
+    app.connect("builder-inited", _benchmark_report)
     app.connect("autodoc-process-bases", _hide_private_bases)
     # After numpydoc (priority 500) has turned the sections into reST.
     app.connect("autodoc-process-docstring", _require_examples, priority=900)

@@ -99,3 +99,77 @@ def test_pairwise_benchmark_pieces():
     assert row["pairs"] == len(pairs) == 3
     assert row["covered"] <= row["covered_or_within_0.005"] <= 3
     assert {p["truth"] for p in pairs} == set(truth[np.triu_indices(3, 1)])
+
+
+def _write_task(directory, task, rows, seed, mi, n_features):
+    X, Z, truth = make_gaussian(
+        n_samples=rows, n_features=n_features, mi=mi, random_state=seed
+    )
+    np.savez(
+        directory / f"{task}__n{rows}__s{seed}.npz",
+        x=X,
+        y=Z,
+        truth=truth,
+        task=task,
+        name=task,
+    )
+
+
+def test_beyond_normal_scoring_and_report(tmp_path):
+    """Score two tiny generated tasks as if bmi had written them, then draw them."""
+    from sknmi import NeuralMIEstimator
+
+    bench = load("beyond_normal")
+    report = load("report")
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for seed in (0, 1):
+        _write_task(samples, "multinormal-dense-2-2-0.5", 300, seed, 0.3, 2)
+        _write_task(samples, "1v1-normal-0.75", 300, seed, 0.4, 1)
+    # The defaults at full length take seconds a fit; the scoring is what is tested.
+    bench["ESTIMATORS"]["sknmi"] = lambda seed: NeuralMIEstimator(
+        max_iter=2, random_state=seed
+    )
+    paths = bench["samples"](samples)
+    assert bench["parse_name"](paths[0]) == ("1v1-normal-0.75", 300, 0)
+    out = tmp_path / "results" / "beyond_normal.csv"
+    out.parent.mkdir()
+    names = list(bench["ESTIMATORS"])
+    rows = bench["run"](paths, names, out, log=lambda *a: None)
+    assert len(rows) == 2 * 2 * 3
+    assert {r["family"] for r in rows} == {"Gaussian (dense)"}
+    assert {r["dims"] for r in rows} == {"1+1", "2+2"}
+    assert bench["run"](paths, names, out, log=lambda *a: None) == []  # resumed
+    summary = bench["summarise"](bench["read_csv"](out))
+    assert [s["estimator"] for s in summary] == ["sknmi", "KSG", "Gaussian"]
+    gaussian = summary[2]
+    assert (gaussian["tasks"], gaussian["seeds"]) == (2, 2)
+    assert gaussian["mae"] < 0.15 and 0 <= gaussian["within_01"] <= 2
+    assert "| Gaussian | 300 | 2 | 2 |" in bench["markdown"](summary)
+
+    (tmp_path / "results" / "beyond_normal.json").write_text(
+        '{"command": "python x.py", "version": "sknmi 9", "date": "2031-01-02T03:04"}'
+    )
+    written = report["main"](tmp_path / "gen", tmp_path / "results")
+    assert written == ["beyond_normal"]
+    text = (tmp_path / "gen" / "beyond_normal.rst").read_text()
+    assert "``python x.py`` (sknmi 9, 2031-01-02)" in text
+    for png in ("estimates", "family_error", "seconds", "coverage"):
+        assert (tmp_path / "gen" / f"beyond_normal_{png}.png").stat().st_size > 0
+    assert (
+        "1v1-normal-0.75" in (tmp_path / "gen" / "beyond_normal_tasks.rst").read_text()
+    )
+
+
+def test_report_families(tmp_path):
+    report = load("report")
+    assert report["bn_family"]("spiral-normal_cdf-multinormal-sparse-3-3-2-2.0") == (
+        "spiral"
+    )
+    assert report["bn_family"]("asinh-student-identity-1-1-1") == "asinh"
+    assert report["bn_family"]("1v1-additive-0.1") == "additive noise"
+    # A CSV without a renderer of its own: mean ± sd per group, date unknown.
+    (tmp_path / "other.csv").write_text("config,seed,score\na,0,1.0\na,1,3.0\nb,0,2\n")
+    report["main"](tmp_path, tmp_path)
+    text = (tmp_path / "other.rst").read_text()
+    assert "2 ± 1.41" in text and "date unknown" in text

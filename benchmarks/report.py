@@ -1,0 +1,813 @@
+"""The tables and figures of the benchmarks page, from the CSVs of the results.
+
+Runs no benchmark: it reads every ``benchmarks/results/*.csv`` and writes, for
+each, ``OUT/<stem>.rst`` (tables and ``.. image::`` directives, ready for
+``.. include::``) and its PNG figures into ``OUT``. The docs build calls
+:func:`main` (``doc/conf.py``, on ``builder-inited``) with ``OUT =
+doc/generated``; by hand::
+
+    python benchmarks/report.py [--out doc/generated]
+
+Each table and figure says what produced its CSV: the command, the package
+version and the date, from the sidecar ``<stem>.json`` that the benchmark
+scripts write next to the CSV (``command``, ``version``, ``date``); without
+one, the date of the git commit that last changed the CSV, or "date unknown".
+
+A CSV is drawn by the renderer registered for its stem in ``RENDERERS`` (first
+matching prefix), else by :func:`render_generic`: the mean ± sd of each
+numeric column per group of its text columns (``seed`` is averaged over).
+"""
+
+import argparse
+import csv
+import json
+import math
+import statistics
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DEFAULT_OUT = HERE.parent / "doc" / "generated"
+# Estimators of the Beyond Normal run, in the order of the tables and legends.
+BN_ORDER = ["sknmi", "KSG", "Gaussian", "bmi MINE", "bmi InfoNCE"]
+BN_COLOURS = {
+    "sknmi": "tab:blue",
+    "KSG": "tab:orange",
+    "Gaussian": "tab:green",
+    "bmi MINE": "tab:red",
+    "bmi InfoNCE": "tab:purple",
+}
+
+
+# -- provenance ---------------------------------------------------------------------
+def provenance(path):
+    """``{"command", "version", "date"}`` of a results CSV (see the module's doc)."""
+    path = Path(path)
+    sidecar = path.with_suffix(".json")
+    meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    if not meta.get("date"):
+        meta["date"] = _git_date(path) or "date unknown"
+        if meta["date"] != "date unknown":
+            meta["date"] += " (commit date of the CSV)"
+    meta.setdefault("command", "command not recorded")
+    meta.setdefault("version", "version not recorded")
+    return meta
+
+
+def _git_date(path):
+    try:
+        out = subprocess.run(
+            ["git", "log", "-1", "--format=%cs", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def source_line(*metas):
+    """One reST paragraph naming the command, version and date of each source."""
+    parts = []
+    for m in metas:
+        date = str(m["date"])[:10] if m["date"][:4].isdigit() else m["date"]
+        note = m["date"][10:].strip() if "(" in m["date"] else ""
+        parts.append(f"``{m['command']}`` ({m['version']}, {date}{' ' + note})")
+    return "*Source:* " + "; ".join(p.replace(" )", ")") for p in parts) + "."
+
+
+# -- reST helpers -------------------------------------------------------------------
+def list_table(header, rows, title=None):
+    """A reST ``list-table`` with a header row."""
+    lines = [f".. list-table:: {title}" if title else ".. list-table::"]
+    lines += ["   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        for i, cell in enumerate(row):
+            lines.append(f"   {'* -' if i == 0 else '  -'} {cell}")
+    return "\n".join(lines) + "\n"
+
+
+def figure(name, alt, caption):
+    """A reST ``figure`` of ``name`` (a PNG beside the generated .rst)."""
+    return (
+        f".. figure:: /generated/{name}\n   :alt: {alt}\n   :width: 100%\n\n"
+        f"   {caption}\n"
+    )
+
+
+def read_csv(path):
+    """The rows of a CSV as dicts, [] when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _num(value):
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out, name):
+    fig.savefig(Path(out) / name, dpi=110, bbox_inches="tight")
+    _plt().close(fig)
+
+
+# -- Beyond Normal ------------------------------------------------------------------
+def bn_family(task):
+    """The family of a Beyond Normal task id: its outermost map, else its law."""
+    for key, name in [
+        ("spiral", "spiral"),
+        ("swissroll", "swiss roll"),
+        ("wiggly", "wiggly"),
+        ("half_cube", "half-cube"),
+        ("normal_cdf", "normal CDF"),
+        ("asinh", "asinh"),
+        ("student", "Student-t"),
+        ("additive", "additive noise"),
+        ("bimodal", "bimodal"),
+        ("multinormal-sparse", "Gaussian (sparse)"),
+        ("normal", "Gaussian (dense)"),
+    ]:
+        if key in task:
+            return name
+    return "other"
+
+
+def bn_summary(rows):
+    """Per (estimator, rows): tasks, seeds, MAE, within 0.1 nats, within 10%,
+    seconds to fit every task once (sum over fits / fits per task)."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["estimator"], int(r["rows"])].append(r)
+    out = []
+    for (name, n), g in groups.items():
+        err = [abs(float(r["estimate"]) - float(r["truth"])) for r in g]
+        per_task = len(g) / len({r["task"] for r in g})
+        out.append(
+            dict(
+                estimator=name,
+                rows=n,
+                tasks=len({r["task"] for r in g}),
+                seeds=len({r["seed"] for r in g}),
+                mae=statistics.fmean(err),
+                within_01=sum(e <= 0.1 for e in err) / per_task,
+                within_10=sum(e <= 0.1 * float(r["truth"]) for e, r in zip(err, g))
+                / per_task,
+                seconds=sum(float(r["seconds"]) for r in g) / per_task,
+            )
+        )
+    rank = {e: i for i, e in enumerate(BN_ORDER)}
+    return sorted(out, key=lambda s: (-s["rows"], rank.get(s["estimator"], 99)))
+
+
+def bn_summary_table(summary):
+    """The summary as a list-table."""
+    return list_table(
+        [
+            "estimator",
+            "rows",
+            "tasks",
+            "seeds",
+            "mean abs. error (nats)",
+            "tasks within 0.1 nats",
+            "tasks within 10%",
+            "seconds, all tasks once",
+        ],
+        [
+            [
+                s["estimator"],
+                f"{s['rows']:,}",
+                s["tasks"],
+                s["seeds"],
+                f"{s['mae']:.3f}",
+                f"{s['within_01']:.1f}",
+                f"{s['within_10']:.1f}",
+                _seconds(s["seconds"]),
+            ]
+            for s in summary
+        ],
+    )
+
+
+def render_beyond_normal(path, out):
+    """Summary, per-task table and figures of ``beyond_normal.csv`` and of bmi's."""
+    ours = read_csv(path)
+    bmi_path = Path(path).with_name("beyond_normal_bmi.csv")
+    theirs = read_csv(bmi_path)
+    rows = ours + theirs
+    metas = [provenance(path)] + ([provenance(bmi_path)] if theirs else [])
+    src = source_line(*metas)
+    summary = bn_summary(rows)
+    _write_headline(summary, out, src)
+    if not rows:
+        for name in ("beyond_normal.rst", "beyond_normal_tasks.rst"):
+            (Path(out) / name).write_text("(not run yet: ``make bench-bmi``)\n")
+        return
+    parts = [".. rubric:: Summary\n", bn_summary_table(summary), src + "\n"]
+    plt = _plt()
+    names = [e for e in BN_ORDER if any(r["estimator"] == e for r in rows)]
+    top = max(int(r["rows"]) for r in rows)
+    at_top = [r for r in rows if int(r["rows"]) == top]
+    tasks = sorted(
+        {r["task"] for r in at_top}, key=lambda t: (bn_family(t), t), reverse=True
+    )
+    truth = {r["task"]: float(r["truth"]) for r in rows}
+
+    # Estimate against truth, per task: mean over seeds, bar from min to max.
+    fig, ax = plt.subplots(figsize=(8, 0.24 * len(tasks) + 1.2))
+    for k, name in enumerate(names):
+        labelled = False
+        for i, t in enumerate(tasks):
+            est = [
+                float(r["estimate"])
+                for r in at_top
+                if r["task"] == t and r["estimator"] == name
+            ]
+            if not est:
+                continue
+            y = i + (k - (len(names) - 1) / 2) * 0.14
+            ax.plot([min(est), max(est)], [y, y], color=BN_COLOURS.get(name), lw=1)
+            ax.plot(
+                statistics.fmean(est),
+                y,
+                "o",
+                ms=3.5,
+                color=BN_COLOURS.get(name),
+                label=None if labelled else name,
+            )
+            labelled = True
+    ax.scatter(
+        [truth[t] for t in tasks],
+        range(len(tasks)),
+        marker="|",
+        s=160,
+        color="black",
+        label="truth",
+        zorder=3,
+    )
+    ax.set_yticks(range(len(tasks)), tasks, fontsize=6.5)
+    ax.set_xlabel("estimate (nats)")
+    ax.set_ylim(-0.7, len(tasks) - 0.3)
+    ax.grid(axis="x", alpha=0.3)
+    # A line between families, the family's name at the right.
+    for i, t in enumerate(tasks):
+        if i == 0 or bn_family(tasks[i - 1]) != bn_family(t):
+            if i:
+                ax.axhline(i - 0.5, color="grey", lw=0.5)
+            ax.text(
+                1.01,
+                i - 0.3,
+                bn_family(t),
+                transform=ax.get_yaxis_transform(),
+                fontsize=7,
+                color="grey",
+            )
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.08))
+    ax.set_title(f"Beyond Normal, {top:,} rows: estimate per task (mean, range)")
+    _save(fig, out, "beyond_normal_estimates.png")
+
+    # Mean absolute error by family, at the largest size.
+    fams = sorted({bn_family(t) for t in tasks})
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        mae = []
+        for f in fams:
+            e = [
+                abs(float(r["estimate"]) - float(r["truth"]))
+                for r in at_top
+                if r["estimator"] == name and bn_family(r["task"]) == f
+            ]
+            mae.append(statistics.fmean(e) if e else float("nan"))
+        ax.bar(
+            [i + (k - (len(names) - 1) / 2) * width for i in range(len(fams))],
+            mae,
+            width,
+            label=name,
+            color=BN_COLOURS.get(name),
+        )
+    ax.set_xticks(range(len(fams)), fams, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("mean absolute error (nats)")
+    ax.set_title(f"Absolute error by family, {top:,} rows")
+    ax.legend(fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    _save(fig, out, "beyond_normal_family_error.png")
+
+    # Seconds per fit against the number of columns, and error against rows.
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
+    for name in names:
+        g = [r for r in at_top if r["estimator"] == name]
+        dims = [_dims(r["task"], ours) for r in g]
+        a1.scatter(
+            dims,
+            [max(float(r["seconds"]), 1e-3) for r in g],
+            s=9,
+            alpha=0.7,
+            color=BN_COLOURS.get(name),
+            label=name,
+        )
+        pts = [(s["rows"], s["mae"]) for s in summary if s["estimator"] == name]
+        pts.sort()
+        a2.plot(*zip(*pts), "o-", color=BN_COLOURS.get(name), label=name)
+    a1.set_xscale("log")
+    a1.set_yscale("log")
+    ticks = [2, 4, 6, 10, 20, 50, 100]
+    a1.set_xticks(ticks, [str(t) for t in ticks])
+    a1.minorticks_off()
+    a1.set_xlabel("columns of X and Z together")
+    a1.set_ylabel("seconds per fit")
+    a1.set_title(f"Seconds per fit, {top:,} rows")
+    a1.grid(alpha=0.3)
+    a2.set_xscale("log")
+    sizes = sorted({s["rows"] for s in summary})
+    a2.set_xticks(sizes, [f"{n:,}" for n in sizes])
+    a2.minorticks_off()
+    a2.set_xlabel("rows")
+    a2.set_ylabel("mean absolute error (nats)")
+    a2.set_title(f"Error against rows, {len(tasks)} tasks")
+    a2.grid(alpha=0.3)
+    a2.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out, "beyond_normal_seconds.png")
+
+    # Coverage of the 95% interval (the estimators that give one).
+    with_ci = [r for r in ours if _num(r.get("ci_low")) is not None]
+    cov_names = [e for e in names if any(r["estimator"] == e for r in with_ci)]
+    sizes = sorted({int(r["rows"]) for r in with_ci})
+    if with_ci:
+        fig, ax = plt.subplots(figsize=(6, 3))
+        width = 0.8 / len(cov_names)
+        for k, name in enumerate(cov_names):
+            cov = []
+            for n in sizes:
+                g = [
+                    r for r in with_ci if r["estimator"] == name and int(r["rows"]) == n
+                ]
+                hit = [
+                    float(r["ci_low"]) <= float(r["truth"]) <= float(r["ci_high"])
+                    for r in g
+                ]
+                cov.append(100 * statistics.fmean(hit) if hit else float("nan"))
+            ax.bar(
+                [i + (k - (len(cov_names) - 1) / 2) * width for i in range(len(sizes))],
+                cov,
+                width,
+                label=name,
+                color=BN_COLOURS.get(name),
+            )
+        ax.axhline(95, color="black", lw=0.8, ls="--")
+        ax.set_xticks(range(len(sizes)), [f"{n:,} rows" for n in sizes])
+        ax.set_ylabel("fits whose 95% interval holds the truth (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=7)
+        ax.set_title("Coverage of mi_ci_")
+        _save(fig, out, "beyond_normal_coverage.png")
+
+    parts += [
+        figure(
+            "beyond_normal_estimates.png",
+            "estimate per task and estimator against the truth",
+            f"Each task at {top:,} rows: the mean estimate over the seeds (dot) and "
+            "their range (line), the truth as a black tick. " + src,
+        ),
+        figure(
+            "beyond_normal_family_error.png",
+            "mean absolute error per family and estimator",
+            f"Mean absolute error per family of tasks, {top:,} rows. " + src,
+        ),
+        figure(
+            "beyond_normal_seconds.png",
+            "seconds per fit and error against rows",
+            "Left: seconds per fit against the number of columns (shared 2-core "
+            "machine, one thread per fit: noisy). Right: mean absolute error over "
+            "the tasks at each size. " + src,
+        ),
+    ]
+    if with_ci:
+        parts.append(
+            figure(
+                "beyond_normal_coverage.png",
+                "coverage of the 95% interval",
+                "Share of fits whose 95% interval ``mi_ci_`` holds the truth "
+                "(dashed: 95%). bmi's estimators give no interval. " + src,
+            )
+        )
+    # Per task, at the largest size: mean over seeds.
+    header = ["task", "dims", "truth", *names]
+    table_rows = []
+    for t in reversed(tasks):
+        cells = [f"``{t}``", _dims_label(t, ours), f"{truth[t]:.3f}"]
+        for name in names:
+            est = [
+                float(r["estimate"])
+                for r in at_top
+                if r["task"] == t and r["estimator"] == name
+            ]
+            cells.append(f"{statistics.fmean(est):.3f}" if est else "")
+        table_rows.append(cells)
+    (Path(out) / "beyond_normal.rst").write_text("\n".join(parts))
+    (Path(out) / "beyond_normal_tasks.rst").write_text(
+        list_table(header, table_rows) + "\n" + src + "\n"
+    )
+
+
+def _write_headline(summary, out, src):
+    """``beyond_normal_headline.rst``: the largest size only, for the landing page."""
+    if not summary:
+        text = "(the Beyond Normal benchmark has not been run)\n"
+    else:
+        top = max(s["rows"] for s in summary)
+        rows = [
+            [
+                s["estimator"],
+                f"{s['mae']:.3f}",
+                f"{s['within_01']:.1f} / {s['tasks']}",
+                _seconds(s["seconds"]),
+                f"{s['seeds']}",
+            ]
+            for s in summary
+            if s["rows"] == top
+        ]
+        header = [
+            f"{top:,} rows",
+            "mean abs. error (nats)",
+            "tasks within 0.1 nats",
+            "seconds, all tasks once",
+            "seeds",
+        ]
+        text = list_table(header, rows) + "\n" + src + "\n"
+    (Path(out) / "beyond_normal_headline.rst").write_text(text)
+
+
+def _seconds(x):
+    return f"{x:.1f}" if x < 10 else f"{x:,.0f}"
+
+
+def _dims_label(task, ours):
+    for r in ours:
+        if r["task"] == task and r.get("dims"):
+            return r["dims"]
+    return ""
+
+
+def _dims(task, ours):
+    label = _dims_label(task, ours)
+    try:
+        return sum(int(x) for x in label.split("+"))
+    except ValueError:
+        return float("nan")
+
+
+def headline(path=RESULTS / "beyond_normal.csv", rows=10_000):
+    """The summary rows at ``rows`` (for the README and the landing page)."""
+    data = read_csv(path) + read_csv(Path(path).with_name("beyond_normal_bmi.csv"))
+    return [s for s in bn_summary(data) if s["rows"] == rows]
+
+
+# -- families.py --------------------------------------------------------------------
+def render_families(path, out):
+    """Per (family, level, config): error %, sd, coverage, seconds; one figure."""
+    rows = read_csv(path)
+    stem = Path(path).stem
+    src = source_line(provenance(path))
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["family"], r["level"], r["config"]].append(r)
+    table, labels, errs, covs = [], [], [], []
+    for (fam, level, config), g in groups.items():
+        truth = float(g[0]["true_mi"])
+        est = [float(r["estimate"]) for r in g]
+        hit = [float(r["ci_low"]) <= truth <= float(r["ci_high"]) for r in g]
+        err = 100 * (statistics.fmean(est) - truth) / truth
+        table.append(
+            [
+                fam,
+                level,
+                config,
+                f"{truth:.3f}",
+                f"{err:+.1f}",
+                f"{statistics.stdev(est):.3f}" if len(est) > 1 else "",
+                f"{sum(hit)}/{len(hit)}",
+                f"{statistics.fmean(float(r['seconds']) for r in g):.1f}",
+            ]
+        )
+        labels.append(
+            f"{fam}, {level}" + (f" ({config})" if config != "defaults" else "")
+        )
+        errs.append([100 * (e - truth) / truth for e in est])
+        covs.append(f"{sum(hit)}/{len(hit)}")
+    parts = [
+        list_table(
+            [
+                "family",
+                "level",
+                "config",
+                "truth (nats)",
+                "error %",
+                "sd (nats)",
+                "interval holds truth",
+                "s / fit",
+            ],
+            table,
+        ),
+        src + "\n",
+    ]
+    if rows:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(8, 0.28 * len(labels) + 1.2))
+        for i, e in enumerate(errs):
+            ax.scatter(e, [i] * len(e), s=12, color="tab:blue", alpha=0.7)
+            ax.text(1.01, i, covs[i], transform=ax.get_yaxis_transform(), fontsize=7)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("error of each fit (% of the truth); right: coverage")
+        ax.grid(axis="x", alpha=0.3)
+        _save(fig, out, f"{stem}.png")
+        parts.append(
+            figure(
+                f"{stem}.png",
+                f"error of each fit, {stem}",
+                "Signed error of every fit in % of the truth; on the right, the "
+                "fits whose 95% interval holds the truth. " + src,
+            )
+        )
+    (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
+
+
+# -- the analyses: pairwise MI, time series, mRMR ----------------------------------
+def render_pairwise(path, out):
+    """Per estimator over the seeds: accuracy and coverage; errors per pair."""
+    rows = read_csv(path)
+    stem = Path(path).stem
+    src = source_line(provenance(path))
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["estimator"]].append(r)
+    table = []
+    for name, g in groups.items():
+        pairs = sum(int(r["pairs"]) for r in g)
+        seconds = [float(r["seconds"]) for r in g]
+        table.append(
+            [
+                name,
+                str(len(g)),
+                f"{sum(int(r['close']) for r in g)}/{pairs}",
+                f"{sum(int(r['covered']) for r in g)}/{pairs}",
+                f"{sum(int(r['covered_or_within_0.005']) for r in g)}/{pairs}",
+                f"{max(float(r['max_error']) for r in g):.3f}",
+                f"{statistics.fmean(float(r['rms_error']) for r in g):.4f}",
+                f"{statistics.median(float(r['median_half_width']) for r in g):.4f}",
+                f"{min(seconds):.0f} to {max(seconds):.0f}",
+            ]
+        )
+    parts = [
+        list_table(
+            [
+                "estimator",
+                "seeds",
+                "within 0.05 nats or 10%",
+                "interval holds truth",
+                "holds it or misses by < 0.005",
+                "largest error",
+                "RMS error",
+                "median half-width",
+                "s / matrix (45 pairs)",
+            ],
+            table,
+        ),
+        src + "\n",
+    ]
+    pairs = read_csv(Path(path).with_name(f"{stem}_pairs.csv"))
+    if pairs:
+        plt = _plt()
+        names = list(dict.fromkeys(r["estimator"] for r in pairs))
+        fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4))
+        for ax, name in zip(np.atleast_1d(axes), names):
+            mine = [r for r in pairs if r["estimator"] == name]
+            t = np.array([float(r["truth"]) for r in mine])
+            m = np.array([float(r["mi"]) for r in mine])
+            lo = np.array([float(r["ci_low"]) for r in mine])
+            hi = np.array([float(r["ci_high"]) for r in mine])
+            hit = (lo <= t) & (t <= hi)
+            for mask, colour, label in (
+                (hit, "tab:blue", "interval holds the truth"),
+                (~hit, "tab:red", "interval misses it"),
+            ):
+                ax.errorbar(
+                    t[mask],
+                    (m - t)[mask],
+                    yerr=[(m - lo)[mask], (hi - m)[mask]],
+                    fmt="o",
+                    ms=3,
+                    lw=0.8,
+                    color=colour,
+                    label=f"{label} ({mask.sum()})",
+                )
+            ax.axhline(0, color="black", lw=0.8)
+            ax.set_title(name)
+            ax.set_xlabel("true MI of the pair (nats)")
+            ax.set_ylabel("estimate - truth (nats)")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        _save(fig, out, f"{stem}.png")
+        parts.append(
+            figure(
+                f"{stem}.png",
+                "error of every pair against its true MI",
+                "Every pair of every seed: the error of the estimate with its 95% "
+                "interval, against the pair's true MI. " + src,
+            )
+        )
+    (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
+
+
+def render_timeseries(path, out):
+    """Per analysis, direction or lag, and estimator: error, spread, coverage."""
+    rows = read_csv(path)
+    stem = Path(path).stem
+    src = source_line(provenance(path))
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["analysis"], r["what"], r["estimator"]].append(r)
+    table = []
+    for (analysis, what, estimator), g in groups.items():
+        truth = float(g[0]["truth"])
+        est = [float(r["estimate"]) for r in g]
+        hit = [float(r["ci_low"]) <= truth <= float(r["ci_high"]) for r in g]
+        error = (
+            f"{100 * (statistics.fmean(est) - truth) / truth:+.1f}%" if truth else ""
+        )
+        table.append(
+            [
+                analysis,
+                what,
+                estimator,
+                f"{truth:.4f}",
+                f"{statistics.fmean(est):.4f}",
+                error,
+                f"{statistics.stdev(est):.4f}" if len(est) > 1 else "",
+                f"{sum(hit)}/{len(hit)}",
+                f"{statistics.fmean(float(r['seconds']) for r in g):.1f}",
+            ]
+        )
+    header = [
+        "analysis",
+        "direction or lag",
+        "estimator",
+        "truth (nats)",
+        "mean",
+        "error",
+        "sd over seeds",
+        "interval holds truth",
+        "s / analysis",
+    ]
+    text = list_table(header, table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
+def render_mrmr(path, out):
+    """Cross-validated accuracy per data set and k for each selector; a figure."""
+    rows = read_csv(path)
+    stem = Path(path).stem
+    src = source_line(provenance(path))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    cells = {(r["dataset"], int(r["k"]), r["method"]): r for r in rows}
+    keys = list(dict.fromkeys((r["dataset"], int(r["k"])) for r in rows))
+    table = []
+    for dataset, k in keys:
+        line = [dataset, str(k)]
+        for m in methods:
+            r = cells.get((dataset, k, m))
+            line.append(
+                f"{float(r['accuracy']):.3f} ± {float(r['sd']):.3f}" if r else "–"
+            )
+        for m in methods:
+            r = cells.get((dataset, k, m))
+            line.append(f"{float(r['fit_seconds']):.2f}" if r else "–")
+        table.append(line)
+    header = ["data", "k", *(f"{m} accuracy" for m in methods)]
+    header += [f"{m} fit s" for m in methods]
+    parts = [list_table(header, table), src + "\n"]
+    if rows:
+        plt = _plt()
+        datasets = list(dict.fromkeys(d for d, _ in keys))
+        fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2))
+        for ax, dataset in zip(np.atleast_1d(axes), datasets):
+            for m in methods:
+                pts = [
+                    (k, float(cells[d, k, m]["accuracy"]), float(cells[d, k, m]["sd"]))
+                    for d, k in keys
+                    if d == dataset and (d, k, m) in cells
+                ]
+                if pts:
+                    k, acc, sd = map(np.array, zip(*pts))
+                    ax.errorbar(k, acc, yerr=sd, marker="o", ms=3, capsize=2, label=m)
+            ax.set_title(dataset)
+            ax.set_xlabel("features kept (k)")
+            ax.set_ylabel("cross-validated accuracy")
+            ax.legend(fontsize=7)
+        fig.tight_layout()
+        _save(fig, out, f"{stem}.png")
+        parts.append(
+            figure(
+                f"{stem}.png",
+                "accuracy against k for each selector",
+                "Accuracy of the downstream logistic regression (mean ± sd over "
+                "the folds) against the number of features kept. " + src,
+            )
+        )
+    (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
+
+
+# -- any other CSV ------------------------------------------------------------------
+def render_generic(path, out):
+    """Mean ± sd of each numeric column per group of the text columns."""
+    rows = read_csv(path)
+    stem = Path(path).stem
+    src = source_line(provenance(path))
+    if not rows:
+        (Path(out) / f"{stem}.rst").write_text(f"(no rows in ``{stem}.csv``)\n")
+        return
+    cols = list(rows[0])
+    numeric = [
+        c for c in cols if c != "seed" and all(_num(r[c]) is not None for r in rows)
+    ]
+    keys = [c for c in cols if c not in numeric and c != "seed"]
+    groups = defaultdict(list)
+    for r in rows:
+        groups[tuple(r[k] for k in keys)].append(r)
+    table = []
+    for key, g in groups.items():
+        cells = list(key) + [str(len(g))]
+        for c in numeric:
+            v = [float(r[c]) for r in g]
+            sd = f" ± {_fmt(statistics.stdev(v))}" if len(v) > 1 else ""
+            cells.append(_fmt(statistics.fmean(v)) + sd)
+        table.append(cells)
+    text = list_table([*keys, "n", *numeric], table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
+def _fmt(x):
+    return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
+
+
+#: Renderer by the first matching prefix of a CSV's stem.
+RENDERERS = [
+    ("beyond_normal_bmi", None),  # drawn with beyond_normal.csv
+    ("beyond_normal", render_beyond_normal),
+    ("families", render_families),
+    ("pairwise_pairs", None),  # drawn with pairwise.csv
+    ("pairwise", render_pairwise),
+    ("timeseries", render_timeseries),
+    ("mrmr", render_mrmr),
+]
+
+
+def main(out=DEFAULT_OUT, results=RESULTS):
+    """Write the .rst and .png of every CSV in ``results`` into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if not (Path(results) / "beyond_normal.csv").exists():  # the pages include it
+        render_beyond_normal(Path(results) / "beyond_normal.csv", out)
+    for path in sorted(Path(results).glob("*.csv")):
+        render = render_generic
+        for prefix, fn in RENDERERS:
+            if path.stem.startswith(prefix):
+                render = fn
+                break
+        if render is None:
+            continue
+        render(path, out)
+        written.append(path.stem)
+    return written
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--results", default=str(RESULTS))
+    args = parser.parse_args()
+    print("\n".join(main(args.out, args.results)))
