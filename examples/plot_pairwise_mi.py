@@ -66,7 +66,9 @@ print(result.to_frame().round(3))
 # %%
 # Drawn next to the absolute correlations of the same pairs, the MI finds the
 # parabola (``a``, ``a2``) and the circle (``c``, ``s``) that the correlation
-# misses, and the intervals of the pairs involving ``noise`` hold 0.
+# misses. The independent pairs read 0.00 and most of their intervals hold 0
+# (hatched); an interval that excludes 0 on a pair read at 0.00 is the one in
+# twenty that a 95% interval allows.
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
 correlation = data.corr().abs().to_numpy(copy=True)
 np.fill_diagonal(correlation, np.nan)
@@ -84,7 +86,8 @@ plt.show()
 # The values are nats. For a Gaussian pair,
 # :math:`I = -\tfrac12 \log(1 - \rho^2)`: the correlation 0.8 of ``a`` and
 # ``b`` is 0.51 nats. A hatched cell means only that this pair shows no
-# dependence its interval can tell from 0 at these rows; with 15 pairs, about
-# one in twenty independent pairs will show some by chance.
+# dependence its interval can tell from 0 at these rows; about one
+# independent pair in twenty will show some by chance, and an estimate of a
+# few thousandths of a nat matters little either way.
 truth_ab = -0.5 * np.log(1 - 0.8**2)
 print(f"I(a; b): truth {truth_ab:.3f}, estimate {result.mi[0, 1]:.3f}")
