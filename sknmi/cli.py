@@ -951,7 +951,7 @@ def _pairwise(args, out):
     result = dataclasses.replace(result, labels=tuple(names))
     p = len(names)
     print(
-        f"{p * (p - 1) // 2} pairs, {args.estimator} estimator, "
+        f"{p * (p - 1) // 2} pair{'s' if p > 2 else ''}, {args.estimator} estimator, "
         f"{time.perf_counter() - start:.1f} s; by decreasing MI, in nats:",
         file=out,
     )
