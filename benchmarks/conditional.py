@@ -10,11 +10,17 @@ standard deviation over seeds, how often the 95% interval covers the truth and
 the seconds per fit.
 
     python benchmarks/conditional.py --quick       # one seed, 5,000 rows
-    python benchmarks/conditional.py               # 3 seeds, 20,000 rows
+    python benchmarks/conditional.py --out benchmarks/results/conditional.csv
+                                                   # 3 seeds, 20,000 rows
 """
 
 import argparse
+import csv
+import datetime
+import json
+import os
 import statistics
+import sys
 import time
 import warnings
 
@@ -55,6 +61,12 @@ def estimators(names, max_iter=None):
     """Estimator factories by name: ``factory(given, seed) -> estimator``."""
     neural = {} if max_iter is None else {"max_iter": max_iter}
     table = {
+        # ConditionalMIEstimator as a user gets it (concat critics, one pair)
+        "default": lambda given, seed: ConditionalMIEstimator(
+            None if max_iter is None else NeuralMIEstimator(critic="concat", **neural),
+            given=given,
+            random_state=seed,
+        ),
         "neural": lambda given, seed: ConditionalMIEstimator(
             NeuralMIEstimator(**neural), given=given, random_state=seed
         ),
@@ -153,13 +165,18 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1 seed, 5,000 rows")
     parser.add_argument("--families", nargs="+", default=None)
     parser.add_argument(
-        "--estimators", nargs="+", default=["neural", "ksg", "gaussian"]
+        "--estimators", nargs="+", default=["default", "ksg", "gaussian"]
     )
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--n-samples", type=int, default=20_000)
     parser.add_argument("--n-features", type=int, default=5)
     parser.add_argument("--max-iter", type=int, default=None)
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write the rows to this CSV, with a sidecar .json (command, date)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seeds, args.n_samples = 1, 5_000
@@ -185,6 +202,26 @@ def main():
     finally:
         torch.set_num_threads(before)
     summarise(rows)
+    if args.out:
+        write(rows, args.out)
+
+
+def write(rows, path):
+    """The rows as CSV, and beside it the command, versions and date as JSON."""
+    import sknmi
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    meta = {
+        "command": "python " + " ".join(sys.argv),
+        "version": f"sknmi {sknmi.__version__}, torch {torch.__version__}",
+        "date": datetime.date.today().isoformat(),
+    }
+    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+        json.dump(meta, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -642,16 +642,20 @@ def render_pairwise(path, out):
     (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
 
 
-def render_timeseries(path, out):
-    """Per analysis, direction or lag, and estimator: error, spread, coverage."""
+def render_estimates(path, out, keys, names, seconds="s / fit"):
+    """Per group of the ``keys`` columns: truth, mean, error, spread, coverage.
+
+    For CSVs of one row per fit with ``truth``, ``estimate``, ``ci_low``,
+    ``ci_high`` and ``seconds``; ``names`` heads the key columns.
+    """
     rows = read_csv(path)
     stem = Path(path).stem
     src = source_line(provenance(path))
     groups = defaultdict(list)
     for r in rows:
-        groups[r["analysis"], r["what"], r["estimator"]].append(r)
+        groups[tuple(r[k] for k in keys)].append(r)
     table = []
-    for (analysis, what, estimator), g in groups.items():
+    for key, g in groups.items():
         truth = float(g[0]["truth"])
         est = [float(r["estimate"]) for r in g]
         hit = [float(r["ci_low"]) <= truth <= float(r["ci_high"]) for r in g]
@@ -660,9 +664,7 @@ def render_timeseries(path, out):
         )
         table.append(
             [
-                analysis,
-                what,
-                estimator,
+                *key,
                 f"{truth:.4f}",
                 f"{statistics.fmean(est):.4f}",
                 error,
@@ -672,18 +674,32 @@ def render_timeseries(path, out):
             ]
         )
     header = [
-        "analysis",
-        "direction or lag",
-        "estimator",
+        *names,
         "truth (nats)",
         "mean",
         "error",
         "sd over seeds",
         "interval holds truth",
-        "s / analysis",
+        seconds,
     ]
     text = list_table(header, table) + "\n" + src + "\n"
     (Path(out) / f"{stem}.rst").write_text(text)
+
+
+def render_timeseries(path, out):
+    """Per analysis, direction or lag, and estimator."""
+    render_estimates(
+        path,
+        out,
+        ["analysis", "what", "estimator"],
+        ["analysis", "direction or lag", "estimator"],
+        seconds="s / analysis",
+    )
+
+
+def render_conditional(path, out):
+    """Per data set and estimator."""
+    render_estimates(path, out, ["family", "estimator"], ["data", "estimator"])
 
 
 def render_mrmr(path, out):
@@ -781,6 +797,7 @@ RENDERERS = [
     ("pairwise_pairs", None),  # drawn with pairwise.csv
     ("pairwise", render_pairwise),
     ("timeseries", render_timeseries),
+    ("conditional", render_conditional),
     ("mrmr", render_mrmr),
 ]
 
