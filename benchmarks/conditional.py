@@ -16,11 +16,8 @@ the seconds per fit.
 
 import argparse
 import csv
-import datetime
-import json
 import os
 import statistics
-import sys
 import time
 import warnings
 
@@ -208,20 +205,14 @@ def main():
 
 def write(rows, path):
     """The rows as CSV, and beside it the command, versions and date as JSON."""
-    import sknmi
-
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    meta = {
-        "command": "python " + " ".join(sys.argv),
-        "version": f"sknmi {sknmi.__version__}, torch {torch.__version__}",
-        "date": datetime.date.today().isoformat(),
-    }
-    with open(os.path.splitext(path)[0] + ".json", "w") as f:
-        json.dump(meta, f, indent=1)
+    from report import write_sidecar  # benchmarks/, beside this script
+
+    write_sidecar(path)
 
 
 if __name__ == "__main__":

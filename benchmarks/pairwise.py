@@ -19,10 +19,7 @@ per worker) and compared with the serial one.
 
 import argparse
 import csv
-import datetime
-import json
 import os
-import sys
 import time
 import warnings
 
@@ -198,23 +195,10 @@ def main():
         writer = csv.DictWriter(f, fieldnames=list(per_pair[0]))
         writer.writeheader()
         writer.writerows(per_pair)
+    from report import write_sidecar  # benchmarks/, beside this script
+
     write_sidecar(path)
     print(f"\nwrote {path} and {pair_path}")
-
-
-def write_sidecar(path):
-    """``pairwise.json`` beside the CSV: the command, versions and date of the run."""
-    import torch
-
-    import sknmi
-
-    meta = {
-        "command": "python " + " ".join(sys.argv),
-        "version": f"sknmi {sknmi.__version__}, torch {torch.__version__}",
-        "date": datetime.date.today().isoformat(),
-    }
-    with open(os.path.splitext(path)[0] + ".json", "w") as f:
-        json.dump(meta, f, indent=1)
 
 
 if __name__ == "__main__":

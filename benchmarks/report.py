@@ -20,6 +20,7 @@ numeric column per group of its text columns (``seed`` is averaged over).
 
 import argparse
 import csv
+import datetime
 import json
 import math
 import statistics
@@ -56,6 +57,26 @@ def provenance(path):
     meta.setdefault("command", "command not recorded")
     meta.setdefault("version", "version not recorded")
     return meta
+
+
+def write_sidecar(path):
+    """Write ``<stem>.json`` beside the CSV ``path``: command, versions, date.
+
+    For the benchmark scripts, run as ``python benchmarks/NAME.py``, which
+    import this module from their own folder.
+    """
+    import sys
+
+    import torch
+
+    import sknmi
+
+    meta = {
+        "command": "python " + " ".join(sys.argv),
+        "version": f"sknmi {sknmi.__version__}, torch {torch.__version__}",
+        "date": datetime.date.today().isoformat(),
+    }
+    Path(path).with_suffix(".json").write_text(json.dumps(meta, indent=1))
 
 
 def _git_date(path):
@@ -99,6 +120,17 @@ def figure(name, alt, caption):
         f".. figure:: /generated/{name}\n   :alt: {alt}\n   :width: 100%\n\n"
         f"   {caption}\n"
     )
+
+
+def _source(path):
+    """The rows of a results CSV, its stem, and the line naming its source."""
+    return read_csv(path), Path(path).stem, source_line(provenance(path))
+
+
+def _figure_of(fig, out, stem, alt, caption):
+    """Save ``fig`` as ``OUT/<stem>.png`` and return its reST figure."""
+    _save(fig, out, f"{stem}.png")
+    return figure(f"{stem}.png", alt, caption)
 
 
 def read_csv(path):
@@ -487,9 +519,7 @@ def headline(path=RESULTS / "beyond_normal.csv", rows=10_000):
 # -- families.py --------------------------------------------------------------------
 def render_families(path, out):
     """Per (family, level, config): error %, sd, coverage, seconds; one figure."""
-    rows = read_csv(path)
-    stem = Path(path).stem
-    src = source_line(provenance(path))
+    rows, stem, src = _source(path)
     groups = defaultdict(list)
     for r in rows:
         groups[r["family"], r["level"], r["config"]].append(r)
@@ -543,10 +573,11 @@ def render_families(path, out):
         ax.invert_yaxis()
         ax.set_xlabel("error of each fit (% of the truth); right: coverage")
         ax.grid(axis="x", alpha=0.3)
-        _save(fig, out, f"{stem}.png")
         parts.append(
-            figure(
-                f"{stem}.png",
+            _figure_of(
+                fig,
+                out,
+                stem,
                 f"error of each fit, {stem}",
                 "Signed error of every fit in % of the truth; on the right, the "
                 "fits whose 95% interval holds the truth. " + src,
@@ -558,9 +589,7 @@ def render_families(path, out):
 # -- the analyses: pairwise MI, time series, mRMR ----------------------------------
 def render_pairwise(path, out):
     """Per estimator over the seeds: accuracy and coverage; errors per pair."""
-    rows = read_csv(path)
-    stem = Path(path).stem
-    src = source_line(provenance(path))
+    rows, stem, src = _source(path)
     groups = defaultdict(list)
     for r in rows:
         groups[r["estimator"]].append(r)
@@ -630,10 +659,11 @@ def render_pairwise(path, out):
             ax.set_ylabel("estimate - truth (nats)")
             ax.legend(fontsize=7)
         fig.tight_layout()
-        _save(fig, out, f"{stem}.png")
         parts.append(
-            figure(
-                f"{stem}.png",
+            _figure_of(
+                fig,
+                out,
+                stem,
                 "error of every pair against its true MI",
                 "Every pair of every seed: the error of the estimate with its 95% "
                 "interval, against the pair's true MI. " + src,
@@ -648,9 +678,7 @@ def render_estimates(path, out, keys, names, seconds="s / fit"):
     For CSVs of one row per fit with ``truth``, ``estimate``, ``ci_low``,
     ``ci_high`` and ``seconds``; ``names`` heads the key columns.
     """
-    rows = read_csv(path)
-    stem = Path(path).stem
-    src = source_line(provenance(path))
+    rows, stem, src = _source(path)
     groups = defaultdict(list)
     for r in rows:
         groups[tuple(r[k] for k in keys)].append(r)
@@ -704,9 +732,7 @@ def render_conditional(path, out):
 
 def render_mrmr(path, out):
     """Cross-validated accuracy per data set and k for each selector; a figure."""
-    rows = read_csv(path)
-    stem = Path(path).stem
-    src = source_line(provenance(path))
+    rows, stem, src = _source(path)
     methods = list(dict.fromkeys(r["method"] for r in rows))
     cells = {(r["dataset"], int(r["k"]), r["method"]): r for r in rows}
     keys = list(dict.fromkeys((r["dataset"], int(r["k"])) for r in rows))
@@ -744,10 +770,11 @@ def render_mrmr(path, out):
             ax.set_ylabel("cross-validated accuracy")
             ax.legend(fontsize=7)
         fig.tight_layout()
-        _save(fig, out, f"{stem}.png")
         parts.append(
-            figure(
-                f"{stem}.png",
+            _figure_of(
+                fig,
+                out,
+                stem,
                 "accuracy against k for each selector",
                 "Accuracy of the downstream logistic regression (mean ± sd over "
                 "the folds) against the number of features kept. " + src,
@@ -759,9 +786,7 @@ def render_mrmr(path, out):
 # -- any other CSV ------------------------------------------------------------------
 def render_generic(path, out):
     """Mean ± sd of each numeric column per group of the text columns."""
-    rows = read_csv(path)
-    stem = Path(path).stem
-    src = source_line(provenance(path))
+    rows, stem, src = _source(path)
     if not rows:
         (Path(out) / f"{stem}.rst").write_text(f"(no rows in ``{stem}.csv``)\n")
         return
