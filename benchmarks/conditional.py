@@ -15,8 +15,6 @@ the seconds per fit.
 """
 
 import argparse
-import csv
-import os
 import statistics
 import time
 import warnings
@@ -205,14 +203,9 @@ def main():
 
 def write(rows, path):
     """The rows as CSV, and beside it the command, versions and date as JSON."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    from report import write_sidecar  # benchmarks/, beside this script
+    from report import write_results  # benchmarks/, beside this script
 
-    write_sidecar(path)
+    write_results(rows, path)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ printed as Markdown and written, with the per-fold scores, to
 """
 
 import argparse
-import csv
 import pathlib
 import time
 import warnings
@@ -134,12 +133,9 @@ def summarise(rows):
 
 
 def write(rows, table, stem="mrmr"):
-    RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / f"{stem}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    (RESULTS / f"{stem}.md").write_text(table + "\n")
+    from report import write_results  # benchmarks/, beside this script
+
+    write_results(rows, RESULTS / f"{stem}.csv", table)
 
 
 def main():

@@ -18,7 +18,6 @@ per worker) and compared with the serial one.
 """
 
 import argparse
-import csv
 import os
 import time
 import warnings
@@ -184,20 +183,12 @@ def main():
             f"{seconds:.1f} s, equal to the serial matrix: {same} "
             f"(largest difference {diff:.2e})"
         )
-    os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "pairwise.csv")
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    pair_path = os.path.join(args.out, "pairwise_pairs.csv")
-    with open(pair_path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(per_pair[0]))
-        writer.writeheader()
-        writer.writerows(per_pair)
-    from report import write_sidecar  # benchmarks/, beside this script
+    from report import write_results  # benchmarks/, beside this script
 
-    write_sidecar(path)
+    path = os.path.join(args.out, "pairwise.csv")
+    pair_path = os.path.join(args.out, "pairwise_pairs.csv")
+    write_results(rows, path)
+    write_results(per_pair, pair_path)
     print(f"\nwrote {path} and {pair_path}")
 
 

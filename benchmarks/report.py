@@ -79,6 +79,23 @@ def write_sidecar(path):
     Path(path).with_suffix(".json").write_text(json.dumps(meta, indent=1))
 
 
+def write_results(rows, path, table=None):
+    """Write the rows of a benchmark as the CSV ``path``, with its sidecar.
+
+    ``table``, the script's printed markdown summary, goes beside it as
+    ``<stem>.md``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if table is not None:
+        path.with_suffix(".md").write_text(table + "\n")
+    write_sidecar(path)
+
+
 def _git_date(path):
     try:
         out = subprocess.run(

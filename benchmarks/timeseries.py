@@ -16,7 +16,6 @@ holds the truth, and the seconds per analysis. Rows go to
 """
 
 import argparse
-import csv
 import pathlib
 import statistics
 import time
@@ -141,12 +140,9 @@ def summarise(rows, out=None):
 
 
 def write(rows, table, name):
-    RESULTS.mkdir(exist_ok=True)
-    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    (RESULTS / f"{name}.md").write_text(table + "\n")
+    from report import write_results  # benchmarks/, beside this script
+
+    write_results(rows, RESULTS / f"{name}.csv", table)
 
 
 def main():
