@@ -800,6 +800,41 @@ def render_mrmr(path, out):
     (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
 
 
+def render_speed(path, out):
+    """Median seconds per fit (and per epoch), epochs and mean error per cell."""
+    rows, stem, src = _source(path)
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["cell"], r["rows"], r["estimator"]].append(r)
+    table = []
+    for (cell, n, estimator), g in groups.items():
+        neural = estimator != "KSG"
+        error = statistics.fmean(
+            100 * (float(r["estimate"]) - float(r["truth"])) / float(r["truth"])
+            for r in g
+        )
+        table.append(
+            [
+                cell,
+                f"{int(n):,}",
+                estimator,
+                f"{statistics.median(float(r['seconds']) for r in g):.2f}",
+                f"{statistics.median(float(r['epochs']) for r in g):.0f}"
+                if neural
+                else "",
+                f"{statistics.median(float(r['s_per_epoch']) for r in g):.3f}"
+                if neural
+                else "",
+                f"{error:+.1f}",
+                str(len(g)),
+            ]
+        )
+    header = ["data", "rows", "estimator", "s / fit (median)", "epochs"]
+    header += ["s / epoch", "mean error %", "seeds"]
+    text = list_table(header, table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
 # -- any other CSV ------------------------------------------------------------------
 def render_generic(path, out):
     """Mean ± sd of each numeric column per group of the text columns."""
@@ -841,6 +876,7 @@ RENDERERS = [
     ("timeseries", render_timeseries),
     ("conditional", render_conditional),
     ("mrmr", render_mrmr),
+    ("speed", render_speed),
 ]
 
 

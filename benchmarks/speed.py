@@ -22,7 +22,6 @@ Prints markdown tables and writes ``speed.csv`` to ``--out``.
 """
 
 import argparse
-import csv
 import os
 import statistics
 import time
@@ -184,11 +183,9 @@ def main():
                         truth=truth,
                     )
                 )
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "speed.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(records[0]))
-        writer.writeheader()
-        writer.writerows(records)
+    from report import write_results  # benchmarks/, beside this script
+
+    write_results(records, os.path.join(args.out, "speed.csv"))
 
     print(f"\nMedians over {args.seeds} seed(s), one torch thread.\n")
     print("| data | rows | estimator | s/fit | epochs | s/epoch | error % |")
