@@ -385,3 +385,36 @@ def check_mi_estimator(estimator, who):
             f"{type(estimator).__name__}; an estimator of your own declares it "
             f"with the class attribute _estimates_mi = True"
         )
+
+
+def check_groups(groups, n_features):
+    """Column groups covering every column once: the given ones, then singletons.
+
+    ``groups`` is None or a list of lists of column indices; a ValueError says
+    which group is empty, out of range, repeats a column or shares one.
+    """
+    if groups is None:
+        return [[j] for j in range(n_features)]
+    seen, out = set(), []
+    for g in groups:
+        g = np.atleast_1d(np.asarray(g))
+        if g.ndim != 1 or g.size == 0 or g.dtype.kind not in "iu":
+            raise ValueError(
+                f"each group must be a non-empty list of column indices, "
+                f"got {g.tolist()!r}"
+            )
+        cols = [int(j) for j in g]
+        if any(j < 0 or j >= n_features for j in cols):
+            raise ValueError(
+                f"group {cols} holds a column index out of range: X has "
+                f"{n_features} feature(s)"
+            )
+        if len(set(cols)) != len(cols):
+            raise ValueError(f"group {cols} repeats a column")
+        shared = sorted(seen.intersection(cols))
+        if shared:
+            raise ValueError(f"column(s) {shared} appear in more than one group")
+        seen.update(cols)
+        out.append(cols)
+    out.extend([j] for j in range(n_features) if j not in seen)
+    return out

@@ -109,6 +109,14 @@ def _add_training_options(parser):
     )
 
 
+def _add_file_argument(parser, note=None):
+    parser.add_argument(
+        "file",
+        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
+        ".npy or .npz" + (f"; {note}" if note else ""),
+    )
+
+
 def _add_header_options(parser):
     header = parser.add_mutually_exclusive_group()
     header.add_argument(
@@ -161,11 +169,7 @@ def _build_parser():
     est = sub.add_parser(
         "estimate", help="estimate the MI between two groups of columns of a file"
     )
-    est.add_argument(
-        "file",
-        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
-        ".npy or .npz",
-    )
+    _add_file_argument(est)
     est.add_argument(
         "--x",
         required=True,
@@ -790,11 +794,7 @@ def _add_test_parser(sub):
     test = sub.add_parser(
         "test", help="test whether two groups of columns of a file are independent"
     )
-    test.add_argument(
-        "file",
-        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
-        ".npy or .npz",
-    )
+    _add_file_argument(test)
     test.add_argument("--x", required=True, help="columns of X, as for estimate")
     test.add_argument("--z", required=True, help="columns of Z, as for --x")
     _add_header_options(test)
@@ -897,11 +897,7 @@ def _add_pairwise_parser(sub):
     pairwise = sub.add_parser(
         "pairwise", help="estimate the MI between every pair of columns of a file"
     )
-    pairwise.add_argument(
-        "file",
-        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
-        ".npy or .npz",
-    )
+    _add_file_argument(pairwise)
     pairwise.add_argument(
         "--columns",
         default=None,
@@ -1012,11 +1008,7 @@ def _add_transfer_parser(sub):
         help="transfer entropy between two time series (columns of a file, rows "
         "in time order), in both directions",
     )
-    transfer.add_argument(
-        "file",
-        help="a .csv, .tsv or .txt file (also .gz, .bz2, .xz, .zip), .parquet, "
-        ".npy or .npz; one row per time step, in order",
-    )
+    _add_file_argument(transfer, "one row per time step, in order")
     transfer.add_argument(
         "--source", required=True, help="columns of the source series, as for --x"
     )

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 
 from sknmi._parallel import fit_many, read_point, seeded_clones
 from sknmi._validation import (
+    check_groups,
     check_mi_estimator,
     check_no_dates,
     check_unconditional,
@@ -24,35 +25,6 @@ from sknmi._validation import (
 )
 
 __all__ = ["MRMRSelector", "mi_scorer", "mi_scores"]
-
-
-def _groups(groups, n_features):
-    """Column groups covering every column once: the given ones, then singletons."""
-    if groups is None:
-        return [[j] for j in range(n_features)]
-    seen, out = set(), []
-    for g in groups:
-        g = np.atleast_1d(np.asarray(g))
-        if g.ndim != 1 or g.size == 0 or g.dtype.kind not in "iu":
-            raise ValueError(
-                f"each group must be a non-empty list of column indices, "
-                f"got {g.tolist()!r}"
-            )
-        cols = [int(j) for j in g]
-        if any(j < 0 or j >= n_features for j in cols):
-            raise ValueError(
-                f"group {cols} holds a column index out of range: X has "
-                f"{n_features} feature(s)"
-            )
-        if len(set(cols)) != len(cols):
-            raise ValueError(f"group {cols} repeats a column")
-        shared = sorted(seen.intersection(cols))
-        if shared:
-            raise ValueError(f"column(s) {shared} appear in more than one group")
-        seen.update(cols)
-        out.append(cols)
-    out.extend([j] for j in range(n_features) if j not in seen)
-    return out
 
 
 def _conditional(estimator, given):
@@ -146,7 +118,7 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False, n_jobs=No
     check_mi_estimator(estimator, "mi_scores")
     n_features = X.shape[1]
     scores = np.empty(n_features)
-    tasks, labels, parts = [], [], _groups(groups, n_features)
+    tasks, labels, parts = [], [], check_groups(groups, n_features)
     for cols in parts:
         if conditional and len(cols) < n_features:
             given = [j for j in range(n_features) if j not in cols]

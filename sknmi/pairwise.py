@@ -9,10 +9,12 @@ from sklearn.utils.validation import check_array
 
 from sknmi._parallel import fit_many, seeded_clones
 from sknmi._validation import (
+    check_groups,
     check_mi_estimator,
     check_no_dates,
     check_unconditional,
 )
+from sknmi.mi import NeuralMIEstimator
 
 __all__ = ["PairwiseMIResult", "pairwise_mi"]
 
@@ -82,18 +84,6 @@ class PairwiseMIResult:
 
         labels = list(self.labels)
         return pd.DataFrame(self.mi, index=labels, columns=labels)
-
-
-def _default_estimator():
-    from sknmi.mi import NeuralMIEstimator
-
-    return NeuralMIEstimator()
-
-
-def _variables(groups, n_features):
-    from sknmi.feature_selection import _groups
-
-    return _groups(groups, n_features)
 
 
 @validate_params(
@@ -172,10 +162,10 @@ def pairwise_mi(X, estimator=None, *, groups=None, random_state=None, n_jobs=Non
     names = getattr(X, "columns", None)
     X = check_array(X, dtype="numeric", ensure_min_samples=2)
     if estimator is None:
-        estimator = _default_estimator()
+        estimator = NeuralMIEstimator()
     check_mi_estimator(estimator, "pairwise_mi")
     check_unconditional(estimator, "pairwise_mi")
-    variables = _variables(groups, X.shape[1])
+    variables = check_groups(groups, X.shape[1])
     if len(variables) < 2:
         raise ValueError(
             f"pairwise_mi needs at least 2 variables, got {len(variables)} "
