@@ -7,10 +7,11 @@ of all 45 pairs with the default ``NeuralMIEstimator`` and with
 estimator and seed: the wall time of the whole matrix, how many entries are
 within 0.05 nats or 10% of the closed form, how many intervals hold it (and
 how many do or miss by less than 0.005 nats), the largest error, and how many
-intervals hold 0 (no pair is exactly independent: the smallest true values
-are a few thousandths of a nat). With ``--dask``, the neural matrix of the
-first seed is also computed on a ``dask.distributed.LocalCluster`` (one thread
-per worker) and compared with the serial one.
+intervals hold 0 (no pair is exactly independent, but the smallest true
+values are far below what 10,000 rows can resolve). With ``--dask``, the
+neural matrix of the first seed is also computed on a
+``dask.distributed.LocalCluster`` (one thread per worker) and compared with
+the serial one.
 
     python benchmarks/pairwise.py                 # 3 seeds, about 4 minutes
     python benchmarks/pairwise.py --dask          # and the dask check
