@@ -60,11 +60,17 @@ _CONCAT_ABOVE = 1.5
 # Critics reading this share more on their training rows than held out
 # (relative to the estimate, at least _SMALL_MI nats) fit noise; held-out
 # scores whose logistic recalibration scales them up by more than
-# _TIMID_SLOPE were trained too little. Chosen on the families at 1,000 to
-# 50,000 rows (their false-alarm and hit rates are on the benchmarks page);
-# the slope is read on _SLOPE_NEGATIVES negatives a row.
+# _TIMID_SLOPE were trained too little. Those it scales down below _SURE_SLOPE
+# either fit the noise of their rows (and read more on them) or grew too sure
+# everywhere, reading at least as much held out: the JSD barely resists scores
+# that grow where the joint density dominates, and Adam at a high rate takes
+# that drift (the estimate is then high).
+# Chosen on the families at 1,000 to 50,000 rows (their false-alarm and hit
+# rates are on the benchmarks page); the slope is read on _SLOPE_NEGATIVES
+# negatives a row.
 _OVERFIT_GAP = 0.20
 _TIMID_SLOPE = 1.15
+_SURE_SLOPE = 0.82
 _SMALL_MI = 0.1
 _SLOPE_NEGATIVES = 32
 
@@ -844,7 +850,10 @@ def _doubts(est, n_read):
       a tenth or more (they fit the noise of their rows: the held-out
       estimate is low);
     - their held-out scores ask to be scaled up (``calibration_slope_`` above
-      1.15: training stopped before they learnt the dependence);
+      1.15: training stopped before they learnt the dependence), or down
+      (below 0.82) while they read no more on their training rows than held
+      out: they grew too sure where the joint density dominates, and the
+      estimate is high;
     - a lower bound of the same critics lies above the estimate's interval;
     - for a read-out that is itself a bound: extreme scores (a DV bound far
       below 0: heavy tails, outliers) or an estimate near ``log n``, the most
@@ -871,6 +880,21 @@ def _doubts(est, n_read):
             f"{slope:.2f} times as far apart (calibration_slope_): training "
             "stopped before the critics learnt the dependence, and mi_ is likely "
             "low; raise max_iter (or learning_rate_init)"
+        )
+    # Critics that fit noise are too sure as well, but only on the rows they
+    # never saw: they read less there (the overfit doubt), not more.
+    if (
+        spec.objective == "jsd"
+        and slope < _SURE_SLOPE
+        and mi > _SMALL_MI
+        and est.mi_train_ <= mi
+    ):
+        reasons.append(
+            f"the held-out scores are too sure: calibrated, they would be "
+            f"{slope:.2f} times as far apart (calibration_slope_): the critics' "
+            "scores grew where the joint pairs dominate, and mi_ is likely high; "
+            f"try learning_rate_init={est.learning_rate_init_ / 8:.2g} (an eighth "
+            f"of the {est.learning_rate_init_:.2g} used) or a larger batch_size"
         )
     remedy = (
         "more rows or more epochs"

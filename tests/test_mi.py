@@ -448,6 +448,7 @@ def _evidence(mi=2.0, half=0.1, bound="logratio", **kw):
         bound=bound,
         mi_train_=mi * 1.03,
         calibration_slope_=0.95,
+        learning_rate_init_=8e-3,
         mi_lower_bounds_={"dv": (0.9 * mi, (0.85 * mi, 0.95 * mi))},
         mi_folds_=np.array([mi]),
         preprocessing="quantile",
@@ -469,8 +470,17 @@ def test_doubts_are_read_from_the_evidence():
     (reason,) = _doubts(_evidence(calibration_slope_=1.3), 2000)
     assert "too timid" in reason and "max_iter" in reason
     assert _doubts(_evidence(calibration_slope_=1.1), 2000) == []
+    sure = dict(calibration_slope_=0.75, mi_train_=1.95)
+    (reason,) = _doubts(_evidence(**sure), 2000)
+    assert "too sure" in reason and "likely high" in reason and "0.001" in reason
+    assert _doubts(_evidence(**{**sure, "calibration_slope_": 0.85}), 2000) == []
+    # Too sure only where they never trained: noise they fit, not a drift.
+    assert _doubts(_evidence(**{**sure, "mi_train_": 2.1}), 2000) == []
+    # Near independence a slope says little: no doubt about a tiny estimate.
+    assert _doubts(_evidence(0.05, calibration_slope_=0.5, mi_train_=0.05), 2000) == []
     # Only a classifier's scores have a calibration to ask for.
     assert _doubts(_evidence(calibration_slope_=1.3, bound="infonce"), 2000) == []
+    assert _doubts(_evidence(calibration_slope_=0.7, bound="infonce"), 2000) == []
     low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
     (reason,) = _doubts(_evidence(3.6, mi_lower_bounds_=low), 2000)
     assert "below the DV lower bound" in reason and "critic='concat'" in reason
@@ -617,3 +627,20 @@ def test_auto_critic_follows_the_strongest_canonical_pair():
     # Class labels: separable, whatever the data.
     labels = (X[:, 0] > 0).astype(int)
     assert NeuralMIEstimator(**quick).fit(X, labels).critic_type_ == "separable"
+
+
+@pytest.mark.slow
+def test_a_critic_too_sure_of_itself_says_so():
+    # 8 + 8 Gaussian columns sharing 3 nats: at the default rate the critics'
+    # scores drift up where the joint pairs dominate and the estimate reads
+    # high (+15% here); the calibration slope shows it. An eighth of the rate,
+    # as the warning says, reads close and stays quiet.
+    X, Z, mi = make_gaussian(10_000, 8, 3.0, random_state=2)
+    with pytest.warns(UserWarning, match="too sure"):
+        est = NeuralMIEstimator(random_state=2).fit(X, Z)
+    assert est.mi_ > 1.1 * mi and est.calibration_slope_ < 0.8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est = NeuralMIEstimator(random_state=2, learning_rate_init=1e-3).fit(X, Z)
+    assert abs(est.mi_ - mi) < 0.05 * mi
+
