@@ -332,15 +332,30 @@ class CrossFit:
         Rows per member per step.
     generator : torch.Generator
         Source of the derangements.
+    autocast : torch.dtype or None, default=None
+        The float type of the training step's matrix products (``torch.autocast``
+        on the rows' device); the scores are cast back to float32 before the
+        objective, and validation and read-outs never use it.
     """
 
     adversaries = ()
 
     def __init__(
-        self, stack, X, Z, folds, spec, objectives, quick_read, batch_size, generator
+        self,
+        stack,
+        X,
+        Z,
+        folds,
+        spec,
+        objectives,
+        quick_read,
+        batch_size,
+        generator,
+        autocast=None,
     ):
         device = X.device
         self.stack, self.X, self.Z = stack, X, Z
+        self.autocast = autocast
         self.spec, self.objectives, self.quick_read = spec, objectives, quick_read
         self.generator = generator
         self.n_members = len(folds)
@@ -384,22 +399,30 @@ class CrossFit:
 
     # -- the game ----------------------------------------------------------------
 
+    def _products(self):
+        return torch.autocast(
+            self.X.device.type,
+            dtype=self.autocast or torch.float32,
+            enabled=self.autocast is not None,
+        )
+
     def loss(self, batch):
         rows = self.train_rows[:, batch]
         if self._matrix_objective is not None:
             # All pairs through one function of the score matrix: no masked copy.
-            values = self._matrix_objective(
-                all_pair_scores(self.stack, self.X[rows], self.Z[rows])
-            )
+            with self._products():
+                scores = all_pair_scores(self.stack, self.X[rows], self.Z[rows])
+            values = self._matrix_objective(scores.float())
             return -values.sum(), {"bound": values.mean()}
-        joint, marginal = pair_scores(
-            self.stack,
-            self.X[rows],
-            self.Z[rows],
-            negatives="all" if self.all_pairs else "derangement",
-            generator=self.generator,
-        )
-        values = self._objective(joint, marginal)
+        with self._products():
+            joint, marginal = pair_scores(
+                self.stack,
+                self.X[rows],
+                self.Z[rows],
+                negatives="all" if self.all_pairs else "derangement",
+                generator=self.generator,
+            )
+        values = self._objective(joint.float(), marginal.float())
         # The members share no parameter: the sum's gradient is each one's own.
         return -values.sum(), {"bound": values.mean()}
 

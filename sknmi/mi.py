@@ -216,6 +216,13 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     device : str, default="auto"
         "auto" (CUDA when available), "cpu", "cuda", "cuda:N" or "mps". With
         "auto" the fitted critic is moved back to the CPU.
+    precision : {"float32", "bfloat16"}, default="float32"
+        The float type of the training step's matrix products. "bfloat16"
+        runs them under ``torch.autocast`` (weights, Adam, the objective,
+        validation and every read-out stay float32 or float64): on a CPU with
+        native bfloat16 products (AVX512-BF16 or AMX) or a recent GPU the
+        step is about 1.5 times as fast; elsewhere it is slower. The
+        benchmarks page measures what it changes.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initial weights, the batches and the negatives,
         through generators of the estimator's own (the global RNGs are left
@@ -369,6 +376,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         "n_folds": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "gap": [Interval(Integral, 0, None, closed="left")],
+        "precision": [StrOptions({"float32", "bfloat16"})],
     }
 
     def __init__(
@@ -395,6 +403,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         preprocessing="quantile",
         discrete_z="auto",
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):
@@ -606,6 +615,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             spec.read(self.clip, quick=True),
             self.batch_size_,
             _torch.make_generator(seed),
+            autocast=torch.bfloat16 if self.precision == "bfloat16" else None,
         )
         engine.plausible = partial(
             _plausible, n=Xa.shape[0], n_read=engine.smallest_read

@@ -421,3 +421,9 @@ def test_the_epochs_default_is_the_estimators():
 
     args = _build_parser().parse_args(["demo"])
     assert args.max_iter == NeuralMIEstimator().max_iter
+    assert _estimator(args).precision == NeuralMIEstimator().precision
+
+
+def test_precision_passes_through():
+    args = _build_parser().parse_args(["demo", "--precision", "bfloat16"])
+    assert _estimator(args).precision == "bfloat16"
