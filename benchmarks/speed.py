@@ -5,7 +5,9 @@ process on one torch thread: a default ``NeuralMIEstimator`` fit (seconds,
 epochs, seconds per epoch, the estimate against the truth) and
 ``KSGEstimator`` on the same data. With ``--previous``, also the defaults of
 the previous release (a 256 x 256 critic, Adam at 5e-4 without a schedule, up
-to 200 epochs with patience 10) on the same engine, side by side.
+to 200 epochs with patience 10) on the same engine, side by side; with
+``--bfloat16``, the defaults with ``precision="bfloat16"`` (the training
+step's products in bfloat16), side by side.
 
 A second table times the training step itself: three stacked separable
 critics of the default width on one batch (forward, backward, Adam), against
@@ -18,6 +20,7 @@ Prints markdown tables and writes ``speed.csv`` to ``--out``.
 
     python benchmarks/speed.py                 # about 5 minutes on 2 cores
     python benchmarks/speed.py --previous      # adds the previous defaults
+    python benchmarks/speed.py --bfloat16      # adds precision="bfloat16"
     python benchmarks/speed.py --quick         # a smoke run
 """
 
@@ -128,6 +131,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--previous", action="store_true")
+    parser.add_argument(
+        "--bfloat16",
+        action="store_true",
+        help="also the defaults with precision='bfloat16', side by side",
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args()
@@ -146,6 +154,8 @@ def main():
     configs = {"sknmi": {}}
     if args.previous:
         configs["previous defaults"] = PREVIOUS
+    if args.bfloat16:
+        configs["sknmi, bfloat16"] = {"precision": "bfloat16"}
     records = []
     for cell, n in grid:
         for seed in range(args.seeds):
