@@ -8,6 +8,8 @@ known, at a few levels:
 - ``student_t``: multivariate t with identity dispersion (uncorrelated, dependent
   through the shared scale), dof 1 in 2 + 2 dims and dof 2 in 5 + 5, 10,000 rows;
 - ``sparse``: 3 + 3 dims, two correlated pairs sharing 5 nats, 10,000 rows;
+- ``gaussian``: the MI spread over every column, as correlated measurements
+  have it: 5 + 5 dims at 2 nats and 8 + 8 at 3 nats, 10,000 rows;
 - ``cubic``, ``half_cube``, ``asinh``, ``normal_cdf``, ``spiral``: a 1-nat
   Gaussian pair (5 + 5 dims; ``--dims 5 25`` adds 25 + 25) seen through an
   invertible map of X and of Z, 10,000 rows.
@@ -23,7 +25,8 @@ above the truth (the interval's lower end above it: a lower bound that
 over-shoots), how many fits warned, and the seconds per fit. A second table
 gives each warning's false alarms (fires on fits within 5% of the truth) and
 hits (fires on fits off by more than 10%). Writes a CSV (row per fit, appended
-as fits finish) and the markdown tables.
+as fits finish, with its warnings, ``calibration_slope_`` and ``mi_train_``),
+its sidecar (command, versions, date) and the markdown tables.
 
     python benchmarks/families.py --quick                       # a few minutes
     python benchmarks/families.py --families student_t,sparse,transforms
@@ -38,9 +41,10 @@ import argparse
 import ast
 import csv
 import os
-import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import torch
 from joblib import Parallel, delayed
@@ -53,8 +57,18 @@ from sknmi.datasets import (
     make_transformed_gaussian,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The tables are the report's, so that the page and this script agree.
+from report import (  # noqa: E402
+    FAMILY_COLUMNS,
+    families_summary,
+    markdown_table,
+    warning_summary,
+    write_sidecar,
+)
+
 TRANSFORMS = ["cubic", "half_cube", "asinh", "normal_cdf", "spiral"]
-FAMILIES = ["staircase", "student_t", "sparse", *TRANSFORMS]
+FAMILIES = ["staircase", "student_t", "sparse", "gaussian", *TRANSFORMS]
 BOUNDS = ["logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"]
 NAMED = {
     "defaults": ("neural", {}),
@@ -122,6 +136,10 @@ def tasks(families, dims=(5,), staircase_levels=(2, 4, 6, 8, 10)):
         elif family == "sparse":
             kw = dict(n_features=3, n_informative=2, mi=5.0)
             out.append((family, "5 nats 3+3", "sparse", kw, 10_000))
+        elif family == "gaussian":
+            for d, mi in ((5, 2.0), (8, 3.0)):
+                kw = dict(n_features=d, mi=mi)
+                out.append((family, f"{mi:g} nats {d}+{d}", "gaussian", kw, 10_000))
         elif family in TRANSFORMS:
             for d in dims:
                 kw = dict(n_features=d, mi=1.0, transform=family)
@@ -188,6 +206,8 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
         ci_low=lo,
         ci_high=hi,
         epochs=getattr(est, "n_iter_", ""),
+        slope=getattr(est, "calibration_slope_", ""),
+        train=getattr(est, "mi_train_", ""),
         seconds=seconds,
         warnings=";".join(
             sorted({_warning_kind(str(w.message)) for w in caught} - {"convergence"})
@@ -199,6 +219,7 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
 WARNINGS = {
     "overfit": "rows they never saw",
     "timid": "too timid",
+    "too sure": "too sure",
     "below a bound": "lower bound of the",
     "folds disagree": "folds disagree",
     "extreme scores": "extreme scores",
@@ -253,73 +274,15 @@ def run(
 
 
 def warning_rates(rows):
-    """Each warning's false alarms and hits, as a markdown table.
-
-    A fit within 5% of the truth is good, one off by more than 10% is bad;
-    a false alarm is a warning on a good fit, a hit one on a bad fit. "any"
-    is whether a fit raised at least one.
-    """
-    good = [r for r in rows if abs(r["estimate"] - r["true_mi"]) <= 0.05 * r["true_mi"]]
-    bad = [r for r in rows if abs(r["estimate"] - r["true_mi"]) > 0.10 * r["true_mi"]]
-    lines = [
-        f"| warning | fires on good fits (of {len(good)}) "
-        f"| fires on bad fits (of {len(bad)}) |",
-        "|---|---|---|",
-    ]
-
-    def fired(r, kind):
-        kinds = set(filter(None, (r.get("warnings") or "").split(";")))
-        return bool(kinds) if kind == "any" else kind in kinds
-
-    for kind in [*WARNINGS, "other", "any"]:
-        g = sum(fired(r, kind) for r in good)
-        b = sum(fired(r, kind) for r in bad)
-        if kind != "any" and not (g or b):
-            continue
-        lines.append(
-            f"| {kind} | {g} ({100 * g / max(len(good), 1):.0f}%) "
-            f"| {b} ({100 * b / max(len(bad), 1):.0f}%) |"
-        )
-    return "\n".join(lines)
+    """Each warning's false alarms and hits, as a markdown table (see
+    :func:`report.warning_summary`)."""
+    return markdown_table(*warning_summary(rows))
 
 
 def summarise(rows):
-    """The markdown table, one line per family, level and configuration.
-
-    The median and the median interval width sit next to the mean and the
-    coverage because one blown-up fit (a heavy-tailed row read by the critic)
-    can own the mean, and a huge interval covers the truth trivially.
-    """
-    groups = {}
-    for r in rows:
-        groups.setdefault((r["family"], r["level"], r["config"]), []).append(r)
-    lines = [
-        "| family | level | config | true MI | mean | error | error % | sd "
-        "| median | CI width | half-width / RMS error | coverage | above CI "
-        "| warned | s/fit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for (family, level, config), g in groups.items():
-        truth = g[0]["true_mi"]
-        est = [r["estimate"] for r in g]
-        mean = statistics.fmean(est)
-        sd = statistics.stdev(est) if len(est) > 1 else float("nan")
-        cover = sum(r["ci_low"] <= truth <= r["ci_high"] for r in g)
-        above = sum(r["ci_low"] > truth for r in g)
-        width = statistics.median(r["ci_high"] - r["ci_low"] for r in g)
-        secs = statistics.fmean(r["seconds"] for r in g)
-        error = mean - truth
-        pct = 100 * error / truth if truth else float("nan")
-        rms = statistics.fmean((e - truth) ** 2 for e in est) ** 0.5
-        ratio = width / 2 / rms if rms > 0 else float("inf")
-        warned = sum(bool(r.get("warnings")) for r in g)
-        lines.append(
-            f"| {family} | {level} | {config} | {truth:.3f} | {mean:.3f} "
-            f"| {error:+.3f} | {pct:+.1f} | {sd:.3f} | {statistics.median(est):.3f} "
-            f"| {width:.3f} | {ratio:.1f} | {cover}/{len(g)} "
-            f"| {above}/{len(g)} | {warned}/{len(g)} | {secs:.1f} |"
-        )
-    return "\n".join(lines)
+    """The markdown table, one line per family, level and configuration (see
+    :func:`report.families_summary`)."""
+    return markdown_table(FAMILY_COLUMNS, families_summary(rows))
 
 
 def read_csv(path):
@@ -402,6 +365,8 @@ def main(argv=None):
         args.jobs,
         args.threads,
     )
+    if args.csv:
+        write_sidecar(args.csv)
     table = summarise(rows) + "\n\n" + warning_rates(rows)
     print("\n" + table)
     if args.markdown:

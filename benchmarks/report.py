@@ -534,52 +534,132 @@ def headline(path=RESULTS / "beyond_normal.csv", rows=10_000):
 
 
 # -- families.py --------------------------------------------------------------------
-def render_families(path, out):
-    """Per (family, level, config): error %, sd, coverage, seconds; one figure."""
-    rows, stem, src = _source(path)
+FAMILY_COLUMNS = [
+    "family",
+    "level",
+    "config",
+    "true MI",
+    "mean",
+    "error %",
+    "sd",
+    "median",
+    "CI width",
+    "half-width / RMS error",
+    "coverage",
+    "above CI",
+    "warned",
+    "s / fit",
+]
+
+
+def _family_groups(rows):
     groups = defaultdict(list)
     for r in rows:
         groups[r["family"], r["level"], r["config"]].append(r)
-    table, labels, errs, covs = [], [], [], []
-    for (fam, level, config), g in groups.items():
+    return groups
+
+
+def families_summary(rows):
+    """One row of cells per (family, level, config), as :data:`FAMILY_COLUMNS`.
+
+    The median and the median interval width sit next to the mean and the
+    coverage because one blown-up fit can own the mean, and a huge interval
+    covers the truth trivially; half-width / RMS error is about 2 for a
+    calibrated 95% interval.
+    """
+    out = []
+    for (family, level, config), g in _family_groups(rows).items():
         truth = float(g[0]["true_mi"])
         est = [float(r["estimate"]) for r in g]
-        hit = [float(r["ci_low"]) <= truth <= float(r["ci_high"]) for r in g]
-        err = 100 * (statistics.fmean(est) - truth) / truth
-        table.append(
+        low = [float(r["ci_low"]) for r in g]
+        high = [float(r["ci_high"]) for r in g]
+        mean = statistics.fmean(est)
+        width = statistics.median(h - lo for lo, h in zip(low, high))
+        rms = statistics.fmean((e - truth) ** 2 for e in est) ** 0.5
+        out.append(
             [
-                fam,
+                family,
                 level,
                 config,
                 f"{truth:.3f}",
-                f"{err:+.1f}",
+                f"{mean:.3f}",
+                f"{100 * (mean - truth) / truth:+.1f}" if truth else "",
                 f"{statistics.stdev(est):.3f}" if len(est) > 1 else "",
-                f"{sum(hit)}/{len(hit)}",
+                f"{statistics.median(est):.3f}",
+                f"{width:.3f}",
+                f"{width / 2 / rms:.1f}" if rms > 0 else "inf",
+                f"{sum(lo <= truth <= h for lo, h in zip(low, high))}/{len(g)}",
+                f"{sum(lo > truth for lo in low)}/{len(g)}",
+                f"{sum(bool(r.get('warnings')) for r in g)}/{len(g)}",
                 f"{statistics.fmean(float(r['seconds']) for r in g):.1f}",
             ]
         )
-        labels.append(
-            f"{fam}, {level}" + (f" ({config})" if config != "defaults" else "")
-        )
-        errs.append([100 * (e - truth) / truth for e in est])
-        covs.append(f"{sum(hit)}/{len(hit)}")
-    parts = [
-        list_table(
-            [
-                "family",
-                "level",
-                "config",
-                "truth (nats)",
-                "error %",
-                "sd (nats)",
-                "interval holds truth",
-                "s / fit",
-            ],
-            table,
-        ),
-        src + "\n",
+    return out
+
+
+def warning_summary(rows):
+    """Header and rows: each warning's false alarms and hits.
+
+    A fit within 5% of the truth is good, one off by more than 10% is bad; a
+    false alarm is a warning on a good fit, a hit one on a bad fit. "any" is
+    whether a fit raised at least one.
+    """
+
+    def off(r):
+        truth = float(r["true_mi"])
+        return abs(float(r["estimate"]) - truth) / truth
+
+    def kinds(r):
+        return set(filter(None, (r.get("warnings") or "").split(";")))
+
+    good = [r for r in rows if off(r) <= 0.05]
+    bad = [r for r in rows if off(r) > 0.10]
+    seen = sorted({k for r in rows for k in kinds(r)})
+    table = []
+    for kind in [*seen, "any"]:
+        counts = [
+            sum(bool(kinds(r)) if kind == "any" else kind in kinds(r) for r in part)
+            for part in (good, bad)
+        ]
+        shares = zip(counts, (len(good), len(bad)))
+        table.append([kind] + [f"{c} ({100 * c / max(n, 1):.0f}%)" for c, n in shares])
+    header = [
+        "warning",
+        f"fires on good fits (of {len(good)})",
+        f"fires on bad fits (of {len(bad)})",
     ]
+    return header, table
+
+
+def markdown_table(header, rows):
+    """A markdown table (what the benchmark scripts print)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def render_families(path, out):
+    """Per (family, level, config): error, coverage, width, warnings; the
+    warnings' false alarms and hits; one figure of every fit's error."""
+    rows, stem, src = _source(path)
+    summary = families_summary(rows)
+    parts = [list_table(FAMILY_COLUMNS, summary)]
+    if any("warnings" in r for r in rows):
+        parts.append(list_table(*warning_summary(rows)))
+    parts.append(src + "\n")
     if rows:
+        groups = _family_groups(rows)
+        labels = [
+            f"{fam}, {level}" + (f" ({config})" if config != "defaults" else "")
+            for fam, level, config in groups
+        ]
+        errs = [
+            [
+                100 * (float(r["estimate"]) - float(r["true_mi"])) / float(r["true_mi"])
+                for r in g
+            ]
+            for g in groups.values()
+        ]
+        covs = [cells[FAMILY_COLUMNS.index("coverage")] for cells in summary]
         plt = _plt()
         fig, ax = plt.subplots(figsize=(8, 0.28 * len(labels) + 1.2))
         for i, e in enumerate(errs):
@@ -601,6 +681,49 @@ def render_families(path, out):
             )
         )
     (Path(out) / f"{stem}.rst").write_text("\n".join(parts))
+
+
+# -- too_sure.py --------------------------------------------------------------------
+def too_sure_summary(rows):
+    """Header and rows: per data set and configuration, each fit's error and
+    the medians of how far its critic's scores drifted from the log ratio."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["data"], r["config"]].append(r)
+
+    def med(g, key, fmt):
+        return format(statistics.median(float(r[key]) for r in g), fmt)
+
+    header = [
+        "data",
+        "config",
+        "error % (each fit)",
+        "score slope on the log ratio",
+        "excess on the top tenth (nats)",
+        "calibration_slope_",
+        "mi_train_ / mi_ - 1 (%)",
+        "too sure warned",
+    ]
+    table = [
+        [
+            data,
+            config,
+            " ".join(f"{float(r['error_pct']):+.1f}" for r in g),
+            med(g, "score_slope", ".2f"),
+            med(g, "top_tenth_excess", "+.2f"),
+            med(g, "calibration_slope", ".2f"),
+            med(g, "train_excess_pct", "+.1f"),
+            f"{sum(str(r['too_sure']) == 'True' for r in g)}/{len(g)}",
+        ]
+        for (data, config), g in groups.items()
+    ]
+    return header, table
+
+
+def render_too_sure(path, out):
+    rows, stem, src = _source(path)
+    text = list_table(*too_sure_summary(rows)) if rows else ""
+    (Path(out) / f"{stem}.rst").write_text(text + "\n" + src + "\n")
 
 
 # -- the analyses: pairwise MI, time series, mRMR ----------------------------------
@@ -877,6 +1000,7 @@ RENDERERS = [
     ("conditional", render_conditional),
     ("mrmr", render_mrmr),
     ("speed", render_speed),
+    ("too_sure", render_too_sure),
 ]
 
 

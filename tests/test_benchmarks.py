@@ -74,6 +74,45 @@ def test_families_benchmark_pieces(tmp_path):
     assert "| sparse | 5 nats 3+3 | ksg | 5.000 |" in summary
     assert "| spiral | 1 nat 2+2 | w | 1.000 |" in summary
     assert bench["summarise"](bench["read_csv"](str(path))) == summary
+    assert [t[1] for t in bench["tasks"](["gaussian"])] == [
+        "2 nats 5+5",
+        "3 nats 8+8",
+    ]
+    rates = bench["warning_rates"](
+        [
+            {"true_mi": 1.0, "estimate": 1.01, "warnings": ""},
+            {"true_mi": 1.0, "estimate": 1.2, "warnings": "too sure"},
+            {"true_mi": 1.0, "estimate": 0.5, "warnings": "timid;overfit"},
+        ]
+    )
+    assert "| too sure | 0 (0%) | 1 (50%) |" in rates
+    assert "| any | 0 (0%) | 2 (100%) |" in rates
+
+
+def test_too_sure_benchmark_pieces(tmp_path):
+    bench = load("too_sure")
+    X, Z, mi = make_gaussian(n_samples=5000, n_features=2, mi=1.0, random_state=0)
+    # The closed-form log ratio averages to the MI over joint pairs.
+    assert bench["log_ratio"](X, Z, mi).mean() == pytest.approx(mi, abs=0.05)
+    row = bench["fit_one"](2, 1.0, "rate / 8", 0, 400)
+    assert row["config"] == "rate / 8" and row["data"] == "2+2, 1 nats"
+    assert np.isfinite(row["score_slope"]) and row["too_sure"] in (True, False)
+    bench["main"](
+        [
+            "--seeds",
+            "1",
+            "--n-samples",
+            "300",
+            "--jobs",
+            "1",
+            "--out",
+            str(tmp_path / "too_sure.csv"),
+        ]
+    )
+    report = load("report")
+    report["main"](tmp_path / "gen", tmp_path)
+    text = (tmp_path / "gen" / "too_sure.rst").read_text()
+    assert "8+8, 3 nats" in text and "rate / 8" in text
 
 
 def test_infomax_prior_benchmark_pieces():
