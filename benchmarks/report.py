@@ -700,8 +700,8 @@ def too_sure_summary(rows):
         "error % (each fit)",
         "score slope on the log ratio",
         "excess on the top tenth (nats)",
-        "calibration_slope_",
-        "mi_train_ / mi_ - 1 (%)",
+        "calibration slope",
+        "training rows' read-out over held-out - 1 (%)",
         "too sure warned",
     ]
     table = [
