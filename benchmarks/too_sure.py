@@ -55,7 +55,7 @@ def fit_one(d, mi, name, seed, n_samples):
     torch.set_num_threads(1)
     X, Z, truth = make_gaussian(n_samples, d, mi, random_state=seed)
     params = CONFIGS[name]
-    if params == "eighth":  # what the warning asks of a user: refit at 1/8
+    if params == "eighth":  # the lowest rate the warning suggests a refit at
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             first = NeuralMIEstimator(random_state=seed).fit(X, Z)

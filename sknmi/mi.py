@@ -903,8 +903,10 @@ def _doubts(est, n_read):
             f"the held-out scores are too sure: calibrated, they would be "
             f"{slope:.2f} times as far apart (calibration_slope_): the critics' "
             "scores grew where the joint pairs dominate, and mi_ is likely high; "
-            f"try learning_rate_init={est.learning_rate_init_ / 8:.2g} (an eighth "
-            f"of the {est.learning_rate_init_:.2g} used) or a larger batch_size"
+            f"refit with learning_rate_init from {est.learning_rate_init_ / 2:.2g} "
+            f"down to {est.learning_rate_init_ / 8:.2g} (a half to an eighth of "
+            f"the {est.learning_rate_init_:.2g} used; a fit that warns the "
+            "critics are too timid went too far)"
         )
     remedy = (
         "more rows or more epochs"

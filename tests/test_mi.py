@@ -633,8 +633,8 @@ def test_auto_critic_follows_the_strongest_canonical_pair():
 def test_a_critic_too_sure_of_itself_says_so():
     # 8 + 8 Gaussian columns sharing 3 nats: at the default rate the critics'
     # scores drift up where the joint pairs dominate and the estimate reads
-    # high (+15% here); the calibration slope shows it. An eighth of the rate,
-    # as the warning says, reads close and stays quiet.
+    # high (+15% here); the calibration slope shows it. An eighth of the rate
+    # (the low end of what the warning suggests) reads close and stays quiet.
     X, Z, mi = make_gaussian(10_000, 8, 3.0, random_state=2)
     with pytest.warns(UserWarning, match="too sure"):
         est = NeuralMIEstimator(random_state=2).fit(X, Z)
