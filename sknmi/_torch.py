@@ -29,6 +29,20 @@ def resolve_device(device):
     return torch.device(device)
 
 
+def autocast_dtype(precision, device):
+    """The ``torch.autocast`` dtype of a ``precision`` parameter on ``device``
+    (None for float32), or a ValueError for a GPU without bfloat16, which
+    torch would refuse only at the first training step."""
+    if precision == "float32":
+        return None
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            f"precision={precision!r} needs a GPU with bfloat16 products (NVIDIA "
+            "Ampere or newer); this one has none: use precision='float32'"
+        )
+    return torch.bfloat16
+
+
 def make_generator(seed):
     """A CPU ``torch.Generator`` seeded with ``seed``."""
     generator = torch.Generator()

@@ -221,8 +221,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         runs them under ``torch.autocast`` (weights, Adam, the objective,
         validation and every read-out stay float32 or float64): on a CPU with
         native bfloat16 products (AVX512-BF16 or AMX) or a recent GPU the
-        step is about 1.5 times as fast; elsewhere it is slower. The
-        benchmarks page measures what it changes.
+        step is about 1.5 times as fast; elsewhere it is slower (a GPU
+        without bfloat16 is refused with a ValueError). The benchmarks page
+        measures what it changes.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initial weights, the batches and the negatives,
         through generators of the estimator's own (the global RNGs are left
@@ -547,6 +548,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             X, Z, folds[0][0] if len(folds) == 1 else None, init_seeds[0]
         )
         device = _torch.resolve_device(self.device)
+        self._autocast = _torch.autocast_dtype(self.precision, device)
         Xa, Za = self._tensors(X, Z, device)
         self.critic_type_ = self._critic_type(Xa, Za)
         stack = self._build_critics(X.shape[1], Z.shape[1], init_seeds, device)
@@ -615,7 +617,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             spec.read(self.clip, quick=True),
             self.batch_size_,
             _torch.make_generator(seed),
-            autocast=torch.bfloat16 if self.precision == "bfloat16" else None,
+            autocast=self._autocast,
         )
         engine.plausible = partial(
             _plausible, n=Xa.shape[0], n_read=engine.smallest_read

@@ -660,3 +660,17 @@ def test_bfloat16_products_train_the_same_critic():
     assert abs(half.mi_ - mi) < 0.15
     with pytest.raises(ValueError, match="precision"):
         NeuralMIEstimator(precision="float16").fit(X, Z)
+
+
+def test_bfloat16_is_refused_on_a_gpu_without_it(monkeypatch):
+    # A GPU without bfloat16 (before Ampere): a clear ValueError before any
+    # data moves, not torch's error at the first training step.
+    import sknmi._torch as _torch
+
+    X, Z, _ = make_gaussian(200, 1, 0.5, random_state=0)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(_torch, "resolve_device", lambda _: torch.device("cuda"))
+    est = NeuralMIEstimator(precision="bfloat16", max_iter=1)
+    with pytest.raises(ValueError, match="Ampere or newer"):
+        est.fit(X, Z)
+    assert not hasattr(est, "mi_")
