@@ -13,6 +13,8 @@ Nothing here knows a scikit-learn estimator: the estimator hands over tensors,
 folds, a stack of critics and a row of :data:`sknmi.bounds.BOUNDS`.
 """
 
+import contextlib
+import functools
 import math
 
 import numpy as np
@@ -355,7 +357,12 @@ class CrossFit:
     ):
         device = X.device
         self.stack, self.X, self.Z = stack, X, Z
-        self.autocast = autocast
+        # Built once: the float32 step enters a no-op context, nothing more.
+        self._products = (
+            functools.partial(torch.autocast, X.device.type, dtype=autocast)
+            if autocast is not None
+            else contextlib.nullcontext
+        )
         self.spec, self.objectives, self.quick_read = spec, objectives, quick_read
         self.generator = generator
         self.n_members = len(folds)
@@ -398,13 +405,6 @@ class CrossFit:
         self.plausible = None
 
     # -- the game ----------------------------------------------------------------
-
-    def _products(self):
-        return torch.autocast(
-            self.X.device.type,
-            dtype=self.autocast or torch.float32,
-            enabled=self.autocast is not None,
-        )
 
     def loss(self, batch):
         rows = self.train_rows[:, batch]

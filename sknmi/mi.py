@@ -219,11 +219,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     precision : {"float32", "bfloat16"}, default="float32"
         The float type of the training step's matrix products. "bfloat16"
         runs them under ``torch.autocast`` (weights, Adam, the objective,
-        validation and every read-out stay float32 or float64): on a CPU with
-        native bfloat16 products (AVX512-BF16 or AMX) or a recent GPU the
-        step is about 1.5 times as fast; elsewhere it is slower (a GPU
-        without bfloat16 is refused with a ValueError). The benchmarks page
-        measures what it changes.
+        validation and every read-out stay float32 or float64): faster on a
+        CPU with native bfloat16 products (AVX512-BF16 or AMX) or a recent
+        GPU, slower elsewhere (a GPU without bfloat16 is refused with a
+        ValueError). The benchmarks page measures its speed and accuracy.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initial weights, the batches and the negatives,
         through generators of the estimator's own (the global RNGs are left
@@ -548,12 +547,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             X, Z, folds[0][0] if len(folds) == 1 else None, init_seeds[0]
         )
         device = _torch.resolve_device(self.device)
-        self._autocast = _torch.autocast_dtype(self.precision, device)
+        autocast = _torch.autocast_dtype(self.precision, device)
         Xa, Za = self._tensors(X, Z, device)
         self.critic_type_ = self._critic_type(Xa, Za)
         stack = self._build_critics(X.shape[1], Z.shape[1], init_seeds, device)
         _check_critic(stack.member(0), Xa[:4], Za[:4])
-        engine = self._engine(stack, Xa, Za, folds, batch_seed)
+        engine = self._engine(stack, Xa, Za, folds, batch_seed, autocast)
         result = self._train(
             engine,
             generator=engine.generator,
@@ -604,7 +603,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         ]
         return stack_critics(members).to(device)
 
-    def _engine(self, stack, Xa, Za, folds, seed):
+    def _engine(self, stack, Xa, Za, folds, seed, autocast):
         """The cross-fitting game of these critics on these rows."""
         spec = BOUNDS[self.bound]
         engine = CrossFit(
@@ -617,7 +616,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             spec.read(self.clip, quick=True),
             self.batch_size_,
             _torch.make_generator(seed),
-            autocast=self._autocast,
+            autocast=autocast,
         )
         engine.plausible = partial(
             _plausible, n=Xa.shape[0], n_read=engine.smallest_read
