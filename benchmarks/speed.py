@@ -57,6 +57,7 @@ PREVIOUS = dict(
 CELLS = {
     "1+1 Y = X + noise": lambda n, s: make_invariance("linear", 0.3, n, random_state=s),
     "1+1 Gaussian": lambda n, s: make_gaussian(n, 1, 0.41, random_state=s),
+    "5+5 Gaussian 1 nat": lambda n, s: make_gaussian(n, 5, 1.0, random_state=s),
     "5+5 sparse Gaussian": lambda n, s: make_sparse_gaussian(
         n, 5, 2, mi=1.0, random_state=s
     ),
@@ -143,6 +144,7 @@ def main():
     grid = [
         ("1+1 Y = X + noise", 10_000),
         ("1+1 Gaussian", 10_000),
+        ("5+5 Gaussian 1 nat", 10_000),
         ("5+5 sparse Gaussian", 10_000),
         ("25+25 dense Gaussian", 10_000),
         ("20+20 staircase 2 nats", 50_000),
