@@ -17,7 +17,11 @@ The loop knows nothing of MI: it plays a *game*, an object with
   gradients; higher ``score`` is better; the dict goes to ``history``;
 - ``adversaries``: players with optimisers of their own (may be empty);
 - ``plausible(logs) -> str or None``: a reason when the epoch's history values
-  are impossible, treated as a divergence (may be None).
+  are impossible, treated as a divergence (may be None);
+- ``step_scales`` (optional): ``(parameter, scale)`` pairs; each step of the
+  main optimiser moves ``parameter`` by ``scale`` (a tensor that broadcasts
+  against it) times Adam's step: members of a stacked module trained side by
+  side at their own learning rates.
 
 :class:`Game` builds one from functions; :class:`Settings` holds the
 optimiser's and early stopping's parameters.
@@ -64,10 +68,15 @@ class Game:
 class Settings:
     """The optimiser's and early stopping's parameters of one training run.
 
-    ``schedule``: "constant", or "cosine": the learning rate rises linearly
+    ``schedule``: "constant"; "cosine": the learning rate rises linearly
     over the first ``warmup`` share of the ``max_iter`` epochs' steps, then
     falls along a half cosine to ``final_fraction`` of itself at the last
-    step (the main optimiser only; adversaries keep theirs).
+    step; "plateau": no horizon fixed in advance: the rate rises linearly over
+    the first epoch, then stays constant and is multiplied by
+    ``plateau_factor`` after every ``plateau_patience`` epochs without an
+    improvement of the held-out score, so that training runs as long as the
+    held-out score improves and anneals when it stops (the main optimiser
+    only; adversaries keep theirs).
 
     ``burn_in``: epochs at the start that early stopping does not judge (the
     state of the last of them is kept until a later epoch is scored); for a
@@ -84,14 +93,20 @@ class Settings:
     schedule: str = "constant"
     warmup: float = 0.05
     final_fraction: float = 0.05
+    plateau_patience: int = 2
+    plateau_factor: float = 0.25
     burn_in: int = 0
     verbose: int = 0
     name: str = "model"
 
-    def rate(self, step, total):
-        """The learning rate at ``step`` (from 0) of ``total`` steps."""
+    def rate(self, step, total, reductions=0):
+        """The learning rate at ``step`` (from 0) of ``total`` steps, after
+        ``reductions`` plateaus (``total`` is one epoch's steps for "plateau")."""
         if self.schedule == "constant":
             return self.learning_rate
+        if self.schedule == "plateau":
+            peak = self.learning_rate * self.plateau_factor**reductions
+            return peak * min(1.0, (step + 1) / max(1, total))
         warm = max(1, int(self.warmup * total))
         if step < warm:
             return self.learning_rate * (step + 1) / warm
@@ -190,13 +205,17 @@ def train(game, settings, *, generator, device):
     adversary_ids = {id(p) for a in adversaries for p in a.parameters}
     main_params = [p for p in model.parameters() if id(p) not in adversary_ids]
     optimizer = make_adam(main_params, settings.learning_rate, settings.alpha)
+    scaled = _ScaledSteps(getattr(game, "step_scales", None))
     adversary_optimizers = [
         make_adam(a.parameters, a.learning_rate, settings.alpha) for a in adversaries
     ]
     batch_size = min(settings.batch_size, n_samples)
     n_batches = n_samples // batch_size
-    total_steps = n_batches * settings.max_iter
-    step = 0
+    # The plateau schedule warms up over the first epoch; the cosine spans all.
+    total_steps = n_batches * (
+        1 if settings.schedule == "plateau" else settings.max_iter
+    )
+    step, reductions = 0, 0
     history = {"epoch": [], "seconds": []}
     result = TrainingResult(history=history)
     best_score = -math.inf
@@ -219,12 +238,14 @@ def train(game, settings, *, generator, device):
                     opt.step()
                 if settings.schedule != "constant":
                     for group in optimizer.param_groups:
-                        group["lr"] = settings.rate(step, total_steps)
+                        group["lr"] = settings.rate(step, total_steps, reductions)
                 step += 1
                 optimizer.zero_grad(set_to_none=True)
                 value, logs = game.loss(batch)
                 value.backward()
+                scaled.before()
                 optimizer.step()
+                scaled.after()
                 total = total + value.detach()
                 for key, v in logs.items():
                     v = v.detach()
@@ -309,14 +330,23 @@ def train(game, settings, *, generator, device):
                 best_score = score
                 result.best_epoch = epoch
                 best_state.save()
+            if (
+                settings.schedule == "plateau"
+                and no_improvement
+                and no_improvement % settings.plateau_patience == 0
+            ):
+                reductions += 1
         progress.update(epoch, history)
         if settings.early_stopping and no_improvement >= settings.n_iter_no_change:
             break
     else:
-        if settings.early_stopping and settings.schedule == "constant":
+        # The cosine schedule anneals into its last epoch by design; the others
+        # stop on their own when the held-out score does.
+        if settings.early_stopping and settings.schedule != "cosine":
             warnings.warn(
                 f"{name}: max_iter={settings.max_iter} epochs reached while the "
-                "validation score was still improving; consider a larger max_iter.",
+                "held-out score was still improving (it last improved at epoch "
+                f"{result.best_epoch}); raise max_iter to let training finish.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -325,6 +355,27 @@ def train(game, settings, *, generator, device):
         best_state.restore()
     model.eval()
     return result
+
+
+class _ScaledSteps:
+    """Adam's step times a per-element scale: its update is ``-lr m / (sqrt(v) +
+    eps)``, so scaling the update of a member's weights is that member trained
+    at ``scale x lr`` (weight decay included, as Adam adds it to the
+    gradient)."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs or ())
+        self.kept = [p.detach().clone() for p, _ in self.pairs]
+
+    def before(self):
+        with torch.no_grad():
+            for kept, (p, _) in zip(self.kept, self.pairs):
+                kept.copy_(p)
+
+    def after(self):
+        with torch.no_grad():
+            for kept, (p, scale) in zip(self.kept, self.pairs):
+                p.sub_(kept).mul_(scale).add_(kept)
 
 
 class _Progress:

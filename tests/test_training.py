@@ -159,3 +159,92 @@ def test_plausibility_is_a_divergence():
     with pytest.warns(RuntimeWarning, match="impossible at epoch"):
         result, model, _ = _scripted([1.0, 2.0, 3.0, 4.0], plausible=plausible)
     assert result.diverged and float(model.weight.detach()) <= 2.5
+
+
+# -- the plateau schedule -----------------------------------------------------------
+
+
+def _rates(monkeypatch, scores, **kwargs):
+    """The learning rate of each epoch's last step under the plateau schedule."""
+    model = torch.nn.Linear(1, 1, bias=False)
+    epochs, optimizer_rates = iter(scores), []
+
+    def loss(batch):
+        return -model.weight.sum(), {}
+
+    def validate():
+        return next(epochs), {}
+
+    game = Game(model, 8, loss, validate)
+
+    class Recording(torch.optim.Adam):
+        def step(self, *args, **kw):
+            optimizer_rates.append(self.param_groups[0]["lr"])
+            return super().step(*args, **kw)
+
+    monkeypatch.setattr(torch.optim, "Adam", Recording)
+    result = train(
+        game,
+        Settings(
+            batch_size=2,
+            learning_rate=1.0,
+            max_iter=len(scores),
+            schedule="plateau",
+            **kwargs,
+        ),
+        generator=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+    )
+    # Four steps an epoch.
+    return result, optimizer_rates[3::4]
+
+
+def test_plateau_warms_up_then_holds_then_divides_on_plateaus(monkeypatch):
+    scores = [1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    with pytest.warns(ConvergenceWarning):
+        result, rates = _rates(
+            monkeypatch, scores, n_iter_no_change=5, plateau_patience=2
+        )
+    # Epoch 1 warms up (its last step at the full rate), epochs 2-4 hold it;
+    # epochs 4 and 5 bring no improvement: the rate is divided after epoch 5,
+    # epoch 6 improves and resets the count, 7 and 8 do not: divided again.
+    assert rates[:5] == [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert rates[5:8] == [0.25, 0.25, 0.25]
+    assert rates[8] == 0.0625
+    # Five epochs without improvement after epoch 6 would end at 11: the
+    # scripted ten run out first, and max_iter cut an improving run short.
+    assert result.best_epoch == 6
+
+
+def test_plateau_schedule_stops_on_its_own_and_warns_only_when_cut_short(
+    monkeypatch,
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result, _ = _rates(monkeypatch, [1.0, 2.0] + [2.0] * 10, n_iter_no_change=4)
+    assert result.n_iter == 6 and result.best_epoch == 2
+    with pytest.warns(ConvergenceWarning, match="raise max_iter"):
+        _rates(monkeypatch, [1.0, 2.0, 3.0, 4.0])
+
+
+def test_step_scales_train_each_part_at_its_own_rate():
+    # Two members in one parameter, one at a tenth of the rate: Adam's step of
+    # the second is a tenth of the first's, whatever the gradients' sizes.
+    weight = torch.nn.Parameter(torch.zeros(2, 1))
+    model = torch.nn.Module()
+    model.weight = weight
+
+    def loss(batch):
+        return -(weight * torch.tensor([[1.0], [100.0]])).sum(), {}
+
+    game = Game(model, 4, loss, lambda: (torch.tensor(0.0), {}))
+    game.step_scales = [(weight, torch.tensor([[1.0], [0.1]]))]
+    train(
+        game,
+        Settings(batch_size=4, learning_rate=0.01, max_iter=3, early_stopping=False),
+        generator=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+    )
+    first, second = weight.detach().flatten().tolist()
+    assert first == pytest.approx(0.03, rel=1e-4)
+    assert second == pytest.approx(0.003, rel=1e-4)
