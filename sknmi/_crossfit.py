@@ -354,8 +354,12 @@ class CrossFit:
         batch_size,
         generator,
         autocast=None,
+        tolerant=False,
     ):
         device = X.device
+        # A race of candidate rates: a candidate whose members blow up drops
+        # out (its best stays -inf) instead of stopping the others.
+        self.tolerant = tolerant
         self.stack, self.X, self.Z = stack, X, Z
         # Built once: the float32 step enters a no-op context, nothing more.
         self._products = (
@@ -403,6 +407,8 @@ class CrossFit:
             for k in range(self.n_members)
         ]
         self.plausible = None
+        # Each validation's per-member objectives (a race compares them).
+        self.member_history = []
 
     # -- the game ----------------------------------------------------------------
 
@@ -413,7 +419,7 @@ class CrossFit:
             with self._products():
                 scores = all_pair_scores(self.stack, self.X[rows], self.Z[rows])
             values = self._matrix_objective(scores.float())
-            return -values.sum(), {"bound": values.mean()}
+            return self._total(values)
         with self._products():
             joint, marginal = pair_scores(
                 self.stack,
@@ -423,7 +429,12 @@ class CrossFit:
                 generator=self.generator,
             )
         values = self._objective(joint.float(), marginal.float())
+        return self._total(values)
+
+    def _total(self, values):
         # The members share no parameter: the sum's gradient is each one's own.
+        if self.tolerant:
+            values = torch.where(torch.isfinite(values), values, 0.0)
         return -values.sum(), {"bound": values.mean()}
 
     def _objective(self, joint, marginal):
@@ -451,7 +462,12 @@ class CrossFit:
             [self.quick_read(joint[i], marginal[i]) for i in range(self.n_members)]
         ).double()
         self._keep_improved(values)
+        self.member_history.append(values.cpu())
         w = self.weights
+        if self.tolerant:
+            ok = torch.isfinite(values) & torch.isfinite(mi)
+            w = torch.where(ok, w, 0.0) / torch.where(ok, w, 0.0).sum().clamp_min(1e-12)
+            values, mi = values.nan_to_num(0.0), mi.nan_to_num(0.0)
         bound, mi = (w * values).sum(), (w * mi).sum()
         return bound, {"validation_bound": bound, "validation_mi": mi}
 
@@ -465,6 +481,11 @@ class CrossFit:
             for k in torch.nonzero(improved).flatten().tolist():
                 for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
                     kept.copy_(live)
+
+    @property
+    def best_scores(self):
+        """Each member's best held-out objective so far (-inf before any)."""
+        return self._best.clone()
 
     # -- after training ------------------------------------------------------------
 

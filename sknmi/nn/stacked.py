@@ -146,6 +146,25 @@ class CriticStack(nn.Module):
         """
         return [t[k] for t in self._stacked_tensors()]
 
+    def step_scales(self, scales):
+        """``(parameter, scale)`` pairs that train member ``k`` at ``scales[k]``
+        times the optimiser's rate (see :mod:`sknmi._training`).
+
+        Parameters
+        ----------
+        scales : sequence of float
+            One factor per member.
+
+        Returns
+        -------
+        list of (torch.nn.Parameter, torch.Tensor)
+        """
+        pairs = []
+        for p in self.parameters():
+            s = torch.as_tensor(scales, dtype=p.dtype, device=p.device)
+            pairs.append((p, s.view(-1, *[1] * (p.ndim - 1))))
+        return pairs
+
     def _stacked_tensors(self):
         return list(self.parameters())
 
@@ -390,6 +409,13 @@ class CriticEnsemble(CriticStack):
         torch.nn.Module
         """
         return self.members[k]
+
+    def step_scales(self, scales):
+        return [
+            (p, torch.tensor(float(s), dtype=p.dtype, device=p.device))
+            for s, m in zip(scales, self.members)
+            for p in m.parameters()
+        ]
 
     def member_tensors(self, k):
         state = self.members[k].state_dict(keep_vars=True)
