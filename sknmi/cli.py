@@ -79,12 +79,11 @@ def _add_training_options(parser):
     parser.add_argument(
         "--max-iter",
         type=_count(1),
-        # The estimator's own default: its learning-rate schedule spans
-        # max_iter epochs, so a larger one keeps the rate high (and warming
-        # up) for longer than the fit lasts.
-        default=20,
-        help="maximum number of epochs, over which the learning rate warms up "
-        "and decays (default: %(default)s)",
+        # The estimator's own default: a cap, since training stops by itself
+        # once the held-out objective stops improving.
+        default=200,
+        help="maximum number of epochs; training stops earlier once the "
+        "held-out objective stops improving (default: %(default)s)",
     )
     parser.add_argument(
         "--seed",

@@ -23,8 +23,10 @@ from sknmi._crossfit import (
     split_rows,
 )
 from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
+from sknmi._training import train
 from sknmi._validation import check_device, validate_xz
 from sknmi.bounds import BOUNDS
+from sknmi.exceptions import DivergenceError
 from sknmi.nn import (
     ACTIVATIONS,
     ConcatCritic,
@@ -40,11 +42,10 @@ __all__ = ["NeuralMIEstimator"]
 _PREPROCESS_ROWS = 65536
 # The optimistic read-out on training rows reads at most this many per fold.
 _TRAIN_READ_ROWS = 20_000
-# Adam's peak rate for few columns, and the columns from which it falls
-# with their square (see _auto_learning_rate).
-_PEAK_RATE = 8e-3
-_RATE_FROM = 16
-_RATE_BATCH = 256
+# learning_rate_init="auto": the candidate rates raced side by side, and the
+# epochs of the race (see NeuralMIEstimator._race).
+_RATE_CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
+_RACE_EPOCHS = 3
 # Rows (at most, about) on which the exact-dependence check runs.
 _DEPENDENCE_ROWS = 50_000
 # A held-out read-out above log(n) + this, in nats, is a blow-up, not a measurement.
@@ -139,17 +140,28 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         that an epoch has about 32 steps or more: 512 from 16,000 training rows
         up, 256 at 8,000.
     learning_rate_init : "auto" or float, default="auto"
-        Adam's peak learning rate. "auto": 8e-3 up to 16 columns of X and Z
-        in all and batches of 256 rows or more, falling with the cube of the
-        columns beyond (5.1e-4 at 20 + 20) and the square root of smaller
-        batches (``learning_rate_init_``).
-    learning_rate_schedule : {"cosine", "constant"}, default="cosine"
+        Adam's learning rate. "auto": chosen per fit on held-out rows. One
+        critic of the first fold per candidate rate (1e-4, 3e-4, 1e-3, 3e-3
+        and 8e-3), all from the same seed, train side by side as members of
+        one stacked module for 3 epochs; the candidate whose held-out
+        training objective is best wins (``learning_rate_init_``,
+        ``learning_rate_search_``), and its critic goes on training beside
+        the other folds' critics at its rate. A float skips the race.
+    learning_rate_schedule : {"plateau", "cosine", "constant"}, \
+            default="plateau"
+        "plateau": the rate warms up over the first epoch, then stays
+        constant and is divided by 4 after every 2 epochs in which the
+        held-out objective has not improved, so that training lasts as long
+        as the held-out objective improves (``max_iter`` is only a cap).
         "cosine": the rate warms up over the first 5% of the ``max_iter``
         epochs' steps, then falls along a half cosine to 5% of its peak at
-        the last one, so that a fit converges in ``max_iter`` epochs.
-        "constant": the peak rate throughout.
-    max_iter : int, default=20
-        Maximum number of epochs (the length of the cosine schedule).
+        the last one (a fit converges in ``max_iter`` epochs). "constant":
+        the rate throughout.
+    max_iter : int, default=200
+        Maximum number of epochs: a safety cap for the plateau schedule (a
+        fit that reaches it while its held-out objective still improves
+        raises a :class:`~sklearn.exceptions.ConvergenceWarning`), the length
+        of the cosine one.
     alpha : float, default=0.0
         L2 penalty (Adam's weight decay).
     early_stopping : bool, default=True
@@ -278,7 +290,20 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     embedding_dim_ : int
         The separable critic's embedding width (``embedding_dim`` resolved).
     learning_rate_init_ : float
-        Adam's peak rate used (``learning_rate_init`` resolved).
+        Adam's rate used (``learning_rate_init`` resolved: the race's
+        winner for "auto").
+    learning_rate_search_ : dict or None
+        For ``learning_rate_init="auto"``: ``rates`` (the candidates),
+        ``validation_bound`` (each candidate's best held-out objective on the
+        first fold during the race) and ``epochs`` (the race's length); None
+        for a given rate.
+        ``history_``, ``n_iter_`` and ``best_iter_`` describe the winner's
+        training after the race.
+    mi_source_ : str
+        What ``mi_`` is: ``bound`` (its read-out), or ``"dv"`` or ``"nwj"``
+        when the read-out lay below that lower bound of the same critics,
+        beyond both intervals (a read-out known to be low: ``mi_`` and
+        ``mi_ci_`` are then the bound's, with a warning).
     critic_type_ : {"separable", "concat", "custom"}
         The critic that was built (what ``"auto"`` chose).
     history_ : dict of lists
@@ -355,7 +380,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate_schedule": [StrOptions({"cosine", "constant"})],
+        "learning_rate_schedule": [StrOptions({"plateau", "cosine", "constant"})],
         "learning_rate_init": [
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),
@@ -388,8 +413,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         embedding_dim="auto",
         batch_size="auto",
         learning_rate_init="auto",
-        learning_rate_schedule="cosine",
-        max_iter=20,
+        learning_rate_schedule="plateau",
+        max_iter=200,
         alpha=0.0,
         early_stopping=True,
         validation_fraction=0.2,
@@ -535,11 +560,6 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         self.batch_size_ = _resolve_batch_size(
             self.batch_size, min(len(train) for train, _ in folds)
         )
-        self.learning_rate_init_ = (
-            _auto_learning_rate(X.shape[1], Z.shape[1], self.batch_size_)
-            if self.learning_rate_init == "auto"
-            else self.learning_rate_init
-        )
         # One critic: scaled by its training rows. Cross-fitted critics share one
         # scaling of all rows: a per-column monotone map, so it cannot leak
         # dependence from a read fold into training.
@@ -552,7 +572,28 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         self.critic_type_ = self._critic_type(Xa, Za)
         stack = self._build_critics(X.shape[1], Z.shape[1], init_seeds, device)
         _check_critic(stack.member(0), Xa[:4], Za[:4])
-        engine = self._engine(stack, Xa, Za, folds, batch_seed, autocast)
+        generator = _torch.make_generator(batch_seed)
+        if self.learning_rate_init == "auto":
+            # The candidates all start from the first fold's seed: the race
+            # compares rates, not initialisations.
+            candidates = partial(
+                self._build_critics, X.shape[1], Z.shape[1], device=device
+            )
+            first = self._race(
+                lambda m: candidates([init_seeds[0]] * m),
+                Xa,
+                Za,
+                folds[0],
+                generator,
+                autocast,
+                device,
+            )
+            members = [first] + [stack.member(j) for j in range(1, len(folds))]
+            stack = stack_critics(members).to(device)
+        else:
+            self.learning_rate_init_ = float(self.learning_rate_init)
+            self.learning_rate_search_ = None
+        engine = self._engine(stack, Xa, Za, folds, generator, autocast)
         result = self._train(
             engine,
             generator=engine.generator,
@@ -567,7 +608,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             engine.keep_best()
         self._read_out(engine)
         self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
-        for reason in _doubts(self, engine.smallest_read):
+        lifted = self._lift_to_bound()
+        for reason in lifted + _doubts(self, engine.smallest_read):
             warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
         return self
 
@@ -595,7 +637,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             )
         return X, Z
 
-    def _build_critics(self, x_features, z_features, seeds, device):
+    def _build_critics(self, x_features, z_features, seeds, device=None):
         """One critic per fold, each from its own seed, stacked into one module."""
         members = [
             _torch.build_module(lambda: self._make_critic(x_features, z_features), seed)
@@ -603,7 +645,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         ]
         return stack_critics(members).to(device)
 
-    def _engine(self, stack, Xa, Za, folds, seed, autocast):
+    def _engine(self, stack, Xa, Za, folds, generator, autocast, race=False):
         """The cross-fitting game of these critics on these rows."""
         spec = BOUNDS[self.bound]
         engine = CrossFit(
@@ -615,13 +657,59 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             [spec.train(self.clip, self.ema_decay) for _ in folds],
             spec.read(self.clip, quick=True),
             self.batch_size_,
-            _torch.make_generator(seed),
+            generator,
             autocast=autocast,
+            tolerant=race,
         )
-        engine.plausible = partial(
-            _plausible, n=Xa.shape[0], n_read=engine.smallest_read
-        )
+        if not race:
+            engine.plausible = partial(
+                _plausible, n=Xa.shape[0], n_read=engine.smallest_read
+            )
         return engine
+
+    def _race(self, build, Xa, Za, fold, generator, autocast, device):
+        """The critic of the first fold at the candidate rate whose held-out
+        objective is best.
+
+        One critic per candidate rate, each from the first fold's seed, trains
+        on the first fold's rows as a member of one stacked module (each at
+        its own rate) for a few epochs; the candidate whose best epoch's
+        held-out training objective is highest wins, and its critic goes on
+        training with the other folds' fresh critics. Racing one fold costs
+        ``len(_RATE_CANDIDATES) / n_folds`` of the race of every fold. Sets
+        ``learning_rate_init_`` and ``learning_rate_search_``.
+        """
+        rates = _RATE_CANDIDATES
+        stack = build(len(rates))
+        engine = self._engine(
+            stack, Xa, Za, [fold] * len(rates), generator, autocast, True
+        )
+        top = max(rates)
+        engine.step_scales = stack.step_scales([r / top for r in rates])
+        settings = self._settings(
+            batch_size=self.batch_size_, schedule="plateau", learning_rate=top
+        )
+        # Warm-up, then each candidate's constant rate: the race's members are
+        # the fits they stand for (no plateau of the others lowers their rate).
+        settings.max_iter, settings.early_stopping = _RACE_EPOCHS, False
+        settings.plateau_patience = _RACE_EPOCHS + 1
+        settings.verbose, settings.name = 0, f"{type(self).__name__} (rate race)"
+        train(engine, settings, generator=generator, device=device)
+        values = torch.stack(engine.member_history)
+        scores = torch.where(torch.isfinite(values), values, -math.inf).max(0).values
+        if not torch.isfinite(scores).any():
+            raise DivergenceError(
+                f"{type(self).__name__}: every candidate learning rate "
+                f"{list(rates)} diverged; try another bound or preprocessing"
+            )
+        winner = int(torch.argmax(scores))
+        self.learning_rate_init_ = float(rates[winner])
+        self.learning_rate_search_ = {
+            "rates": [float(r) for r in rates],
+            "validation_bound": scores.tolist(),
+            "epochs": _RACE_EPOCHS,
+        }
+        return stack.member(winner)
 
     def _read_out(self, engine):
         """``mi_``, its interval and evidence from every held-out row.
@@ -657,6 +745,34 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 for train in [train[:_TRAIN_READ_ROWS]]
             )
         )
+
+    def _lift_to_bound(self):
+        """``mi_`` raised to a valid lower bound of the same critics that lies
+        above its interval; the reason, in a list (empty when none did).
+
+        DV and NWJ are lower bounds in expectation whatever the critic, so a
+        read-out beyond their intervals below them is known to be low, and
+        the bound is the better estimate (``mi_source_`` says which it is).
+        """
+        self.mi_source_ = self.bound
+        above = _bound_above(self.mi_, self.mi_ci_, self.mi_lower_bounds_)
+        if above is None:
+            return []
+        name, (value, ci) = above
+        read = self.mi_
+        self.mi_, self.mi_ci_, self.mi_source_ = value, ci, name
+        return [
+            f"the {self.bound} read-out ({read:.4g} nats) lay below the "
+            f"{name.upper()} lower bound of the same critics, beyond both "
+            f"intervals, so mi_ is that bound ({value:.4g}, mi_source_="
+            f"{name!r}): the critics likely stopped before they learnt all of "
+            "the dependence, and the MI may be higher still; try "
+            + (
+                "more rows or more epochs"
+                if self.critic_type_ == "concat"
+                else "critic='concat' or more epochs"
+            )
+        ]
 
     def _fold_terms(self, joint, marginal):
         """Per-row terms of one fold's held-out scores: the read-out, the DV and
@@ -914,15 +1030,14 @@ def _doubts(est, n_read):
         if est.critic_type_ == "concat"
         else "critic='concat' or more epochs"
     )
-    for name, (value, (low, _)) in est.mi_lower_bounds_.items():
-        # Beyond both intervals and by a margin that matters (5%, 0.05 nats).
-        if low > ci[1] + 0.05 * max(1.0, abs(mi)):
-            reasons.append(
-                f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
-                f"same critic ({value:.4g}, beyond both intervals): the estimate "
-                f"is low; try {remedy}"
-            )
-            break
+    above = _bound_above(mi, ci, est.mi_lower_bounds_)
+    if above is not None:
+        name, (value, _) = above
+        reasons.append(
+            f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
+            f"same critic ({value:.4g}, beyond both intervals): the estimate "
+            f"is low; try {remedy}"
+        )
     if not spec.lower:
         # A log-ratio read-out has no log n ceiling, and no exponential moment
         # for a few extreme pairs to own.
@@ -946,6 +1061,18 @@ def _doubts(est, n_read):
             "most that the held-out rows can show: the MI may be larger"
         )
     return reasons
+
+
+def _bound_above(mi, ci, lower_bounds):
+    """The highest lower bound ``(name, (value, interval))`` lying above the
+    interval ``ci`` of ``mi`` beyond both intervals, by a margin that matters
+    (5%, at least 0.05 nats); None when there is none."""
+    above = [
+        (name, (value, bci))
+        for name, (value, bci) in lower_bounds.items()
+        if bci[0] > ci[1] + 0.05 * max(1.0, abs(mi))
+    ]
+    return max(above, key=lambda item: item[1][0]) if above else None
 
 
 def _plausible(logs, n, n_read):
@@ -990,19 +1117,6 @@ def _auto_hidden(x_features, z_features):
     d = x_features + z_features
     width = 64 if d <= 4 else 128 if d <= 16 else 256
     return (width, width)
-
-
-def _auto_learning_rate(x_features, z_features, batch_size):
-    """Adam's peak rate: 8e-3 up to 16 columns in all and from 256 rows a
-    batch, falling with the cube of the columns beyond (5.1e-4 at 20 + 20)
-    and with the square root of smaller batches (2.8e-3 at 32 rows).
-    Few columns need a high rate to converge in 20 epochs; many columns and a
-    wide critic overfit within a few epochs at it, and small batches of small
-    data blow up at it (the benchmarks page has the measurements)."""
-    d = x_features + z_features
-    columns = min(1.0, (_RATE_FROM / d) ** 3)
-    batches = math.sqrt(min(1.0, batch_size / _RATE_BATCH))
-    return _PEAK_RATE * columns * batches
 
 
 def _auto_embedding(x_features, z_features):

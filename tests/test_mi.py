@@ -520,6 +520,8 @@ def test_heavy_tails_are_not_a_silent_answer():
     est = NeuralMIEstimator(
         bound="nwj",
         hidden_layer_sizes=(32,),
+        learning_rate_init=4e-3,
+        learning_rate_schedule="cosine",
         max_iter=15,
         preprocessing="standard",
         n_folds=1,
@@ -674,3 +676,76 @@ def test_bfloat16_is_refused_on_a_gpu_without_it(monkeypatch):
     with pytest.raises(ValueError, match="Ampere or newer"):
         est.fit(X, Z)
     assert not hasattr(est, "mi_")
+
+
+# -- training length and rate decided by the data --------------------------------------
+
+TINY = dict(hidden_layer_sizes=(16,), embedding_dim=8)
+
+
+@pytest.mark.parametrize("critic", ["separable", "concat"])
+def test_the_rate_race_picks_the_best_held_out_candidate(critic):
+    from sknmi.mi import _RACE_EPOCHS
+
+    X, Z, _ = make_gaussian(n_samples=1500, n_features=2, mi=1.0, random_state=0)
+    est = NeuralMIEstimator(critic=critic, n_folds=1, random_state=0, **TINY)
+    search = est.fit(X, Z).learning_rate_search_
+    scores = search["validation_bound"]
+    assert est.learning_rate_init_ == search["rates"][int(np.argmax(scores))]
+    # Each candidate's critic in the race is the fit it stands for: the same
+    # seed at that rate alone, stopped when the race stops.
+    for rate, score in zip(search["rates"], scores):
+        alone = NeuralMIEstimator(
+            critic=critic,
+            learning_rate_init=rate,
+            max_iter=_RACE_EPOCHS,
+            early_stopping=False,
+            n_folds=1,
+            random_state=0,
+            **TINY,
+        ).fit(X, Z)
+        assert alone.learning_rate_search_ is None
+        assert max(alone.history_["validation_bound"]) == pytest.approx(score, abs=1e-5)
+
+
+def test_easy_data_stop_early_and_hard_data_train_on():
+    rng = np.random.default_rng(0)
+    # Independent columns: nothing to learn, the held-out objective stops
+    # improving at once.
+    easy = NeuralMIEstimator(random_state=0, **TINY).fit(
+        rng.standard_normal((3000, 2)), rng.standard_normal((3000, 2))
+    )
+    # A sharp dependence (4 nats in one pair of 2 + 2 columns) takes epochs.
+    X, Z, _ = make_gaussian(n_samples=3000, n_features=1, mi=4.0, random_state=0)
+    X = np.hstack([X, rng.standard_normal((3000, 1))])
+    Z = np.hstack([Z, rng.standard_normal((3000, 1))])
+    hard = NeuralMIEstimator(random_state=0, **TINY).fit(X, Z)
+    assert easy.n_iter_ <= 10
+    assert hard.n_iter_ >= 2 * easy.n_iter_
+
+
+def test_max_iter_cutting_an_improving_fit_short_warns():
+    X, Z, _ = make_gaussian(n_samples=2000, n_features=2, mi=2.0, random_state=0)
+    est = NeuralMIEstimator(learning_rate_init=3e-4, max_iter=2, random_state=0, **TINY)
+    with pytest.warns(ConvergenceWarning, match="raise max_iter"):
+        est.fit(X, Z)
+    assert est.n_iter_ == 2
+
+
+def test_a_read_out_below_a_lower_bound_is_lifted_to_it():
+    from types import SimpleNamespace
+
+    fit = SimpleNamespace(
+        bound="logratio",
+        critic_type_="separable",
+        mi_=3.6,
+        mi_ci_=(3.5, 3.7),
+        mi_lower_bounds_={"dv": (4.1, (4.0, 4.2)), "nwj": (3.9, (3.85, 3.95))},
+    )
+    (reason,) = NeuralMIEstimator._lift_to_bound(fit)
+    assert "below the DV lower bound" in reason and "mi_source_='dv'" in reason
+    assert (fit.mi_, fit.mi_ci_, fit.mi_source_) == (4.1, (4.0, 4.2), "dv")
+    # Within reach of the intervals: the read-out stands.
+    near = SimpleNamespace(**{**vars(fit), "mi_": 3.95, "mi_ci_": (3.85, 4.05)})
+    assert NeuralMIEstimator._lift_to_bound(near) == []
+    assert near.mi_ == 3.95 and near.mi_source_ == "logratio"
