@@ -154,24 +154,21 @@ _PERIOD_OMEGA = 3.0
 _PERIOD_SIGMA = 0.2
 
 
-def _periodic_truth():
+def _periodic_truth(omega=_PERIOD_OMEGA, sigma=_PERIOD_SIGMA):
     """h(Z) - h(Z | u) for Z = sin(omega u) + sigma eps, u ~ N(0, 1), by quadrature."""
     u = np.linspace(-9, 9, 6001)
     weights = np.exp(-0.5 * u**2) / math.sqrt(2 * math.pi) * (u[1] - u[0])
-    z = np.linspace(-1 - 8 * _PERIOD_SIGMA, 1 + 8 * _PERIOD_SIGMA, 4001)
+    z = np.linspace(-1 - 8 * sigma, 1 + 8 * sigma, 4001)
     dens = np.zeros_like(z)
     for start in range(0, len(u), 500):
         uu = u[start : start + 500]
-        kern = np.exp(
-            -0.5
-            * ((z[None] - np.sin(_PERIOD_OMEGA * uu)[:, None]) / _PERIOD_SIGMA) ** 2
-        )
+        kern = np.exp(-0.5 * ((z[None] - np.sin(omega * uu)[:, None]) / sigma) ** 2)
         dens += (weights[start : start + 500, None] * kern).sum(0)
-    dens /= _PERIOD_SIGMA * math.sqrt(2 * math.pi)
+    dens /= sigma * math.sqrt(2 * math.pi)
     dz = z[1] - z[0]
     mask = dens > 0
     h_z = -float((dens[mask] * np.log(dens[mask])).sum() * dz)
-    h_noise = 0.5 * math.log(2 * math.pi * math.e * _PERIOD_SIGMA**2)
+    h_noise = 0.5 * math.log(2 * math.pi * math.e * sigma**2)
     return h_z - h_noise
 
 

@@ -959,6 +959,245 @@ def render_speed(path, out):
 
 
 # -- any other CSV ------------------------------------------------------------------
+# -- rate_study.py -----------------------------------------------------------------
+#: The candidate rates of the study (those of the estimator's race).
+RATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
+
+
+def rate_study_summary(rows):
+    """Per task and seed: the rate the objective prefers, the closest rate,
+    and the errors (% of the truth) of both."""
+    groups = defaultdict(list)
+    for r in rows:
+        groups[(r["family"], r["level"], r["seed"])].append(r)
+    table = []
+    for (family, level, seed), g in groups.items():
+
+        def err(r):
+            return 100 * (float(r["estimate"]) / float(r["true_mi"]) - 1)
+
+        picked = max(g, key=lambda r: float(r["best_validation_bound"]))
+        closest = min(g, key=lambda r: abs(err(r)))
+        table.append(
+            [
+                family,
+                level,
+                str(seed),
+                f"{float(picked['rate']):.0e}",
+                f"{err(picked):+.1f}",
+                f"{float(closest['rate']):.0e}",
+                f"{err(closest):+.1f}",
+                "  ".join(f"{err(r):+.1f}" for r in g),
+            ]
+        )
+    header = [
+        "family",
+        "level",
+        "seed",
+        "objective picks",
+        "its error %",
+        "closest rate",
+        "its error %",
+        "error % at " + ", ".join(f"{r:.0e}" for r in RATES),
+    ]
+    return header, table
+
+
+def render_rate_study(path, out):
+    rows, stem, src = _source(path)
+    text = list_table(*rate_study_summary(rows)) if rows else "(no rows)\n"
+    (Path(out) / f"{stem}.rst").write_text(text + "\n" + src + "\n")
+
+
+# -- issue 34's targets -----------------------------------------------------------
+#: The CSVs behind the targets of "accuracy that follows the data".
+TARGET_SOURCES = [
+    "beyond_normal.csv",
+    "beyond_normal_previous.csv",
+    "families_tuned.csv",
+    "families_heldout.csv",
+    "families_staircase_race.csv",
+    "speed.csv",
+]
+
+
+def _off(estimate, truth):
+    return abs(estimate - truth) / truth if truth else abs(estimate)
+
+
+def silent_misses(rows, estimate="estimate", truth="true_mi"):
+    """Fits off by more than 10% of the truth whose interval misses it and
+    that raised no warning, and the fits off by more than 10%."""
+    bad = [r for r in rows if _off(float(r[estimate]), float(r[truth])) > 0.10]
+    silent = [
+        r
+        for r in bad
+        if not r.get("warnings")
+        and not float(r["ci_low"]) <= float(r[truth]) <= float(r["ci_high"])
+    ]
+    return len(silent), len(bad)
+
+
+def _mean_error(rows, config):
+    errs = [
+        100 * _off(float(r["estimate"]), float(r["true_mi"]))
+        for r in rows
+        if r["config"] == config
+    ]
+    return statistics.fmean(errs) if errs else float("nan")
+
+
+def _worst_family(rows, config, than=None):
+    """The family whose mean absolute error (%) is largest, with that error; with
+    ``than``, the family that lost most against config ``than``."""
+    by = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by[r["family"]][r["config"]].append(
+            100 * _off(float(r["estimate"]), float(r["true_mi"]))
+        )
+    scores = {
+        fam: statistics.fmean(c[config])
+        - (statistics.fmean(c[than]) if than and than in c else 0.0)
+        for fam, c in by.items()
+        if c.get(config)
+    }
+    fam = max(scores, key=scores.get)
+    return fam, scores[fam]
+
+
+def render_targets(results, out):
+    """The targets table of issue 34, computed from the CSVs it names."""
+    results = Path(results)
+    bn = read_csv(results / "beyond_normal.csv")
+    previous = [
+        {**r, "estimator": "previous"}
+        for r in read_csv(results / "beyond_normal_previous.csv")
+    ]
+    tuned = read_csv(results / "families_tuned.csv")
+    heldout = read_csv(results / "families_heldout.csv")
+    stair = read_csv(results / "families_staircase_race.csv")
+    speed = read_csv(results / "speed.csv")
+    if not (bn and tuned and heldout):
+        (Path(out) / "targets_34.rst").write_text("(the targets' CSVs are missing)\n")
+        return
+    summary = {(s["estimator"], s["rows"]): s for s in bn_summary(bn + previous)}
+
+    def bn_cell(name, n, within=True):
+        s = summary.get((name, n))
+        if s is None:
+            return "not run"
+        return f"{s['mae']:.3f}" + (f" / {s['within_01']:.1f}" if within else "")
+
+    def dense(name):
+        rows = [
+            r
+            for r in (bn if name == "sknmi" else previous)
+            if r["estimator"] == name
+            and r["task"] == "multinormal-dense-50-50-0.5"
+            and int(r["rows"]) == 10_000
+        ]
+        if not rows:
+            return "not run"
+        est = statistics.fmean(float(r["estimate"]) for r in rows)
+        return f"{est:.2f} for {float(rows[0]['truth']):.2f} ({len(rows)} seeds)"
+
+    def fam_cell(rows, config):
+        fam, worst = _worst_family(rows, config)
+        return f"{_mean_error(rows, config):.1f}% (worst: {fam}, {worst:.1f}%)"
+
+    def bn_silent(name, source):
+        rows = [
+            r
+            for r in source
+            if r["estimator"] == name and int(r["rows"]) in (1_000, 10_000)
+        ]
+        return silent_misses(rows, truth="truth")
+
+    families_new = [r for r in tuned + heldout + stair if r["config"] == "defaults"]
+    families_old = [r for r in tuned + heldout if r["config"] == "previous"]
+    s_new = [bn_silent("sknmi", bn), silent_misses(families_new)]
+    s_old = [bn_silent("previous", previous), silent_misses(families_old)]
+
+    def speed_cell(cell, name):
+        secs = [
+            float(r["seconds"])
+            for r in speed
+            if r["cell"] == cell and r["estimator"] == name
+        ]
+        return f"{statistics.median(secs):.2f} s" if secs else "not run"
+
+    lost_fam, lost = _worst_family(tuned, "defaults", than="previous")
+    rows = [
+        [
+            "Beyond Normal 10k: mean abs. error (nats) / tasks within 0.1",
+            "<= 0.025 / 40",
+            bn_cell("previous", 10_000),
+            bn_cell("sknmi", 10_000),
+        ],
+        [
+            "Beyond Normal 5k; 1k: mean abs. error",
+            "<= 0.035; <= 0.08",
+            bn_cell("previous", 5_000, False)
+            + "; "
+            + bn_cell("previous", 1_000, False),
+            bn_cell("sknmi", 5_000, False) + "; " + bn_cell("sknmi", 1_000, False),
+        ],
+        [
+            "dense 50 + 50 Gaussian at 10k (Beyond Normal)",
+            "within 0.1 nats",
+            dense("previous"),
+            dense("sknmi"),
+        ],
+        [
+            "families the defaults were tuned on (5 seeds): mean abs. error",
+            "<= 3%, no family worse by more than 1 point",
+            fam_cell(tuned, "previous"),
+            fam_cell(tuned, "defaults")
+            + f"; most lost: {lost_fam}, {lost:+.1f} points",
+        ],
+        [
+            "families kept aside (5 seeds): mean abs. error",
+            "(checking half)",
+            fam_cell(heldout, "previous"),
+            fam_cell(heldout, "defaults"),
+        ],
+        [
+            "fits off by > 10% with neither a warning nor the truth in the "
+            "interval (Beyond Normal 10k + 1k; families)",
+            "0",
+            f"{s_old[0][0]} of {s_old[0][1]}; {s_old[1][0]} of {s_old[1][1]}",
+            f"{s_new[0][0]} of {s_new[0][1]}; {s_new[1][0]} of {s_new[1][1]}",
+        ],
+        [
+            "seconds, 10k rows, 1 + 1 (Y = X + noise) and 5 + 5 (Gaussian, 1 nat)",
+            "no slower",
+            speed_cell("1+1 Y = X + noise", "last release")
+            + " / "
+            + speed_cell("5+5 Gaussian 1 nat", "last release"),
+            speed_cell("1+1 Y = X + noise", "sknmi")
+            + " / "
+            + speed_cell("5+5 Gaussian 1 nat", "sknmi"),
+        ],
+        [
+            "seconds, 40 Beyond Normal tasks at 10k once",
+            "<= 300 s",
+            f"{summary[('previous', 10_000)]['seconds']:.0f} s"
+            if ("previous", 10_000) in summary
+            else "not run",
+            f"{summary[('sknmi', 10_000)]['seconds']:.0f} s"
+            if ("sknmi", 10_000) in summary
+            else "not run",
+        ],
+    ]
+    metas = [
+        provenance(results / name)
+        for name in TARGET_SOURCES
+        if (results / name).exists()
+    ]
+    text = list_table(["measure", "target", "before", "now"], rows)
+    (Path(out) / "targets_34.rst").write_text(text + "\n" + source_line(*metas) + "\n")
+
+
 def render_generic(path, out):
     """Mean ± sd of each numeric column per group of the text columns."""
     rows, stem, src = _source(path)
@@ -992,6 +1231,7 @@ def _fmt(x):
 #: Renderer by the first matching prefix of a CSV's stem.
 RENDERERS = [
     ("beyond_normal_bmi", None),  # drawn with beyond_normal.csv
+    ("beyond_normal_previous", None),  # drawn in the targets table
     ("beyond_normal", render_beyond_normal),
     ("families", render_families),
     ("pairwise_pairs", None),  # drawn with pairwise.csv
@@ -1001,6 +1241,7 @@ RENDERERS = [
     ("mrmr", render_mrmr),
     ("speed", render_speed),
     ("too_sure", render_too_sure),
+    ("rate_study", render_rate_study),
 ]
 
 
@@ -1011,6 +1252,7 @@ def main(out=DEFAULT_OUT, results=RESULTS):
     written = []
     if not (Path(results) / "beyond_normal.csv").exists():  # the pages include it
         render_beyond_normal(Path(results) / "beyond_normal.csv", out)
+    render_targets(results, out)
     for path in sorted(Path(results).glob("*.csv")):
         render = render_generic
         for prefix, fn in RENDERERS:

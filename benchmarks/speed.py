@@ -7,7 +7,9 @@ epochs, seconds per epoch, the estimate against the truth) and
 the previous release (a 256 x 256 critic, Adam at 5e-4 without a schedule, up
 to 200 epochs with patience 10) on the same engine, side by side; with
 ``--bfloat16``, the defaults with ``precision="bfloat16"`` (the training
-step's products in bfloat16), side by side.
+step's products in bfloat16), side by side; with ``--last-release``, the
+defaults of the release before the rate race (Adam's rate from the columns
+and the batch, a cosine schedule over 20 epochs), side by side.
 
 A second table times the training step itself: three stacked separable
 critics of the default width on one batch (forward, backward, Adam), against
@@ -21,6 +23,7 @@ Prints markdown tables and writes ``speed.csv`` to ``--out``.
     python benchmarks/speed.py                 # about 5 minutes on 2 cores
     python benchmarks/speed.py --previous      # adds the previous defaults
     python benchmarks/speed.py --bfloat16      # adds precision="bfloat16"
+    python benchmarks/speed.py --last-release  # adds the last release's defaults
     python benchmarks/speed.py --quick         # a smoke run
 """
 
@@ -53,6 +56,20 @@ PREVIOUS = dict(
     max_iter=200,
     n_iter_no_change=10,
 )
+
+
+def last_release(x_features, z_features, n):
+    """The last release's defaults for these columns and rows: its rate rule
+    (8e-3, falling with the cube of the columns beyond 16 and the square root
+    of batches below 256 rows), a cosine schedule over 20 epochs."""
+    n_train = n * 2 // 3  # three folds
+    batch = min(
+        int(np.clip(2 ** round(np.log2(max(n_train, 1) / 32)), 32, 512)), n_train
+    )
+    d = x_features + z_features
+    rate = 8e-3 * min(1.0, (16 / d) ** 3) * min(1.0, batch / 256) ** 0.5
+    return dict(learning_rate_init=rate, learning_rate_schedule="cosine", max_iter=20)
+
 
 CELLS = {
     "1+1 Y = X + noise": lambda n, s: make_invariance("linear", 0.3, n, random_state=s),
@@ -137,6 +154,11 @@ def main():
         action="store_true",
         help="also the defaults with precision='bfloat16', side by side",
     )
+    parser.add_argument(
+        "--last-release",
+        action="store_true",
+        help="also the last release's defaults (rate rule, cosine over 20 epochs)",
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args()
@@ -162,6 +184,8 @@ def main():
     for cell, n in grid:
         for seed in range(args.seeds):
             X, Z, truth = CELLS[cell](n, seed)
+            if args.last_release:
+                configs["last release"] = last_release(X.shape[1], Z.shape[1], n)
             for name, params in configs.items():
                 est = NeuralMIEstimator(random_state=seed, **params)
                 seconds = fit(est, X, Z)
@@ -203,7 +227,7 @@ def main():
     print("| data | rows | estimator | s/fit | epochs | s/epoch | error % |")
     print("|---|---|---|---|---|---|---|")
     for cell, n in grid:
-        for name in [*configs, "KSG"]:
+        for name in dict.fromkeys([*configs, "KSG"]):
             rs = [r for r in records if r["cell"] == cell and r["estimator"] == name]
             if not rs:
                 continue

@@ -435,6 +435,7 @@ class CrossFit:
         # The members share no parameter: the sum's gradient is each one's own.
         if self.tolerant:
             values = torch.where(torch.isfinite(values), values, 0.0)
+            return -values.sum(), {"bound": values.median()}
         return -values.sum(), {"bound": values.mean()}
 
     def _objective(self, joint, marginal):
@@ -465,9 +466,13 @@ class CrossFit:
         self.member_history.append(values.cpu())
         w = self.weights
         if self.tolerant:
+            # The loop's guards watch one number: the median of the finite
+            # members, which a candidate that blows up cannot move far.
             ok = torch.isfinite(values) & torch.isfinite(mi)
-            w = torch.where(ok, w, 0.0) / torch.where(ok, w, 0.0).sum().clamp_min(1e-12)
-            values, mi = values.nan_to_num(0.0), mi.nan_to_num(0.0)
+            if not ok.any():
+                return values.mean(), {"validation_bound": values.mean()}
+            bound, mi = values[ok].median(), mi[ok].median()
+            return bound, {"validation_bound": bound, "validation_mi": mi}
         bound, mi = (w * values).sum(), (w * mi).sum()
         return bound, {"validation_bound": bound, "validation_mi": mi}
 

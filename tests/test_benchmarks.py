@@ -212,3 +212,64 @@ def test_report_families(tmp_path):
     report["main"](tmp_path, tmp_path)
     text = (tmp_path / "other.rst").read_text()
     assert "2 ± 1.41" in text and "date unknown" in text
+
+
+def test_kept_aside_families_have_the_right_truths():
+    fam = load("new_families")
+    # The correlated t: with no correlation it is the t of identity dispersion.
+    assert fam["make_heavy_t"](5, 0, n_features=3, mi=0.0, dof=3.0)[2] == pytest.approx(
+        load_student_t_mi(3, 3.0)
+    )
+    # Far from the tails the shared scale carries nothing: the Gaussian's MI.
+    assert fam["make_heavy_t"](5, 0, mi=2.0, dof=1e6)[2] == pytest.approx(2.0, abs=1e-3)
+    # A sine of small amplitude is a linear Gaussian channel.
+    signal = (1 - np.exp(-2 * 0.05**2)) / 2  # the variance of sin(0.05 u)
+    expected = 0.5 * np.log1p(signal / 0.2**2)
+    assert fam["_periodic_truth"](0.05, 0.2) == pytest.approx(expected, rel=0.02)
+    # The densities: their log ratio averages to the MI over joint pairs
+    # (below the labels' entropy) and to -KL <= 0 over independent pairs.
+    rng = np.random.RandomState(0)
+    for name, limit in (("mixture", np.log(4)), ("ring", None), ("classes", np.log(8))):
+        draw, pointwise = fam[f"_{name}_draw"], fam[f"_{name}_pointwise"]
+        X, Z = draw(5_000, rng)
+        joint = pointwise(X, Z).mean()
+        product = pointwise(X, Z[rng.permutation(len(Z))]).mean()
+        assert 0.3 < joint and product < -0.3
+        if limit is not None:
+            assert joint < limit
+    assert fam["make_classes"](7, 0)[1].dtype.kind == "i"
+
+
+def load_student_t_mi(d, dof):
+    from sknmi.datasets import make_student_t
+
+    return make_student_t(5, d, d, dof=dof, random_state=0)[2]
+
+
+def test_rate_study_and_targets(tmp_path):
+    report = load("report")
+    rows = [
+        dict(
+            family="f",
+            level="l",
+            seed="0",
+            rate=str(r),
+            true_mi="1.0",
+            estimate=str(e),
+            best_validation_bound=str(b),
+        )
+        for r, e, b in zip(
+            report["RATES"], [0.8, 0.9, 1.0, 1.1, 1.2], [-0.5, -0.4, -0.3, -0.35, -0.6]
+        )
+    ]
+    header, (row,) = report["rate_study_summary"](rows)
+    assert row[3:7] == ["1e-03", "+0.0", "1e-03", "+0.0"]
+    fits = [
+        dict(estimate="1.3", true_mi="1.0", ci_low="1.2", ci_high="1.4", warnings=""),
+        dict(estimate="1.3", true_mi="1.0", ci_low="0.9", ci_high="1.4", warnings=""),
+        dict(estimate="1.3", true_mi="1.0", ci_low="1.2", ci_high="1.4", warnings="x"),
+        dict(estimate="1.05", true_mi="1.0", ci_low="1.0", ci_high="1.1", warnings=""),
+    ]
+    assert report["silent_misses"](fits) == (1, 3)
+    report["render_targets"](tmp_path, tmp_path)
+    assert "missing" in (tmp_path / "targets_34.rst").read_text()
