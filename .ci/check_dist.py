@@ -64,8 +64,10 @@ def check(dist):
         print(f"check_dist: {p}", file=sys.stderr)
     if problems:
         raise SystemExit(1)
-    print(f"check_dist: {wheels[0].name} and {sdists[0].name} hold all "
-          f"{len(package)} package files, the licence and the command")
+    print(
+        f"check_dist: {wheels[0].name} and {sdists[0].name} hold all "
+        f"{len(package)} package files, the licence and the command"
+    )
 
 
 if __name__ == "__main__":
