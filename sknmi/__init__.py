@@ -10,7 +10,9 @@ from sknmi.independence import independence_test
 from sknmi.infomax import DeepInfoMaxTransformer
 from sknmi.mi import NeuralMIEstimator
 
-__version__ = "0.1.0"
+# The one place the version lives: pyproject.toml reads it at build time and
+# ``sknmi --version`` prints it. ".devN" until a release is cut (PEP 440).
+__version__ = "0.1.0.dev0"
 
 __all__ = [
     "ConditionalMIEstimator",

@@ -5,6 +5,7 @@ here so that making a data set does not import torch.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # Log-determinant differences below this many nats are rounding noise.
 _ROUNDING = 1e-12
@@ -30,7 +31,7 @@ def _check_cov(cov, name):
     return cov
 
 
-def gaussian_mi(cov, n_x):
+def gaussian_mi(cov: ArrayLike, n_x: int) -> float:
     r"""Mutual information between the two blocks of a Gaussian vector, in nats.
 
     For ``(X, Z) ~ N(mu, Sigma)`` with X the first ``n_x`` coordinates,
@@ -67,7 +68,9 @@ def gaussian_mi(cov, n_x):
     return float(0.5 * (x + z - joint))
 
 
-def gaussian_kl(mean1, cov1, mean2, cov2):
+def gaussian_kl(
+    mean1: ArrayLike, cov1: ArrayLike, mean2: ArrayLike, cov2: ArrayLike
+) -> float:
     r"""KL divergence ``KL(N(mean1, cov1) || N(mean2, cov2))`` in nats.
 
     .. math:: \frac{1}{2}\Big[\log\frac{|\Sigma_2|}{|\Sigma_1|} - n

@@ -22,6 +22,7 @@ from sknmi._dependence import (
     peak,
     warn_degenerate,
 )
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import validate_xz
 
 __all__ = ["GaussianMIEstimator", "KSGEstimator"]
@@ -246,10 +247,10 @@ class KSGEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         return _mi_tags(super().__sklearn_tags__())
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         return _fit(self, X, y)
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         return _score(self, X, y)
 
     fit.__doc__ = _FIT_DOC
@@ -393,10 +394,10 @@ class GaussianMIEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         return _mi_tags(super().__sklearn_tags__())
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         return _fit(self, X, y)
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         return _score(self, X, y)
 
     fit.__doc__ = _FIT_DOC
@@ -620,7 +621,7 @@ class KSGConditionalEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         return _mi_tags(super().__sklearn_tags__())
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Estimate I(X; Z | W) on (X, Z), W being the columns ``given`` of X.
 
         Parameters
@@ -639,7 +640,7 @@ class KSGConditionalEstimator(BaseEstimator):
         """
         return _fit(self, X, y)
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """The estimate of I(X; Z | W) on the given rows, in nats.
 
         Parameters

@@ -24,6 +24,7 @@ from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._scoring import information_scoring
 from sknmi._training import Adversary, Game
+from sknmi._typing import ArrayLike, RandomStateLike, Self
 from sknmi._validation import (
     check_dense_target,
     check_no_dates,
@@ -349,7 +350,7 @@ class InfoBottleneckTransformer(
     ):
         self._store_params(locals())
 
-    _fitted_modules = ("encoder_", "decoder_", "critic_")
+    _fitted_modules = ("encoder_", "decoder_", "critic_")  # type: ignore[assignment]
     _requires_target = True
 
     @property
@@ -397,7 +398,7 @@ class InfoBottleneckTransformer(
 
     # -- fit -------------------------------------------------------------------------
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Train the encoder and decoder on (X, y).
 
         Parameters
@@ -603,7 +604,13 @@ class InfoBottleneckTransformer(
 
     # -- public inference -------------------------------------------------------------
 
-    def transform(self, X, *, sample=False, random_state=None):
+    def transform(
+        self,
+        X: ArrayLike,
+        *,
+        sample: bool = False,
+        random_state: RandomStateLike = None,
+    ) -> np.ndarray:
         """Codes of X: the encoder mean, or one draw of z per row.
 
         Parameters
@@ -629,7 +636,7 @@ class InfoBottleneckTransformer(
             mean = _sample(mean, scale, _torch.make_generator(seed))
         return mean.cpu().numpy()
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted class labels, or the predicted continuous target.
 
         Class labels maximise the decoder's probabilities averaged over code
@@ -651,7 +658,7 @@ class InfoBottleneckTransformer(
         return self._predict(X)
 
     @available_if(_is_classifier_fit)
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities of the decoder, averaged over 12 code draws.
 
         Only for class labels. The draws use noise fixed at fit, so the result
@@ -693,7 +700,7 @@ class InfoBottleneckTransformer(
             y = y.ravel()
         return X, y
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy (class labels) or R² (continuous target) of the decoder.
 
         Independent of ``beta``, so that searches compare candidates fairly.

@@ -96,7 +96,7 @@ def _dv_terms(joint, marginal):
     return joint - ratio + 1.0 - total
 
 
-def log_mean_exp(t, dim=None):
+def log_mean_exp(t: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     r"""Log of the mean of ``exp(t)``, computed stably, ignoring ``-inf`` entries.
 
     .. math:: \log \frac{1}{m} \sum_{j} e^{t_j} = \operatorname{logsumexp}(t) - \log m
@@ -130,7 +130,7 @@ def log_mean_exp(t, dim=None):
     return torch.logsumexp(t, dim) - torch.log(count)
 
 
-def split_scores(scores):
+def split_scores(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Split an all-pairs score matrix into positive and negative scores.
 
     Parameters
@@ -165,7 +165,9 @@ def split_scores(scores):
     return scores.diagonal(), marginal
 
 
-def dv(joint, marginal, reduction="mean"):
+def dv(
+    joint: torch.Tensor, marginal: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Donsker–Varadhan lower bound on mutual information (nats).
 
     .. math:: I_{DV} = \mathbb{E}_{p(x,z)}[T] - \log \mathbb{E}_{p(x)p(z)}[e^{T}]
@@ -205,7 +207,9 @@ def dv(joint, marginal, reduction="mean"):
     return joint.mean() - log_mean_exp(marginal)
 
 
-def nwj(joint, marginal, reduction="mean"):
+def nwj(
+    joint: torch.Tensor, marginal: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Nguyen–Wainwright–Jordan (NWJ, "MINE-f", f-divergence) lower bound (nats).
 
     .. math:: I_{NWJ} = \mathbb{E}_{p(x,z)}[T] - e^{-1}\,\mathbb{E}_{p(x)p(z)}[e^{T}]
@@ -243,7 +247,9 @@ def nwj(joint, marginal, reduction="mean"):
     return joint.mean() - torch.exp(log_mean_exp(marginal) - 1.0)
 
 
-def jsd(joint, marginal, reduction="mean"):
+def jsd(
+    joint: torch.Tensor, marginal: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Jensen–Shannon objective of f-GAN and Deep InfoMax (nats, **not** MI).
 
     .. math:: J = \mathbb{E}_{p(x,z)}[-\operatorname{sp}(-T)]
@@ -288,7 +294,7 @@ def jsd(joint, marginal, reduction="mean"):
     return -F.softplus(-joint).mean() - F.softplus(marginal).sum() / count
 
 
-def jsd_of_matrix(scores):
+def jsd_of_matrix(scores: torch.Tensor) -> torch.Tensor:
     r""":func:`jsd` of an all-pairs score matrix, without masking it.
 
     ``scores[..., i, j] = T(x_i, z_j)``: the diagonal holds the positives and
@@ -321,7 +327,9 @@ def jsd_of_matrix(scores):
     return -F.softplus(-diagonal).mean(-1) - negatives / (n * (n - 1))
 
 
-def infonce(joint, marginal, reduction="mean"):
+def infonce(
+    joint: torch.Tensor, marginal: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
     r"""InfoNCE (contrastive predictive coding) lower bound (nats).
 
     .. math:: I_{NCE} = \frac{1}{n}\sum_i \left[T_{ii} - \log \frac{1}{k_i + 1}
@@ -366,7 +374,12 @@ def infonce(joint, marginal, reduction="mean"):
     return _reduce(terms, reduction)
 
 
-def smile(joint, marginal, clip=5.0, reduction="mean"):
+def smile(
+    joint: torch.Tensor,
+    marginal: torch.Tensor,
+    clip: float = 5.0,
+    reduction: str = "mean",
+) -> torch.Tensor:
     r"""SMILE: Donsker–Varadhan with a clipped partition term (nats).
 
     .. math:: I_{SMILE} = \mathbb{E}_{p(x,z)}[T]
@@ -404,7 +417,9 @@ def smile(joint, marginal, clip=5.0, reduction="mean"):
     return dv(joint, clipped, reduction=reduction)
 
 
-def log_ratio(joint, marginal=None, reduction="mean"):
+def log_ratio(
+    joint: torch.Tensor, marginal: torch.Tensor | None = None, reduction: str = "mean"
+) -> torch.Tensor:
     r"""Mean log density ratio of a discriminative critic (nats, an estimate).
 
     .. math:: \hat I = \mathbb{E}_{p(x,z)}[T]
@@ -492,7 +507,9 @@ def _calibration(joint, marginal, max_steps=64, check_every=8):
     return c, influence
 
 
-def calibration_slope(joint, marginal, max_steps=32):
+def calibration_slope(
+    joint: torch.Tensor, marginal: torch.Tensor, max_steps: int = 32
+) -> float:
     r"""The slope ``a`` of the logistic recalibration ``a T + b`` of held-out scores.
 
     ``(a, b)`` maximise the Jensen–Shannon objective :func:`jsd` of
@@ -581,7 +598,12 @@ def calibration_slope(joint, marginal, max_steps=32):
     return a
 
 
-def calibrated_log_ratio(joint, marginal, reduction="mean", max_steps=64):
+def calibrated_log_ratio(
+    joint: torch.Tensor,
+    marginal: torch.Tensor,
+    reduction: str = "mean",
+    max_steps: int = 64,
+) -> torch.Tensor:
     r"""Mean log density ratio of a classifier critic, its constant refitted (nats).
 
     .. math:: \hat I = \mathbb{E}_{p(x,z)}[T] + c, \qquad

@@ -22,6 +22,21 @@ class CommandError(Exception):
     """A problem with the user's input, reported as one line and exit status 2."""
 
 
+class _VersionRequested(Exception):
+    """``--version`` was given: print the version to the command's output."""
+
+
+class _Version(argparse.Action):
+    # argparse's own "version" action prints to sys.stdout and exits; this one
+    # lets main() print to its `out` and return 0 like every other command.
+    def __init__(self, option_strings, dest, **kwargs):
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        raise _VersionRequested
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     # argparse prints its usage and exits; the command reports one line instead.
     def error(self, message):
@@ -147,6 +162,9 @@ def _add_header_options(parser):
 def _build_parser():
     parser = _ArgumentParser(
         prog="sknmi", description="Neural mutual-information estimation."
+    )
+    parser.add_argument(
+        "--version", action=_Version, help="print the version of sknmi and exit"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
@@ -1135,7 +1153,13 @@ def main(argv=None, out=None):
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:
-            args = _build_parser().parse_args(argv)
+            try:
+                args = _build_parser().parse_args(argv)
+            except _VersionRequested:
+                from sknmi import __version__
+
+                print(f"sknmi {__version__}", file=out)
+                return 0
             if args.command == "demo":
                 _demo(args, out)
             elif args.command == "test":

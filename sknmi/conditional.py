@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi._base import WrapsMIEstimator
 from sknmi._crossfit import half_width, long_run_variance
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
 
 __all__ = ["ConditionalMIEstimator"]
@@ -208,7 +209,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
             return self.classes_[Z.argmax(1)]
         return Z if Z.shape[1] > 1 else Z[:, 0]
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Estimate I(X; Z | W), W being the columns ``given`` of X.
 
         Parameters
@@ -331,7 +332,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         self.mi_ = float(np.mean([d.mean() for d in differences]))
         return _paired_half_width(np.array(differences), ordered=ordered)
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """The estimate of I(X; Z | W) on the given rows, in nats.
 
         The difference of the two fitted estimators' ``score`` on (X, Z)

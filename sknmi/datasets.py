@@ -9,15 +9,17 @@ nodes.
 """
 
 import math
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.signal import lfilter
 from scipy.special import digamma, gammaln, ndtr
-from sklearn.utils import check_random_state
+from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from sknmi._closed_form import gaussian_cmi, gaussian_mi, var_covariance
+from sknmi._typing import RandomStateLike
 
 __all__ = [
     "invariance_mi",
@@ -89,8 +91,12 @@ def _check_range(name, value, low, high):
     prefer_skip_nested_validation=True,
 )
 def make_gaussian(
-    n_samples=1000, n_features=1, mi=1.0, transform=None, random_state=None
-):
+    n_samples: int = 1000,
+    n_features: int = 1,
+    mi: float = 1.0,
+    transform: str | None = None,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Componentwise-correlated Gaussian pair with a chosen mutual information.
 
     ``X ~ N(0, I_d)`` and ``Z = rho X + sqrt(1 - rho^2) eps`` with
@@ -153,8 +159,11 @@ def make_gaussian(
     prefer_skip_nested_validation=True,
 )
 def make_gaussian_factors(
-    n_samples=1000, n_features=10, n_factors=3, random_state=None
-):
+    n_samples: int = 1000,
+    n_features: int = 10,
+    n_factors: int = 3,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Gaussian columns with a random covariance, and the MI of every pair.
 
     The covariance is :math:`\Sigma = B B^\top + D`, with ``B`` a
@@ -230,15 +239,15 @@ def _random_invertible(d, rng):
     prefer_skip_nested_validation=True,
 )
 def make_gaussian_covariance(
-    n_samples=1000,
-    n_x=2,
-    n_z=None,
-    mi=1.0,
-    covariance="dense",
-    n_pairs=None,
-    transform=None,
-    random_state=None,
-):
+    n_samples: int = 1000,
+    n_x: int = 2,
+    n_z: int | None = None,
+    mi: float = 1.0,
+    covariance: str = "dense",
+    n_pairs: int | None = None,
+    transform: str | None = None,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Gaussian pair with a dense, sparse or given joint covariance.
 
     The joint vector ``(X, Z)`` is Gaussian with zero mean and covariance
@@ -344,7 +353,7 @@ def make_gaussian_covariance(
     return W[:, :n_x], _transform_z(W[:, n_x:], transform), gaussian_mi(cov, n_x)
 
 
-_SIGNALS = {
+_SIGNALS: dict[str, tuple[Callable, Callable]] = {
     "linear": (lambda x: x, lambda u: u),
     "cubic": (lambda x: x**3, np.cbrt),
     "sin": (np.sin, np.arcsin),
@@ -389,7 +398,13 @@ def _signal(f):
     },
     prefer_skip_nested_validation=True,
 )
-def invariance_mi(f, sigma, x_distribution="uniform", same_signal=False, n_nodes=None):
+def invariance_mi(
+    f: str | Callable[[np.ndarray], np.ndarray],
+    sigma: float,
+    x_distribution: str = "uniform",
+    same_signal: bool = False,
+    n_nodes: int | None = None,
+) -> float:
     r"""I(X; Y) for ``Y = f(X) + sigma * eps`` by 1-d quadrature, in nats.
 
     Since the noise is independent of X,
@@ -495,14 +510,14 @@ def invariance_mi(f, sigma, x_distribution="uniform", same_signal=False, n_nodes
     prefer_skip_nested_validation=True,
 )
 def make_invariance(
-    f="linear",
-    sigma=0.1,
-    n_samples=1000,
+    f: str | Callable[[np.ndarray], np.ndarray] = "linear",
+    sigma: float = 0.1,
+    n_samples: int = 1000,
     *,
-    x_distribution="uniform",
-    same_signal=False,
-    random_state=None,
-):
+    x_distribution: str = "uniform",
+    same_signal: bool = False,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""``Y = f(X) + sigma * eps``: the self-equitability experiment of MINE.
 
     X is drawn from ``x_distribution`` (U(-1, 1) as in Belghazi et al. 2018),
@@ -564,7 +579,7 @@ def make_invariance(
         x = rng.uniform(-1.0, 1.0, n_samples)
     else:
         x = rng.standard_normal(n_samples)
-    if same_signal:
+    if same_signal and isinstance(f, str):  # f is a name here (checked above)
         x = _SIGNALS[f][1](x)
     fx = np.asarray(_signal(f)(x), dtype=np.float64)
     if fx.shape != x.shape:
@@ -585,12 +600,12 @@ def make_invariance(
     prefer_skip_nested_validation=True,
 )
 def make_staircase(
-    levels=(2, 4, 6, 8, 10),
-    n_samples=1000,
-    n_features=20,
-    transform=None,
-    random_state=None,
-):
+    levels: Sequence[float] = (2, 4, 6, 8, 10),
+    n_samples: int = 1000,
+    n_features: int = 20,
+    transform: str | None = None,
+    random_state: RandomStateLike = None,
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """One :func:`make_gaussian` data set per MI level: the benchmark's staircase.
 
     Poole et al. (2019) and Song & Ermon (2020) step the MI of a 20-d
@@ -656,8 +671,12 @@ def _t_entropy(d, dof):
     prefer_skip_nested_validation=True,
 )
 def make_student_t(
-    n_samples=1000, n_x_features=2, n_z_features=2, dof=1.0, random_state=None
-):
+    n_samples: int = 1000,
+    n_x_features: int = 2,
+    n_z_features: int = 2,
+    dof: float = 1.0,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Multivariate Student t with identity dispersion: dependent, uncorrelated.
 
     ``(X, Z) = G / sqrt(W / dof)`` with ``G ~ N(0, I_{d_x + d_z})`` and
@@ -735,8 +754,12 @@ def make_student_t(
     prefer_skip_nested_validation=True,
 )
 def make_sparse_gaussian(
-    n_samples=1000, n_features=3, n_informative=2, mi=5.0, random_state=None
-):
+    n_samples: int = 1000,
+    n_features: int = 3,
+    n_informative: int = 2,
+    mi: float = 5.0,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     r"""Few dimensions, few dependent pairs, high MI.
 
     X and Z have ``n_features`` independent standard normal columns; the
@@ -838,13 +861,13 @@ _MI_PRESERVING = {
     prefer_skip_nested_validation=True,
 )
 def make_transformed_gaussian(
-    n_samples=1000,
-    n_features=5,
-    mi=1.0,
-    transform="cubic",
-    apply_to="both",
-    random_state=None,
-):
+    n_samples: int = 1000,
+    n_features: int = 5,
+    mi: float = 1.0,
+    transform: str = "cubic",
+    apply_to: str = "both",
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """A :func:`make_gaussian` pair seen through an invertible map (same MI).
 
     MI is invariant under invertible (smooth) maps of X and of Z, so the
@@ -938,8 +961,12 @@ def _blocks(d):
     prefer_skip_nested_validation=True,
 )
 def make_gaussian_conditional(
-    n_samples=1000, n_features=1, cmi=1.0, mi_given=1.0, random_state=None
-):
+    n_samples: int = 1000,
+    n_features: int = 1,
+    cmi: float = 1.0,
+    mi_given: float = 1.0,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     r"""Gaussian triple (X, Z, W) with a chosen conditional MI I(X; Z | W).
 
     Each of X, Z and W has ``n_features`` columns; column j of each depends
@@ -1018,7 +1045,13 @@ def make_gaussian_conditional(
     },
     prefer_skip_nested_validation=True,
 )
-def make_chain(n_samples=1000, n_features=1, mi=1.0, transform=None, random_state=None):
+def make_chain(
+    n_samples: int = 1000,
+    n_features: int = 1,
+    mi: float = 1.0,
+    transform: str | None = None,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     r"""Markov chain X -> W -> Z: dependent X and Z, conditionally independent.
 
     ``X ~ N(0, I_d)``, ``W = rho X + sqrt(1 - rho^2) eps`` and
@@ -1076,7 +1109,12 @@ def make_chain(n_samples=1000, n_features=1, mi=1.0, transform=None, random_stat
     },
     prefer_skip_nested_validation=True,
 )
-def make_collider(n_samples=1000, n_features=1, noise=1.0, random_state=None):
+def make_collider(
+    n_samples: int = 1000,
+    n_features: int = 1,
+    noise: float = 1.0,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     r"""Collider X -> W <- Z: independent X and Z, dependent given W.
 
     ``X`` and ``Z`` are independent ``N(0, I_d)`` and ``W = X + Z + noise eps``
@@ -1139,15 +1177,15 @@ def make_collider(n_samples=1000, n_features=1, noise=1.0, random_state=None):
     prefer_skip_nested_validation=True,
 )
 def make_var1(
-    n_steps=1000,
+    n_steps: int = 1000,
     *,
-    coupling=0.8,
-    autoregression=0.5,
-    lag=1,
-    history=1,
-    max_lag=5,
-    random_state=None,
-):
+    coupling: float = 0.8,
+    autoregression: float = 0.5,
+    lag: int = 1,
+    history: int = 1,
+    max_lag: int = 5,
+    random_state: RandomStateLike = None,
+) -> tuple[np.ndarray, np.ndarray, Bunch]:
     r"""Two coupled Gaussian series, a VAR(1) in which x drives y and not back.
 
     .. math:: x_t = a\, x_{t-1} + \varepsilon_t, \qquad

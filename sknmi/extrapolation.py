@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import HasMethods
 
 from sknmi._base import WrapsMIEstimator
 from sknmi._crossfit import Z95
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, validate_xz
 
 __all__ = ["ExtrapolatedMIEstimator"]
@@ -112,7 +113,7 @@ class ExtrapolatedMIEstimator(WrapsMIEstimator, BaseEstimator):
         self.splits = splits
         self.random_state = random_state
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Fit ``estimator`` on all rows and on each split's parts; draw the line.
 
         Parameters

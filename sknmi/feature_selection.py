@@ -1,6 +1,7 @@
 """MI feature selection: scores for :class:`~sklearn.feature_selection.SelectKBest`
 and kin, and the greedy minimum-redundancy maximum-relevance selector."""
 
+from collections.abc import Callable, Sequence
 from functools import partial
 from numbers import Integral
 
@@ -16,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from sknmi._parallel import fit_many, read_point, seeded_clones
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import (
     check_groups,
     check_mi_estimator,
@@ -41,7 +43,15 @@ def _conditional(estimator, given):
     return ConditionalMIEstimator(estimator, given=given)
 
 
-def mi_scores(X, y, *, estimator=None, groups=None, conditional=False, n_jobs=None):
+def mi_scores(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    estimator: BaseEstimator | None = None,
+    groups: Sequence[Sequence[int]] | None = None,
+    conditional: bool = False,
+    n_jobs: int | None = None,
+) -> np.ndarray:
     r"""Score each feature (or group of features) by its MI with the target.
 
     A ``score_func`` for :class:`~sklearn.feature_selection.SelectKBest` and
@@ -132,7 +142,13 @@ def mi_scores(X, y, *, estimator=None, groups=None, conditional=False, n_jobs=No
     return scores
 
 
-def mi_scorer(estimator=None, *, groups=None, conditional=False, n_jobs=None):
+def mi_scorer(
+    estimator: BaseEstimator | None = None,
+    *,
+    groups: Sequence[Sequence[int]] | None = None,
+    conditional: bool = False,
+    n_jobs: int | None = None,
+) -> Callable[[ArrayLike, ArrayLike], np.ndarray]:
     """A ``score_func(X, y)`` with the options of :func:`mi_scores` fixed.
 
     Parameters
@@ -340,7 +356,7 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Choose the features.
 
         Parameters
@@ -415,6 +431,7 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
                 fit_many(tasks, n_jobs=self.n_jobs, labels=labels, read=read_point)
             )
             if not self.conditional:
+                assert redundancy is not None  # allocated when not conditional
                 redundancy[rest, last] = redundancy[last, rest] = values
                 with np.errstate(invalid="ignore"):
                     values = relevance[rest] - redundancy[np.ix_(rest, chosen)].mean(1)

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, validate_param
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sknmi._parallel import fit_many, read_point
+from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import (
     check_mi_estimator,
     check_no_dates,
@@ -72,15 +73,15 @@ class IndependenceTestResult:
     prefer_skip_nested_validation=True,
 )
 def independence_test(
-    X,
-    Z,
-    estimator=None,
+    X: ArrayLike,
+    Z: ArrayLike,
+    estimator: BaseEstimator | None = None,
     *,
-    n_permutations=199,
-    test_fraction=0.5,
-    random_state=None,
-    n_jobs=None,
-):
+    n_permutations: int = 199,
+    test_fraction: float = 0.5,
+    random_state: RandomStateLike = None,
+    n_jobs: int | None = None,
+) -> IndependenceTestResult:
     r"""Test whether X and Z are independent by permuting Z.
 
     The null hypothesis is I(X; Z) = 0; the statistic is an MI estimate and
@@ -217,7 +218,7 @@ def independence_test(
     return IndependenceTestResult(statistic, pvalue, null, method, est)
 
 
-def permutation_pvalue(statistic, null):
+def permutation_pvalue(statistic: float, null: ArrayLike) -> float:
     """``(1 + #{null >= statistic}) / (1 + len(null))``, the valid p-value.
 
     Parameters

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from sknmi import _torch
 from sknmi._base import NeuralEstimator, Standardiser
 from sknmi._training import Adversary, Game
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import validate_x
 from sknmi.bounds import BOUNDS
 from sknmi.nn import ACTIVATIONS, pair_scores
@@ -283,7 +284,7 @@ class DeepInfoMaxTransformer(
     ):
         self._store_params(locals())
 
-    _fitted_modules = ("encoder_",)
+    _fitted_modules = ("encoder_",)  # type: ignore[assignment]  # NeuralEstimator's () types it tuple[()]
 
     # -- checks and preprocessing ---------------------------------------------
 
@@ -324,7 +325,7 @@ class DeepInfoMaxTransformer(
 
     # -- fit ---------------------------------------------------------------------
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Train the encoder on the rows of X.
 
         Parameters
@@ -476,7 +477,7 @@ class DeepInfoMaxTransformer(
 
     # -- inference ---------------------------------------------------------------
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """The code of each row.
 
         Parameters

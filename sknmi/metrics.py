@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -19,6 +19,7 @@ from sknmi._crossfit import split_rows
 from sknmi._torch import build_module, make_generator, resolve_device
 from sknmi._training import Game, Settings
 from sknmi._training import train as _train
+from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import check_hidden_layer_sizes
 from sknmi.nn import MLP
 
@@ -41,19 +42,19 @@ def _shuffle_columns(Z, generator, n_rows):
 
 
 def neural_dependency_measure(
-    Z,
+    Z: ArrayLike,
     *,
-    hidden_layer_sizes=(64,),
-    batch_size=128,
-    learning_rate_init=1e-3,
-    max_iter=50,
-    validation_fraction=0.3,
-    n_iter_no_change=5,
-    n_shuffles=10,
-    preprocessing="quantile",
-    device="cpu",
-    random_state=None,
-):
+    hidden_layer_sizes: tuple[int, ...] = (64,),
+    batch_size: int = 128,
+    learning_rate_init: float = 1e-3,
+    max_iter: int = 50,
+    validation_fraction: float = 0.3,
+    n_iter_no_change: int = 5,
+    n_shuffles: int = 10,
+    preprocessing: str = "quantile",
+    device: str = "cpu",
+    random_state: RandomStateLike = None,
+) -> float:
     r"""Neural dependency measure (NDM): how far the columns of Z are from independent.
 
     A discriminator ``D`` is trained to tell rows of Z from rows whose columns
@@ -208,8 +209,14 @@ def neural_dependency_measure(
 
 
 def probe_accuracy(
-    Z_train, y_train, Z_test, y_test, *, probe="linear", random_state=None
-):
+    Z_train: ArrayLike,
+    y_train: ArrayLike,
+    Z_test: ArrayLike,
+    y_test: ArrayLike,
+    *,
+    probe: str | BaseEstimator = "linear",
+    random_state: int | None = None,
+) -> float:
     """Test accuracy of a classifier trained on frozen codes (a linear or MLP probe).
 
     The codes are standardised (fitted on ``Z_train``), then a
@@ -266,8 +273,14 @@ def probe_accuracy(
 
 
 def reconstruction_error(
-    Z_train, X_train, Z_test, X_test, *, decoder="mlp", random_state=None
-):
+    Z_train: ArrayLike,
+    X_train: ArrayLike,
+    Z_test: ArrayLike,
+    X_test: ArrayLike,
+    *,
+    decoder: str | BaseEstimator = "mlp",
+    random_state: int | None = None,
+) -> float:
     """Held-out mean squared error of a decoder from frozen codes back to the input.
 
     A regressor learns ``X`` from the standardised codes on the training rows;

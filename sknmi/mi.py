@@ -24,6 +24,7 @@ from sknmi._crossfit import (
 )
 from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
 from sknmi._training import train
+from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_device, validate_xz
 from sknmi.bounds import BOUNDS
 from sknmi.exceptions import DivergenceError
@@ -521,7 +522,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     # -- fit ---------------------------------------------------------------------
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Train the critics on (X, Z) and read the MI on rows they never saw.
 
         Parameters
@@ -851,7 +852,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         Xt, Zt = self._tensors(X, Z, _torch.module_device(critic), dtype=dtype)
         return critic, Xt, Zt
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """The read-out of ``bound`` on (X, Z) with the fitted critic, in nats.
 
         On held-out rows this is a fresh estimate of the MI (for every bound but
@@ -873,7 +874,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         joint, marginal = self._scores(critic, Xt, Zt)
         return float(BOUNDS[self.bound].read(self.clip)(joint, marginal))
 
-    def pointwise_mi(self, X, y):
+    def pointwise_mi(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """The critic's estimate of ``log p(x, z) / (p(x) p(z))`` for each row.
 
         The critic's score shifted by the constant its bound leaves free (the

@@ -1,13 +1,16 @@
 """The matrix of MI between every pair of variables, with intervals, in parallel."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, validate_params
 from sklearn.utils.validation import check_array
 
 from sknmi._parallel import fit_many, seeded_clones
+from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import (
     check_groups,
     check_mi_estimator,
@@ -96,7 +99,14 @@ class PairwiseMIResult:
     },
     prefer_skip_nested_validation=True,
 )
-def pairwise_mi(X, estimator=None, *, groups=None, random_state=None, n_jobs=None):
+def pairwise_mi(
+    X: ArrayLike,
+    estimator: BaseEstimator | None = None,
+    *,
+    groups: Sequence[Sequence[int]] | None = None,
+    random_state: RandomStateLike = None,
+    n_jobs: int | None = None,
+) -> PairwiseMIResult:
     """Estimate the MI between every pair of columns (or groups of columns) of X.
 
     Each of the ``p (p - 1) / 2`` pairs is a fit of its own clone of

@@ -248,7 +248,7 @@ class MIRegularizer(nn.Module):
         self.optimizer.step()
         return value.detach()
 
-    def forward(self, x, z):
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The bound on ``(x, z)`` with the current critic, differentiable in x and z.
 
         Parameters

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
 from sknmi._parallel import fit_many, read_mi, seeded_clones
+from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import (
     check_mi_estimator,
     check_no_dates,
@@ -268,7 +270,15 @@ def _ordered_estimator(gap, **params):
 # -- lagged MI -----------------------------------------------------------------------
 
 
-def lagged_mi(x, y, lags, *, estimator=None, n_jobs=None, random_state=None):
+def lagged_mi(
+    x: ArrayLike,
+    y: ArrayLike,
+    lags: int | ArrayLike,
+    *,
+    estimator: BaseEstimator | None = None,
+    n_jobs: int | None = None,
+    random_state: RandomStateLike = None,
+) -> LaggedMIResult:
     r"""Mutual information between ``y`` now and ``x`` ``lag`` steps before.
 
     At each lag :math:`\ell` the estimate of :math:`I(y_t; x_{t-\ell})` over
@@ -387,8 +397,15 @@ def _read_conditional(estimator):
 
 
 def transfer_entropy(
-    source, target, *, lag=1, history=1, estimator=None, n_jobs=None, random_state=None
-):
+    source: ArrayLike,
+    target: ArrayLike,
+    *,
+    lag: int = 1,
+    history: int = 1,
+    estimator: BaseEstimator | None = None,
+    n_jobs: int | None = None,
+    random_state: RandomStateLike = None,
+) -> TransferEntropyResult:
     r"""Transfer entropy between two series, in both directions.
 
     .. math:: T_{S \to T} = I(T_t;\, S_{t-\ell-h+1}, \dots, S_{t-\ell}

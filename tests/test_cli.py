@@ -39,6 +39,18 @@ def test_demo_prints_estimate_interval_and_truth():
     assert "one critic: the interval holds the sampling error only" in single
 
 
+def test_version_is_the_packages(capsys):
+    from packaging.version import Version
+
+    import sknmi
+
+    code, out = run(["--version"])
+    assert code == 0 and out == f"sknmi {sknmi.__version__}\n"
+    assert capsys.readouterr().out == ""  # printed to `out`, like every result
+    # A valid PEP 440 version; a development release until one is cut.
+    assert str(Version(sknmi.__version__)) == sknmi.__version__
+
+
 def test_estimate_csv_by_name_and_index(pair, tmp_path):
     X, Z = pair
     path = tmp_path / "data.csv"

@@ -12,7 +12,11 @@ import math
 import torch
 
 
-def derangement(n, generator=None, device=None):
+def derangement(
+    n: int,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
     """A random permutation of ``range(n)`` without fixed points.
 
     Pairing row ``i`` with row ``derangement(n)[i]`` gives ``n`` negative pairs

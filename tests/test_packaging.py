@@ -1,0 +1,32 @@
+"""The files that make sknmi a package people install and maintainers pick up."""
+
+import re
+from pathlib import Path
+
+import sknmi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_pre_commit_runs_the_ruff_of_ci():
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    rev = re.search(r"ruff-pre-commit\s+rev:\s*v(\S+)", config).group(1)
+    pin = re.search(r'"ruff==([^"]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None, "the test extra pins ruff (==) for pre-commit to match"
+    assert rev == pin.group(1)
+    assert "id: ruff-check" in config and "--check" in config
+
+
+def test_maintainer_files_exist_and_are_linked_from_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for name in ("LICENSE", "CONTRIBUTING.md", "CHANGELOG.md", "CITATION.cff"):
+        assert (ROOT / name).is_file(), name
+        assert f"]({name})" in readme, f"README does not link {name}"
+    assert "BSD 3-Clause License" in (ROOT / "LICENSE").read_text()
+
+
+def test_release_history_starts_with_this_version():
+    history = (ROOT / "doc" / "whats_new.rst").read_text()
+    first = re.search(r"^Version (\S+)$", history, re.M).group(1)
+    assert first == sknmi.__version__
+    assert "whats_new" in (ROOT / "doc" / "index.rst").read_text()
