@@ -965,19 +965,29 @@ RATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
 
 
 def rate_study_summary(rows):
-    """Per task and seed: the rate the objective prefers, the closest rate,
-    and the errors (% of the truth) of both."""
+    """Per task and seed: the rate the converged objective prefers, the rate
+    the race chose (the "auto" row), the closest rate, and their errors (% of
+    the truth)."""
     groups = defaultdict(list)
     for r in rows:
         groups[(r["family"], r["level"], r["seed"])].append(r)
+
+    def err(r):
+        return 100 * (float(r["estimate"]) / float(r["true_mi"]) - 1)
+
     table = []
     for (family, level, seed), g in groups.items():
-
-        def err(r):
-            return 100 * (float(r["estimate"]) / float(r["true_mi"]) - 1)
-
-        picked = max(g, key=lambda r: float(r["best_validation_bound"]))
-        closest = min(g, key=lambda r: abs(err(r)))
+        fixed = [r for r in g if r["rate"] != "auto"]
+        race = [r for r in g if r["rate"] == "auto"]
+        if not fixed:
+            continue
+        picked = max(fixed, key=lambda r: float(r["best_validation_bound"]))
+        closest = min(fixed, key=lambda r: abs(err(r)))
+        raced = (
+            [f"{float(race[0]['chosen']):.0e}", f"{err(race[0]):+.1f}"]
+            if race
+            else ["", ""]
+        )
         table.append(
             [
                 family,
@@ -985,16 +995,19 @@ def rate_study_summary(rows):
                 str(seed),
                 f"{float(picked['rate']):.0e}",
                 f"{err(picked):+.1f}",
+                *raced,
                 f"{float(closest['rate']):.0e}",
                 f"{err(closest):+.1f}",
-                "  ".join(f"{err(r):+.1f}" for r in g),
+                "  ".join(f"{err(r):+.1f}" for r in fixed),
             ]
         )
     header = [
         "family",
         "level",
         "seed",
-        "objective picks",
+        "converged objective picks",
+        "its error %",
+        "race picks",
         "its error %",
         "closest rate",
         "its error %",

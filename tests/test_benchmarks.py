@@ -262,8 +262,9 @@ def test_rate_study_and_targets(tmp_path):
             report["RATES"], [0.8, 0.9, 1.0, 1.1, 1.2], [-0.5, -0.4, -0.3, -0.35, -0.6]
         )
     ]
+    rows.append({**rows[-1], "rate": "auto", "chosen": "0.008"})
     header, (row,) = report["rate_study_summary"](rows)
-    assert row[3:7] == ["1e-03", "+0.0", "1e-03", "+0.0"]
+    assert row[3:9] == ["1e-03", "+0.0", "8e-03", "+20.0", "1e-03", "+0.0"]
     fits = [
         dict(estimate="1.3", true_mi="1.0", ci_low="1.2", ci_high="1.4", warnings=""),
         dict(estimate="1.3", true_mi="1.0", ci_low="0.9", ci_high="1.4", warnings=""),
