@@ -958,7 +958,6 @@ def render_speed(path, out):
     (Path(out) / f"{stem}.rst").write_text(text)
 
 
-# -- any other CSV ------------------------------------------------------------------
 # -- rate_study.py -----------------------------------------------------------------
 #: The candidate rates of the study (those of the estimator's race).
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
@@ -1030,7 +1029,7 @@ TARGET_SOURCES = [
     "families_tuned.csv",
     "families_heldout.csv",
     "families_staircase_race.csv",
-    "speed.csv",
+    "speed_race.csv",
 ]
 
 
@@ -1089,7 +1088,7 @@ def render_targets(results, out):
     tuned = read_csv(results / "families_tuned.csv")
     heldout = read_csv(results / "families_heldout.csv")
     stair = read_csv(results / "families_staircase_race.csv")
-    speed = read_csv(results / "speed.csv")
+    speed = read_csv(results / "speed_race.csv")
     if not (bn and tuned and heldout):
         (Path(out) / "targets_34.rst").write_text("(the targets' CSVs are missing)\n")
         return
@@ -1211,6 +1210,7 @@ def render_targets(results, out):
     (Path(out) / "targets_34.rst").write_text(text + "\n" + source_line(*metas) + "\n")
 
 
+# -- any other CSV ------------------------------------------------------------------
 def render_generic(path, out):
     """Mean ± sd of each numeric column per group of the text columns."""
     rows, stem, src = _source(path)

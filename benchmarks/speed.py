@@ -18,7 +18,7 @@ and the batch's score matrix) run by plain ``torch.mm``; both as GFLOP/s
 counting the products' multiply-adds, so the ratio says how much of what the
 machine's matrix kernel can do the loop achieves.
 
-Prints markdown tables and writes ``speed.csv`` to ``--out``.
+Prints markdown tables and writes ``--csv`` (``benchmarks/results/speed.csv``).
 
     python benchmarks/speed.py                 # about 5 minutes on 2 cores
     python benchmarks/speed.py --previous      # adds the previous defaults
@@ -160,7 +160,9 @@ def main():
         help="also the last release's defaults (rate rule, cosine over 20 epochs)",
     )
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    parser.add_argument(
+        "--csv", default=os.path.join("benchmarks", "results", "speed.csv")
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     grid = [
@@ -221,7 +223,7 @@ def main():
                 )
     from report import write_results  # benchmarks/, beside this script
 
-    write_results(records, os.path.join(args.out, "speed.csv"))
+    write_results(records, args.csv)
 
     print(f"\nMedians over {args.seeds} seed(s), one torch thread.\n")
     print("| data | rows | estimator | s/fit | epochs | s/epoch | error % |")
