@@ -148,7 +148,7 @@ class CriticStack(nn.Module):
 
     def step_scales(self, scales):
         """``(parameter, scale)`` pairs that train member ``k`` at ``scales[k]``
-        times the optimiser's rate (see :mod:`sknmi._training`).
+        times the optimiser's rate (see ``sknmi._training``).
 
         Parameters
         ----------
