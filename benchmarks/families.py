@@ -218,6 +218,7 @@ def fit_one(task, config, seed, n_samples, max_iter, threads):
         ci_low=lo,
         ci_high=hi,
         epochs=getattr(est, "n_iter_", ""),
+        rate=getattr(est, "learning_rate_init_", ""),
         slope=getattr(est, "calibration_slope_", ""),
         train=getattr(est, "mi_train_", ""),
         seconds=seconds,

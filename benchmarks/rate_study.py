@@ -27,10 +27,11 @@ from pathlib import Path
 import torch
 
 from sknmi import NeuralMIEstimator
+from sknmi.mi import _RATE_CANDIDATES as RATES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from families import GENERATORS, parse_families, tasks  # noqa: E402
-from report import RATES, markdown_table, write_sidecar  # noqa: E402
+from report import markdown_table, write_sidecar  # noqa: E402
 from report import rate_study_summary as summary  # noqa: E402
 
 

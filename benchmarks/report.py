@@ -959,10 +959,6 @@ def render_speed(path, out):
 
 
 # -- rate_study.py -----------------------------------------------------------------
-#: The candidate rates of the study (those of the estimator's race).
-RATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
-
-
 def rate_study_summary(rows):
     """Per task and seed: the rate the converged objective prefers, the rate
     the race chose (the "auto" row), the closest rate, and their errors (% of
@@ -974,6 +970,7 @@ def rate_study_summary(rows):
     def err(r):
         return 100 * (float(r["estimate"]) / float(r["true_mi"]) - 1)
 
+    rates = sorted({float(r["rate"]) for r in rows if r["rate"] != "auto"})
     table = []
     for (family, level, seed), g in groups.items():
         fixed = [r for r in g if r["rate"] != "auto"]
@@ -1010,7 +1007,7 @@ def rate_study_summary(rows):
         "its error %",
         "closest rate",
         "its error %",
-        "error % at " + ", ".join(f"{r:.0e}" for r in RATES),
+        "error % at " + ", ".join(f"{r:.0e}" for r in rates),
     ]
     return header, table
 

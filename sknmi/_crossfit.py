@@ -407,7 +407,7 @@ class CrossFit:
             for k in range(self.n_members)
         ]
         self.plausible = None
-        # Each validation's per-member objectives (a race compares them).
+        # A race's per-member objectives of each validation (it compares them).
         self.member_history = []
 
     # -- the game ----------------------------------------------------------------
@@ -486,11 +486,6 @@ class CrossFit:
             for k in torch.nonzero(improved).flatten().tolist():
                 for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
                     kept.copy_(live)
-
-    @property
-    def best_scores(self):
-        """Each member's best held-out objective so far (-inf before any)."""
-        return self._best.clone()
 
     # -- after training ------------------------------------------------------------
 

@@ -259,7 +259,9 @@ def test_rate_study_and_targets(tmp_path):
             best_validation_bound=str(b),
         )
         for r, e, b in zip(
-            report["RATES"], [0.8, 0.9, 1.0, 1.1, 1.2], [-0.5, -0.4, -0.3, -0.35, -0.6]
+            [1e-4, 3e-4, 1e-3, 3e-3, 8e-3],
+            [0.8, 0.9, 1.0, 1.1, 1.2],
+            [-0.5, -0.4, -0.3, -0.35, -0.6],
         )
     ]
     rows.append({**rows[-1], "rate": "auto", "chosen": "0.008"})
