@@ -16,7 +16,7 @@ import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
-from sknmi._crossfit import split_rows
+from sknmi._folds import split_rows
 from sknmi._torch import module_device
 from sknmi._training import Settings, train
 from sknmi._validation import check_device, check_hidden_layer_sizes

@@ -1,13 +1,12 @@
-"""The cross-fitting engine: folds, stacked fold critics, held-out terms, one interval.
+"""The cross-fitting engine: stacked fold critics trained and read on their folds.
 
-Cross-fitting cuts the rows into K folds; critic ``k`` trains on the other
-folds and reads only fold ``k``, so every row is read by a critic that never
-saw it. The K critics are one stacked module (:mod:`sknmi.nn.stacked`)
-trained by the one loop of :mod:`sknmi._training`: :class:`CrossFit` is the
-game it plays. Each member keeps the state of its own best epoch. The read-out
-gives per-row terms on the held-out rows, and :func:`interval` turns the
-folds' terms into ``mi_`` and its 95% interval, for every estimator that
-reads an MI from rows (the baselines' single "fold" included).
+Cross-fitting cuts the rows into K folds (:mod:`sknmi._folds`); critic ``k``
+trains on the other folds and reads only fold ``k``, so every row is read by
+a critic that never saw it. The K critics are one stacked module
+(:mod:`sknmi.nn.stacked`) trained by the one loop of :mod:`sknmi._training`:
+:class:`CrossFit` is the game it plays. Each member keeps the state of its own
+best epoch. The read-out gives per-row terms on the held-out rows, which
+:func:`sknmi._stats.interval` turns into ``mi_`` and its 95% interval.
 
 Nothing here knows a scikit-learn estimator: the estimator hands over tensors,
 folds, a stack of critics and a row of :data:`sknmi.bounds.BOUNDS`.
@@ -17,16 +16,11 @@ import contextlib
 import functools
 import math
 
-import numpy as np
 import torch
-from scipy.stats import t as student_t
-from sklearn.utils import check_random_state
 
 from sknmi.nn import held_out_scores, pair_scores
 from sknmi.nn.pairs import all_pair_scores
 
-#: The normal quantile of a two-sided 95% interval.
-Z95 = 1.959963984540054
 # Held-out negatives per row: all-pairs critics, one-pass critics; cap on the
 # rows x negatives scored at once.
 _NEGATIVES_ALL_PAIRS = 255
@@ -37,252 +31,6 @@ _MAX_PAIRS = 2**22
 # after training.
 _VALIDATION_ROWS = 2048
 _VALIDATION_NEGATIVES = 31
-# Newton steps of the calibrated constant in each per-epoch validation.
-_VALIDATION_SHIFT_STEPS = 8
-
-
-# -- rows ------------------------------------------------------------------------
-
-
-def split_rows(
-    n, validation_fraction, random_state, n_seeds, *, contiguous=False, gap=0
-):
-    """Seeds for the modules and the batches, then a seeded train / held-out split.
-
-    With ``contiguous`` the held-out rows are the last block of rows and the
-    ``gap`` rows before it are left out of training (ordered data: a random
-    split would hold out rows next to training rows); the training rows are
-    still in random order, for the batches.
-
-    Returns
-    -------
-    train_rows, val_rows : ndarray of int
-    seeds : ndarray of ``n_seeds`` ints, drawn before the split
-    """
-    n_val = max(2, math.ceil(validation_fraction * n))
-    n_train = n - n_val - (gap if contiguous else 0)
-    if n_train < 2:
-        raise ValueError(
-            f"validation_fraction={validation_fraction}"
-            + (f" and gap={gap}" if contiguous and gap else "")
-            + f" leave {max(n_train, 0)} training rows of {n}; need at least 2"
-        )
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
-    if contiguous:
-        # The held-out block in random order: see fold_rows.
-        return rng.permutation(n_train), rng.permutation(np.arange(n - n_val, n)), seeds
-    order = rng.permutation(n)
-    return order[n_val:], order[:n_val], seeds
-
-
-def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
-    """Seeds, then ``n_folds`` seeded cross-fitting folds of ``range(n)``.
-
-    Parameters
-    ----------
-    n, n_folds : int
-        Rows and folds.
-    random_state : int, RandomState instance or None
-        Seeds the folds, the training order and the seeds.
-    n_seeds : int
-        Seeds drawn before the folds.
-    contiguous : bool, default=False
-        Folds are consecutive blocks of rows (ordered data, such as a time
-        series, where shuffled folds would read rows next to training rows).
-    gap : int, default=0
-        With ``contiguous``: rows on each side of a read block that its
-        critic does not train on either, so that autocorrelation cannot leak
-        across the boundary.
-
-    Returns
-    -------
-    folds : list of (train_rows, read_rows)
-        Each row is read in exactly one fold and trained on in the others
-        (but the gaps); every part is in its own random order (with
-        ``contiguous``, a block of rows in random order).
-    seeds : ndarray of ``n_seeds`` ints, drawn before the folds
-    """
-    if n < 2 * n_folds:
-        raise ValueError(
-            f"n_folds={n_folds} needs at least {2 * n_folds} rows (2 per fold), got {n}"
-        )
-    rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
-    if contiguous:
-        bounds = np.linspace(0, n, n_folds + 1).astype(int)
-        folds = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            rows = np.arange(n)
-            train = rows[(rows < a - gap) | (rows >= b + gap)]
-            if len(train) < 2:
-                raise ValueError(
-                    f"gap={gap} leaves fewer than 2 training rows in a fold of "
-                    f"{n} rows cut into {n_folds} blocks"
-                )
-            # The read block in random order: held-out negatives pair rows by
-            # position (sknmi.nn.held_out_scores), and a row's neighbours in
-            # time are not independent of it, so partners in time order would
-            # read the dependence as part of the product of the marginals (on
-            # a VAR(1) they took a sixth off the estimate).
-            folds.append((rng.permutation(train), rng.permutation(rows[a:b])))
-        return folds, seeds
-    order = rng.permutation(n)
-    fold_of = np.arange(n) % n_folds
-    folds = [
-        (rng.permutation(order[fold_of != k]), order[fold_of == k])
-        for k in range(n_folds)
-    ]
-    return folds, seeds
-
-
-def scrambled(n):
-    """A fixed order of ``n`` rows that puts few neighbours next to each other.
-
-    Held-out negatives pair each row with the next rows by position; on rows
-    in time order those are its neighbours in time, not independent of it.
-    Scoring the rows in this order (always the same for the same ``n``, so
-    that a score stays a deterministic function of its input) pairs each row
-    with rows from anywhere in the series.
-    """
-    return np.random.RandomState(0).permutation(n)
-
-
-# -- the one interval --------------------------------------------------------------
-
-
-def interval(values, terms, name="read-out"):
-    """An estimate from K folds' per-row terms: the value, its 95% interval, the folds.
-
-    The estimate is the size-weighted mean of the folds' values. Its variance
-    adds two parts. The sampling error of the held-out rows comes from the
-    per-row terms (the delta method: they are the first-order expansion of
-    the read-out), on thousands of rows, so it is known well. The training
-    noise of the critics (each trained on other rows from another seed) shows
-    only in how far the folds' values spread beyond what their rows' sampling
-    error explains: that excess, over K, is the second part. It rests on
-    K - 1 degrees of freedom, so the quantile is Student's at the
-    Welch-Satterthwaite degrees of freedom of the sum: K - 1 when the
-    critics' noise dominates, the normal quantile when the sampling error
-    does. With one fold it is the delta method.
-
-    Parameters
-    ----------
-    values : sequence of float
-        Each fold's read-out.
-    terms : sequence of tensors or arrays
-        Each fold's per-row terms (their mean is close to the fold's value).
-    name : str
-        What is read, for the error message.
-
-    Returns
-    -------
-    mi : float
-    (low, high) : tuple of float
-    values : ndarray of shape (K,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sknmi._crossfit import interval
-    >>> rng = np.random.default_rng(0)
-    >>> terms = [1.0 + rng.standard_normal(10_000) for _ in range(3)]
-    >>> mi, (low, high), _ = interval([t.mean() for t in terms], terms)
-    >>> round(mi, 2), round(high - low, 3)  # 2 x 1.96 / sqrt(30,000) = 0.023
-    (1.0, 0.023)
-    """
-    values = np.asarray([float(v) for v in values])
-    if not np.all(np.isfinite(values)):
-        bad = values[~np.isfinite(values)][0]
-        raise ValueError(
-            f"the {name} read-out is not finite ({bad}); the critic "
-            "diverged: try a smaller learning_rate_init or another bound"
-        )
-    terms = [torch.as_tensor(t).double().reshape(-1) for t in terms]
-    sizes = np.array([len(t) for t in terms])
-    n, k = int(sizes.sum()), len(values)
-    mi = float(values @ sizes / n)
-    squares = np.array([float(((t - t.mean()) ** 2).sum()) for t in terms])
-    sampling = float(squares.sum()) / max(n - k, 1) / n
-    half = Z95 * math.sqrt(sampling)
-    if k > 1:
-        per_fold = squares / np.maximum(sizes - 1, 1) / sizes
-        spread = float(np.var(values, ddof=1))
-        # The folds' spread beyond what their own rows' sampling explains.
-        noise = max(0.0, spread - float(np.mean(per_fold)))
-        half = half_width(sampling, noise, spread, k)
-    return mi, (mi - half, mi + half), values
-
-
-def long_run_variance(terms):
-    r"""The variance of the mean of autocorrelated ``terms``, times their number.
-
-    For independent terms it is their variance. Terms read from a time series
-    are correlated with their neighbours, and the variance of their mean is
-    then :math:`\gamma_0 + 2 \sum_k \gamma_k`; the Newey-West estimate
-    weights the autocovariances :math:`\gamma_k` by the Bartlett kernel
-    ``1 - k / (L + 1)`` up to ``L = floor(4 (n / 100)^(2/9))``, which keeps
-    it positive.
-
-    Parameters
-    ----------
-    terms : array-like of shape (n,)
-        Per-row terms in time order.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sknmi._crossfit import long_run_variance
-    >>> rng = np.random.default_rng(0)
-    >>> e = rng.standard_normal(100_000)
-    >>> round(long_run_variance(e), 1)  # independent: the variance
-    1.0
-    >>> # 2 + 2 x 1 at lag 1 is 4; the Bartlett weight there (L = 18) is 18/19
-    >>> round(long_run_variance(e[1:] + e[:-1]), 1)
-    3.9
-    """
-    u = np.asarray(terms, dtype=np.float64)
-    u = u - u.mean()
-    n = len(u)
-    lags = min(n - 1, int(4 * (n / 100) ** (2 / 9)))
-    value = float(u @ u) / n
-    for k in range(1, lags + 1):
-        value += 2 * (1 - k / (lags + 1)) * float(u[k:] @ u[:-k]) / n
-    return max(value, 0.0)
-
-
-def half_width(sampling, noise, spread, k):
-    """The 95% half-width of a mean of ``k`` critics' read-outs.
-
-    Parameters
-    ----------
-    sampling : float
-        The variance of the mean from the rows' sampling (well known: it
-        rests on thousands of rows).
-    noise : float
-        One critic's training-noise variance, read from ``spread``.
-    spread : float
-        The critics' sample variance, on ``k - 1`` degrees of freedom.
-    k : int
-        Critics.
-
-    Returns
-    -------
-    float
-        Student's quantile at the Welch-Satterthwaite degrees of freedom of
-        ``sampling + noise / k`` (only the spread is uncertain) times its
-        square root: ``k - 1`` degrees of freedom when the noise dominates,
-        the normal quantile when the sampling does.
-    """
-    total = sampling + noise / k
-    if k == 1:
-        return Z95 * math.sqrt(total)
-    df = math.inf if spread <= 0 else (k - 1) * (total * k / spread) ** 2
-    return float(student_t.ppf(0.975, max(df, k - 1))) * math.sqrt(total)
 
 
 def held_out_negatives(critic, spec, batch_size, n):

@@ -11,8 +11,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi._crossfit import Z95 as _Z95
-from sknmi._crossfit import interval
 from sknmi._dependence import (
     canonical_correlations,
     centre,
@@ -22,6 +20,8 @@ from sknmi._dependence import (
     peak,
     warn_degenerate,
 )
+from sknmi._stats import Z95 as _Z95
+from sknmi._stats import interval
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import validate_xz
 

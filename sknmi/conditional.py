@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi._base import WrapsMIEstimator
-from sknmi._crossfit import half_width, long_run_variance
+from sknmi._stats import half_width, long_run_variance
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
 

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from sknmi._base import WrapsMIEstimator
-from sknmi._crossfit import Z95
+from sknmi._stats import Z95
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, validate_xz
 

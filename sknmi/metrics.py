@@ -15,7 +15,7 @@ from sklearn.utils import check_array
 from sknmi import bounds
 from sknmi._base import Standardiser
 from sknmi._closed_form import gaussian_kl, gaussian_mi
-from sknmi._crossfit import split_rows
+from sknmi._folds import split_rows
 from sknmi._torch import build_module, make_generator, resolve_device
 from sknmi._training import Game, Settings
 from sknmi._training import train as _train

@@ -14,15 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._crossfit import (
-    CrossFit,
-    fold_rows,
-    held_out_negatives,
-    interval,
-    scrambled,
-    split_rows,
-)
+from sknmi._crossfit import CrossFit, held_out_negatives
 from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
+from sknmi._folds import fold_rows, scrambled, split_rows
+from sknmi._stats import interval
 from sknmi._training import train
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_device, validate_xz
@@ -831,11 +826,11 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     def _combine(self, folds):
         """``mi_``, its interval and the per-fold values from the folds' terms:
-        :func:`sknmi._crossfit.interval` of the folds' per-row terms (every
+        :func:`sknmi._stats.interval` of the folds' per-row terms (every
         held-out row has the same number of negatives, so the mean of a
         read-out's terms is the read-out itself)."""
         terms = [f["read"] for f in folds]
-        return interval([t.mean() for t in terms], terms, self.bound)
+        return interval([t.mean() for t in terms], [t.cpu() for t in terms], self.bound)
 
     def _estimate(self, reads):
         """:meth:`_combine` of held-out ``(joint, marginal)`` scores per fold."""
@@ -962,7 +957,7 @@ def _check_critic(critic, x, z):
 
 
 def _with_interval(terms):
-    value, ci, _ = interval([float(terms.double().mean())], [terms])
+    value, ci, _ = interval([float(terms.double().mean())], [terms.cpu()])
     return value, ci
 
 

@@ -5,7 +5,9 @@ import pytest
 import torch
 from scipy.stats import t as student_t
 
-from sknmi._crossfit import CrossFit, fold_rows, interval
+from sknmi._crossfit import CrossFit
+from sknmi._folds import fold_rows
+from sknmi._stats import interval
 from sknmi._training import Settings, train
 from sknmi.bounds import BOUNDS, jsd, jsd_of_matrix, split_scores
 from sknmi.nn import ConcatCritic, SeparableCritic, pair_scores, stack_critics

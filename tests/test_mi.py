@@ -538,7 +538,7 @@ def test_heavy_tails_are_not_a_silent_answer():
 
 
 def test_cross_fitting_reads_every_row_once():
-    from sknmi._crossfit import fold_rows
+    from sknmi._folds import fold_rows
 
     folds, seeds = fold_rows(11, 3, 0, 4)
     assert len(seeds) == 4
