@@ -12,13 +12,12 @@ import copy
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
 from sknmi._folds import split_rows
+from sknmi._neural.training import Settings, train
 from sknmi._torch import module_device
-from sknmi._training import Settings, train
 from sknmi._validation import check_device, check_hidden_layer_sizes
 
 #: Constraints of the training parameters every neural estimator shares (the
@@ -36,92 +35,6 @@ TRAINING_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
-
-# Rows standardised at once: memory of a fit stays near the size of the data.
-_CHUNK_ROWS = 65536
-# A column whose spread is below this share of its largest magnitude is
-# constant up to float64 rounding (a relative rule: MI does not depend on scale).
-_CONSTANT_SPREAD = 64 * np.finfo(np.float64).eps
-
-
-class Standardiser:
-    """Zero mean and unit spread per column (or per channel), fitted on some rows.
-
-    Statistics are computed in float64 on each column divided by its largest
-    magnitude, so values near 1e-300 or 1e300 neither underflow nor overflow;
-    the standardised values are cast to float32 only after scaling. A column
-    is constant when its spread is below float64 rounding of its magnitude:
-    it is centred and left unscaled.
-
-    Parameters
-    ----------
-    channels : int or None
-        When set, the columns are ``channels`` consecutive blocks (images
-        flattened channels first) and each block shares one mean and spread.
-    """
-
-    def __init__(self, channels=None):
-        self.channels = channels
-
-    def _blocks(self, array, rows):
-        for start in range(0, len(rows), _CHUNK_ROWS):
-            block = np.asarray(array[rows[start : start + _CHUNK_ROWS]], np.float64)
-            if self.channels is not None:
-                c = self.channels
-                block = block.reshape(len(block), c, -1).transpose(0, 2, 1)
-                block = block.reshape(-1, c)
-            yield block
-
-    def fit(self, array, rows=None):
-        """Fit on ``array[rows]`` (all rows when None); returns self."""
-        rows = np.arange(len(array)) if rows is None else rows
-        peak = 0.0
-        for block in self._blocks(array, rows):
-            peak = np.maximum(peak, np.abs(block).max(0))
-        peak = np.where(peak > 0, peak, 1.0)
-        # Chan et al.'s pairwise update, chunk by chunk, on values in [-1, 1].
-        count, mean, m2 = 0, 0.0, 0.0
-        for block in self._blocks(array, rows):
-            block = block / peak
-            n_b, mean_b = len(block), block.mean(0)
-            delta, total = mean_b - mean, count + n_b
-            m2 = m2 + ((block - mean_b) ** 2).sum(0) + delta**2 * count * n_b / total
-            mean = mean + delta * n_b / total
-            count = total
-        spread = np.sqrt(m2 / count)
-        self.constant_ = spread <= _CONSTANT_SPREAD
-        spread = np.where(self.constant_, 1.0, spread)
-        if self.channels is not None:
-            pixels = np.shape(array)[1] // self.channels
-            peak, mean, spread = (np.repeat(v, pixels) for v in (peak, mean, spread))
-            self.constant_ = np.repeat(self.constant_, pixels)
-        self._peak, self._mean, self._spread = peak, mean, spread
-        return self
-
-    @property
-    def mean_(self):
-        """Column means, in the units of the data."""
-        return self._mean * self._peak
-
-    @property
-    def scale_(self):
-        """Column spreads (1 for a constant column), in the units of the data."""
-        return self._spread * self._peak
-
-    def transform(self, array, rows=None, dtype=np.float32):
-        """``(array[rows] - mean) / scale`` as a new array of ``dtype``."""
-        rows = np.arange(len(array)) if rows is None else rows
-        out = np.empty((len(rows), np.shape(array)[1]), dtype=dtype)
-        for start in range(0, len(rows), _CHUNK_ROWS):
-            chunk = rows[start : start + _CHUNK_ROWS]
-            block = np.asarray(array[chunk], dtype=np.float64) / self._peak
-            out[start : start + len(chunk)] = (block - self._mean) / self._spread
-        return out
-
-    def tensor(self, array, rows=None, device="cpu", dtype=torch.float32):
-        """:meth:`transform` as a tensor on ``device``."""
-        np_dtype = np.float64 if dtype == torch.float64 else np.float32
-        return torch.from_numpy(self.transform(array, rows, np_dtype)).to(device)
 
 
 class NeuralEstimator:
@@ -184,7 +97,7 @@ class NeuralEstimator:
         return split_rows(n, self.validation_fraction, self.random_state, n_seeds)
 
     def _settings(self, batch_size=None, schedule="constant", learning_rate=None):
-        """The :class:`~sknmi._training.Settings` of this estimator's parameters."""
+        """The :class:`~sknmi._neural.training.Settings` of these parameters."""
         return Settings(
             batch_size=self.batch_size if batch_size is None else batch_size,
             learning_rate=(
@@ -201,7 +114,7 @@ class NeuralEstimator:
         )
 
     def _train(self, game, *, generator, device, settings=None):
-        """Play ``game`` (see :mod:`sknmi._training`) with this estimator's settings.
+        """Play ``game`` (:mod:`sknmi._neural.training`) with these settings.
 
         Sets ``history_``, ``n_iter_`` and ``best_iter_``.
         """

@@ -16,6 +16,10 @@ _EPS = np.finfo(np.float64).eps
 #: A canonical correlation this close to 1 is an exact linear relation up to
 #: rounding.
 DETERMINISTIC = 1e-10
+#: Rows (at most, about) on which the checks of dependence run: an exact
+#: linear relation shows on any subset, and a strided one keeps the check's
+#: memory small next to the data.
+DEPENDENCE_ROWS = 50_000
 
 
 def centre(A, mean=False):
@@ -104,3 +108,20 @@ def warn_degenerate(who, r, consequence, stacklevel):
         DegenerateDependenceWarning,
         stacklevel=stacklevel + 1,
     )
+
+
+def warn_if_exactly_dependent(who, X, Z, classes, consequence, stacklevel):
+    """Warn (see :func:`warn_degenerate`) when continuous X and Z are exactly
+    linearly dependent, on at most about :data:`DEPENDENCE_ROWS` rows.
+
+    With more columns than rows a canonical correlation of 1 is no evidence
+    (any X and Z meet in the sample); class labels (``classes`` not None)
+    have no linear relation to speak of.
+    """
+    step = slice(None, None, max(1, X.shape[0] // DEPENDENCE_ROWS))
+    wide = X[step].shape[0] <= X.shape[1] + Z.shape[1]
+    if classes is not None or wide:
+        return
+    r = canonical_correlations(X[step], Z[step])
+    if is_deterministic(r):
+        warn_degenerate(who, r, consequence, stacklevel=stacklevel + 1)

@@ -115,3 +115,30 @@ def scrambled(n):
     with rows from anywhere in the series.
     """
     return np.random.RandomState(0).permutation(n)
+
+
+def critic_folds(n, n_folds, validation_fraction, random_state, *, shuffle, gap):
+    """The rows of a neural fit's critics, and their seeds.
+
+    ``n_folds`` cross-fitting folds, or for ``n_folds=1`` one train /
+    held-out split of ``validation_fraction``; shuffled, or (``shuffle=False``)
+    blocks of consecutive rows with ``gap`` rows left out around each held-out
+    block. The seeds are one per critic, then one for the batches.
+
+    Returns
+    -------
+    folds : list of (train_rows, read_rows)
+    seeds : ndarray of ``len(folds) + 1`` ints
+    """
+    if gap and shuffle:
+        raise ValueError(
+            f"gap={gap} needs shuffle=False: a gap is left around "
+            "blocks of consecutive rows, and shuffled folds have none"
+        )
+    ordered = {"contiguous": not shuffle, "gap": gap}
+    if n_folds == 1:
+        train_rows, val_rows, seeds = split_rows(
+            n, validation_fraction, random_state, 2, **ordered
+        )
+        return [(train_rows, val_rows)], seeds
+    return fold_rows(n, n_folds, random_state, n_folds + 1, **ordered)

@@ -1,6 +1,6 @@
 """Torch plumbing shared by the estimators: devices, generators, seeded modules.
 
-Nothing here trains or validates; the loop is :mod:`sknmi._training`, the
+Nothing here trains or validates; the loop is :mod:`sknmi._neural.training`, the
 scikit-learn side :mod:`sknmi._base`.
 """
 

@@ -21,9 +21,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from sknmi import _torch, bounds
-from sknmi._base import NeuralEstimator, Standardiser
+from sknmi._base import NeuralEstimator
+from sknmi._neural.preprocess import Standardiser
+from sknmi._neural.training import Adversary, Game
 from sknmi._scoring import information_scoring
-from sknmi._training import Adversary, Game
 from sknmi._typing import ArrayLike, RandomStateLike, Self
 from sknmi._validation import (
     check_dense_target,

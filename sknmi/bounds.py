@@ -31,7 +31,9 @@ Examples
 0.8591
 """
 
+import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -756,16 +758,24 @@ class MovingAverageDV(torch.nn.Module):
 class Bound:
     """How an estimator trains and reads one bound: a row of :data:`BOUNDS`.
 
+    Every entry is a callable or a capability; nothing outside this table
+    asks which bound it holds. A function that takes a ``clip`` keyword
+    (SMILE's) is given the estimator's threshold.
+
     Parameters
     ----------
-    function : str
-        The bound itself, the name of a function of this module (what
+    function : callable
+        The bound itself, ``(joint, marginal, reduction="mean")`` (what
         :class:`~sknmi.regularizers.MIRegularizer` maximises and reports).
-    objective : str
+    objective : callable or torch.nn.Module class
         What a :class:`~sknmi.NeuralMIEstimator` critic maximises: a function
-        of this module, or "mine" for :class:`MovingAverageDV`.
-    readout : str
+        of the scores, or a module class built with ``decay`` (MINE's
+        :class:`MovingAverageDV`).
+    readout : callable
         The function that reads ``mi_`` on held-out scores.
+    offset : callable
+        ``offset(joint, marginal) -> float``: the constant that turns a
+        critic score into a pointwise log ratio (see :meth:`Bound.offset`).
     lower : bool, default=True
         Whether the read-out is a lower bound on I(X; Z) in expectation.
     all_pairs : bool, default=False
@@ -778,17 +788,26 @@ class Bound:
         pooled value is the mean of the critics' values. False for the
         Donsker–Varadhan family (a log of a mean) and MINE (a module with a
         moving average per critic).
-    matrix_objective : str or None, default=None
+    classifier : bool, default=False
+        Whether the objective trains the critic as a classifier of joint
+        against product pairs (the JSD / logistic loss), whose held-out
+        calibration then says whether training stopped early or drifted.
+    matrix_objective : callable or None, default=None
         The objective as a function of a whole all-pairs score matrix
         (:func:`jsd_of_matrix`), a faster path to the same values.
+    quick_readout : callable or None, default=None
+        A cheaper read-out for progress during training (None: ``readout``).
+    local_function : callable or None, default=None
+        The bound in the shapes of Deep InfoMax's local objective, where
+        ``function`` does not take them as they are (None: ``function``).
 
     Examples
     --------
     >>> import torch
     >>> from sknmi.bounds import BOUNDS
     >>> row = BOUNDS["smile"]
-    >>> row.objective, row.readout
-    ('jsd', 'smile')
+    >>> row.objective.__name__, row.readout.__name__, row.classifier
+    ('jsd', 'smile', True)
     >>> joint, marginal = torch.full((4,), 2.0), torch.zeros(4, 3)
     >>> float(row.read(clip=5.0)(joint, marginal))
     2.0
@@ -796,13 +815,17 @@ class Bound:
     torch.Size([4])
     """
 
-    function: str
-    objective: str
-    readout: str
+    function: Callable
+    objective: Callable
+    readout: Callable
+    offset_of: Callable
     lower: bool = True
     all_pairs: bool = False
     additive: bool = True
-    matrix_objective: str = None
+    classifier: bool = False
+    matrix_objective: Callable | None = None
+    quick_readout: Callable | None = None
+    local_function: Callable | None = None
 
     def read(self, clip=5.0, quick=False):
         """The read-out as a function ``(joint, marginal, reduction="mean")``.
@@ -812,16 +835,16 @@ class Bound:
         clip : float, default=5.0
             SMILE's threshold.
         quick : bool, default=False
-            A cheaper reading for progress during training: the calibrated
-            constant with a few Newton steps.
+            A cheaper reading for progress during training (the calibrated
+            constant with a few Newton steps).
 
         Returns
         -------
         callable
         """
-        if quick and self.readout == "calibrated_log_ratio":
-            return partial(calibrated_log_ratio, max_steps=8)
-        return _function(self.readout, clip)
+        if quick and self.quick_readout is not None:
+            return self.quick_readout
+        return _configured(self.readout, clip)
 
     def train(self, clip=5.0, ema_decay=0.99):
         """The training objective: a function of the scores, or a module.
@@ -837,9 +860,9 @@ class Bound:
         -------
         callable or MovingAverageDV
         """
-        if self.objective == "mine":
-            return MovingAverageDV(ema_decay)
-        return _function(self.objective, clip)
+        if isinstance(self.objective, type):
+            return self.objective(decay=ema_decay)
+        return _configured(self.objective, clip)
 
     def bound(self, clip=5.0):
         """The bound itself as a function of the scores.
@@ -853,7 +876,7 @@ class Bound:
         -------
         callable
         """
-        return _function(self.function, clip)
+        return _configured(self.function, clip)
 
     def local(self, clip=5.0):
         """The bound of Deep InfoMax's local objective: ``(joint, marginal)``
@@ -870,8 +893,8 @@ class Bound:
         -------
         callable
         """
-        if self.function == "infonce":
-            return _local_infonce
+        if self.local_function is not None:
+            return self.local_function
         return self.bound(clip)
 
     def train_matrix(self):
@@ -881,9 +904,7 @@ class Bound:
         -------
         callable or None
         """
-        if self.matrix_objective is None:
-            return None
-        return {"jsd_of_matrix": jsd_of_matrix}[self.matrix_objective]
+        return self.matrix_objective
 
     def offset(self, marginal, joint=None):
         """The constant that turns a critic score into a pointwise log ratio.
@@ -898,35 +919,34 @@ class Bound:
         marginal : torch.Tensor
             Held-out scores of negative pairs.
         joint : torch.Tensor, default=None
-            Held-out scores of the joint pairs (used by
-            :func:`calibrated_log_ratio` only).
+            Held-out scores of the joint pairs (the calibrated read-out's
+            shift needs them).
 
         Returns
         -------
         float
         """
-        if self.readout == "log_ratio":
-            return 0.0
-        if self.readout == "calibrated_log_ratio":
-            if joint is None:
-                raise ValueError("the calibrated log ratio's offset needs joint")
-            return -float(_calibration(joint, marginal)[0])
-        if self.readout == "nwj":
-            return 1.0
-        return float(log_mean_exp(marginal))
+        return self.offset_of(joint, marginal)
 
 
-def _function(name, clip):
-    if name == "smile":
-        return partial(smile, clip=clip)
-    return {
-        "dv": dv,
-        "nwj": nwj,
-        "jsd": jsd,
-        "infonce": infonce,
-        "log_ratio": log_ratio,
-        "calibrated_log_ratio": calibrated_log_ratio,
-    }[name]
+def _configured(function, clip):
+    if "clip" in inspect.signature(function).parameters:
+        return partial(function, clip=clip)
+    return function
+
+
+def _log_partition(joint, marginal):
+    return float(log_mean_exp(marginal))
+
+
+def _nwj_offset(joint, marginal):
+    return 1.0
+
+
+def _calibrated_offset(joint, marginal):
+    if joint is None:
+        raise ValueError("the calibrated log ratio's offset needs joint")
+    return -float(_calibration(joint, marginal)[0])
 
 
 #: Every ``bound`` name of the estimators, the command line and the
@@ -934,17 +954,36 @@ def _function(name, clip):
 #: Song & Ermon do: the clipped DV itself is unbounded above in the joint
 #: scores and diverges. A JSD value is not MI, so "jsd" is read with DV.
 BOUNDS = {
-    "mine": Bound("dv", "mine", "dv", additive=False),
-    "dv": Bound("dv", "dv", "dv", additive=False),
-    "nwj": Bound("nwj", "nwj", "nwj"),
-    "jsd": Bound("jsd", "jsd", "dv", matrix_objective="jsd_of_matrix"),
-    "infonce": Bound("infonce", "infonce", "infonce", all_pairs=True),
-    "smile": Bound("smile", "jsd", "smile", matrix_objective="jsd_of_matrix"),
+    "mine": Bound(dv, MovingAverageDV, dv, _log_partition, additive=False),
+    "dv": Bound(dv, dv, dv, _log_partition, additive=False),
+    "nwj": Bound(nwj, nwj, nwj, _nwj_offset),
+    "jsd": Bound(
+        jsd, jsd, dv, _log_partition, classifier=True, matrix_objective=jsd_of_matrix
+    ),
+    "infonce": Bound(
+        infonce,
+        infonce,
+        infonce,
+        _log_partition,
+        all_pairs=True,
+        local_function=_local_infonce,
+    ),
+    "smile": Bound(
+        smile,
+        jsd,
+        smile,
+        _log_partition,
+        classifier=True,
+        matrix_objective=jsd_of_matrix,
+    ),
     "logratio": Bound(
-        "log_ratio",
-        "jsd",
-        "calibrated_log_ratio",
+        log_ratio,
+        jsd,
+        calibrated_log_ratio,
+        _calibrated_offset,
         lower=False,
-        matrix_objective="jsd_of_matrix",
+        classifier=True,
+        matrix_objective=jsd_of_matrix,
+        quick_readout=partial(calibrated_log_ratio, max_steps=8),
     ),
 }

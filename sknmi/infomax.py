@@ -15,8 +15,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi import _torch
-from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._training import Adversary, Game
+from sknmi._base import NeuralEstimator
+from sknmi._neural.preprocess import Standardiser
+from sknmi._neural.training import Adversary, Game
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import validate_x
 from sknmi.bounds import BOUNDS

@@ -13,12 +13,12 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils import check_array
 
 from sknmi import bounds
-from sknmi._base import Standardiser
 from sknmi._closed_form import gaussian_kl, gaussian_mi
 from sknmi._folds import split_rows
+from sknmi._neural.preprocess import Standardiser
+from sknmi._neural.training import Game, Settings
+from sknmi._neural.training import train as _train
 from sknmi._torch import build_module, make_generator, resolve_device
-from sknmi._training import Game, Settings
-from sknmi._training import train as _train
 from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import check_hidden_layer_sizes
 from sknmi.nn import MLP

@@ -1,6 +1,12 @@
-"""NeuralMIEstimator: mutual information from a trained critic, read held out."""
+"""NeuralMIEstimator: mutual information from a trained critic, read held out.
 
-import math
+The scikit-learn face of the neural engine (:mod:`sknmi._neural`): ``fit``
+validates, resolves the "auto" parameters, preprocesses, builds and (for a
+rate of "auto") races the critics, trains them by cross-fitting, reads the
+MI on the rows each critic never saw and warns from the diagnostics; each
+step is one call into the engine.
+"""
+
 import warnings
 from functools import partial
 from numbers import Integral, Real
@@ -8,68 +14,23 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi import _torch, bounds
-from sknmi._base import NeuralEstimator, Standardiser
-from sknmi._crossfit import CrossFit, held_out_negatives
-from sknmi._dependence import canonical_correlations, is_deterministic, warn_degenerate
-from sknmi._folds import fold_rows, scrambled, split_rows
-from sknmi._stats import interval
-from sknmi._training import train
+from sknmi import _torch
+from sknmi._base import NeuralEstimator
+from sknmi._dependence import warn_if_exactly_dependent
+from sknmi._folds import critic_folds
+from sknmi._neural import auto, diagnostics, readout
+from sknmi._neural.crossfit import CrossFit
+from sknmi._neural.preprocess import Preprocessor
+from sknmi._neural.race import race
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_device, validate_xz
 from sknmi.bounds import BOUNDS
-from sknmi.exceptions import DivergenceError
-from sknmi.nn import (
-    ACTIVATIONS,
-    ConcatCritic,
-    CriticStack,
-    SeparableCritic,
-    held_out_scores,
-    stack_critics,
-)
+from sknmi.nn import ACTIVATIONS, CriticStack, stack_critics
 
 __all__ = ["NeuralMIEstimator"]
-
-# Rows put through the quantile transform at once.
-_PREPROCESS_ROWS = 65536
-# The optimistic read-out on training rows reads at most this many per fold.
-_TRAIN_READ_ROWS = 20_000
-# learning_rate_init="auto": the candidate rates raced side by side, and the
-# epochs of the race (see NeuralMIEstimator._race).
-_RATE_CANDIDATES = (1e-4, 3e-4, 1e-3, 3e-3, 8e-3)
-_RACE_EPOCHS = 3
-# Rows (at most, about) on which the exact-dependence check runs.
-_DEPENDENCE_ROWS = 50_000
-# A held-out read-out above log(n) + this, in nats, is a blow-up, not a measurement.
-_CEILING_SLACK = 2.0
-# Held-out rows (per fold) below which no read-out is implausible.
-_PLAUSIBLE_FROM = 30
-# A DV bound below this (nats) means extreme critic scores:
-# any sane critic's DV is near or above 0.
-_EXTREME_BOUND = -1.0
-# A canonical pair of the preprocessed data carrying more than this many nats
-# (as a Gaussian pair would: -log(1 - r^2) / 2) makes "auto" choose concat.
-_CONCAT_ABOVE = 1.5
-# Critics reading this share more on their training rows than held out
-# (relative to the estimate, at least _SMALL_MI nats) fit noise; held-out
-# scores whose logistic recalibration scales them up by more than
-# _TIMID_SLOPE were trained too little. Those it scales down below _SURE_SLOPE
-# either fit the noise of their rows (and read more on them) or grew too sure
-# everywhere, reading at least as much held out: the JSD barely resists scores
-# that grow where the joint density dominates, and Adam at a high rate takes
-# that drift (the estimate is then high).
-# Chosen on the families at 1,000 to 50,000 rows (their false-alarm and hit
-# rates are on the benchmarks page); the slope is read on _SLOPE_NEGATIVES
-# negatives a row.
-_OVERFIT_GAP = 0.20
-_TIMID_SLOPE = 1.15
-_SURE_SLOPE = 0.82
-_SMALL_MI = 0.1
-_SLOPE_NEGATIVES = 32
 
 
 class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
@@ -300,6 +261,17 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         when the read-out lay below that lower bound of the same critics,
         beyond both intervals (a read-out known to be low: ``mi_`` and
         ``mi_ci_`` are then the bound's, with a warning).
+    diagnostics_ : dict
+        What the evidence says against ``mi_``, as named flags (bool), each
+        one a warning of ``fit`` when raised: ``lifted_to_bound`` (the
+        read-out lay below a lower bound, and ``mi_`` is that bound),
+        ``overfit`` (the critics read far more on their training rows),
+        ``too_timid`` and ``too_sure`` (the held-out scores ask to be scaled
+        up, or down while reading no more on training rows),
+        ``below_lower_bound``, ``extreme_scores`` (a DV bound far below 0)
+        and ``near_ceiling`` (``mi_`` near ``log`` of the held-out rows),
+        with the values they rest on: ``read_out``, ``lower_bound``,
+        ``train_gap``, ``calibration_slope``, ``dv_bound`` and ``ceiling``.
     critic_type_ : {"separable", "concat", "custom"}
         The critic that was built (what ``"auto"`` chose).
     history_ : dict of lists
@@ -428,94 +400,35 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
-        self._store_params(locals())
+        self.bound = bound
+        self.critic = critic
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.embedding_dim = embedding_dim
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate_schedule = learning_rate_schedule
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_folds = n_folds
+        self.shuffle = shuffle
+        self.gap = gap
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.ema_decay = ema_decay
+        self.clip = clip
+        self.preprocessing = preprocessing
+        self.discrete_z = discrete_z
+        self.device = device
+        self.precision = precision
+        self.random_state = random_state
+        self.verbose = verbose
 
     _fitted_modules = ("critic_",)
     _requires_target = True
     _estimates_mi = True
-
-    # -- construction -----------------------------------------------------------
-
-    def _critic_type(self, Xa, Za):
-        """The built-in critic for ``critic="auto"``, chosen from the data.
-
-        A separable critic ``f(x) . g(z)`` must build a sharp log ratio from the
-        difference of large products when one direction of X almost determines
-        one of Z; it then reads 15-30% low where a concat critic is within 5%
-        (1-d to 3-d Gaussians at 3-5 nats). The largest canonical correlation
-        of the preprocessed rows finds such a direction; elsewhere the separable
-        critic, with all pairs of a batch as negatives, is as good or better.
-        """
-        if self.critic != "auto":
-            return self.critic if isinstance(self.critic, str) else "custom"
-        if self.classes_ is not None:
-            return "separable"
-        step = max(1, Xa.shape[0] // _DEPENDENCE_ROWS)
-        r = canonical_correlations(
-            Xa[::step].double().cpu().numpy(), Za[::step].double().cpu().numpy()
-        )
-        top = float(r.max()) if r.size else 0.0
-        strongest = -0.5 * math.log(max(1.0 - top**2, 1e-300))
-        return "concat" if strongest > _CONCAT_ABOVE else "separable"
-
-    def _make_critic(self, x_features, z_features):
-        if self.critic_type_ == "separable":
-            return SeparableCritic(
-                x_features,
-                z_features,
-                self._hidden,
-                self.embedding_dim_,
-                self.activation,
-            )
-        if self.critic_type_ == "concat":
-            return ConcatCritic(x_features, z_features, self._hidden, self.activation)
-        if hasattr(self.critic, "build"):
-            module = self.critic.build(x_features, z_features)
-        else:
-            module = self.critic(x_features, z_features)
-        if not isinstance(module, torch.nn.Module):
-            raise ValueError(
-                f"critic must build a torch.nn.Module, got {type(module).__name__}"
-            )
-        return module
-
-    def _tensors(self, X, Z, device, rows=None, dtype=torch.float32):
-        """X and Z through the fitted preprocessing, as tensors of ``dtype``."""
-        out = []
-        rows = np.arange(len(X)) if rows is None else rows
-        np_dtype = np.float64 if dtype == torch.float64 else np.float32
-        for A, scaler, quantiles in zip((X, Z), self._scalers, self._quantiles):
-            if quantiles is None:
-                out.append(scaler.tensor(A, rows, device, dtype))
-                continue
-            # Chunk by chunk: the float64 copies of the quantile transform stay
-            # the size of a chunk, not of the data.
-            mapped = np.empty((len(rows), np.shape(A)[1]), dtype=np_dtype)
-            for start in range(0, len(rows), _PREPROCESS_ROWS):
-                chunk = rows[start : start + _PREPROCESS_ROWS]
-                mapped[start : start + len(chunk)] = quantiles.transform(
-                    scaler.transform(A, chunk, np.float64)
-                )
-            out.append(torch.from_numpy(mapped).to(device))
-        return out
-
-    def _scores(self, critic, X, Z):
-        """Joint and fixed-partner negative scores; memory O(chunk^2 + n k).
-
-        With ``shuffle=False`` the rows are in time order, and partners by
-        position would be neighbours in time: they are scored in a fixed
-        scrambled order, and the scores returned in the rows' order.
-        """
-        k = held_out_negatives(critic, BOUNDS[self.bound], self.batch_size_, len(X))
-        if self.shuffle:
-            return held_out_scores(critic, X, Z, negatives=k)
-        order = torch.as_tensor(scrambled(len(X)), device=X.device)
-        joint, marginal = held_out_scores(critic, X[order], Z[order], negatives=k)
-        back = torch.empty_like(order)
-        back[order] = torch.arange(len(order), device=order.device)
-        return joint[back], marginal[back]
-
-    # -- fit ---------------------------------------------------------------------
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> Self:
         """Train the critics on (X, Z) and read the MI on rows they never saw.
@@ -534,6 +447,113 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         """
         return self._fit_atomically(self._fit, X, y)
 
+    def _fit(self, X, y):
+        hidden = self._check_training_params()
+        X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
+        warn_if_exactly_dependent(
+            type(self).__name__,
+            X,
+            Z,
+            self.classes_,
+            "the finite estimate only says how far training got",
+            stacklevel=5,
+        )
+        d_x, d_z = X.shape[1], Z.shape[1]
+        self.hidden_layer_sizes_ = hidden or auto.hidden_layer_sizes(d_x, d_z)
+        self.embedding_dim_ = (
+            auto.embedding_dim(d_x, d_z)
+            if self.embedding_dim == "auto"
+            else self.embedding_dim
+        )
+        folds, seeds = critic_folds(
+            X.shape[0],
+            self.n_folds,
+            self.validation_fraction,
+            self.random_state,
+            shuffle=self.shuffle,
+            gap=self.gap,
+        )
+        self.batch_size_ = auto.batch_size(
+            self.batch_size, min(len(train) for train, _ in folds)
+        )
+        # One critic: scaled by its training rows. Cross-fitted critics share one
+        # scaling of all rows: a per-column monotone map, so it cannot leak
+        # dependence from a read fold into training.
+        self._preprocessor = Preprocessor(
+            self.preprocessing == "quantile", self.classes_ is not None
+        ).fit(X, Z, folds[0][0] if len(folds) == 1 else None, seeds[0])
+        device = _torch.resolve_device(self.device)
+        autocast = _torch.autocast_dtype(self.precision, device)
+        Xa, Za = self._preprocessor.tensors(X, Z, device)
+        self.critic_type_ = auto.critic_type(self.critic, self.classes_, Xa, Za)
+        build = auto.CriticBuilder(
+            self.critic_type_,
+            self.critic,
+            d_x,
+            d_z,
+            self.hidden_layer_sizes_,
+            self.embedding_dim_,
+            self.activation,
+        )
+        stack = build.stack(seeds[:-1], device)
+        auto.check_critic(stack.member(0), Xa[:4], Za[:4])
+        generator = _torch.make_generator(seeds[-1])
+
+        def engine_of(critics, rows=folds, tolerant=False):
+            return self._engine(critics, Xa, Za, rows, generator, autocast, tolerant)
+
+        self.learning_rate_init_, self.learning_rate_search_ = (
+            self.learning_rate_init,
+            None,
+        )
+        if self.learning_rate_init == "auto":
+            # The candidates all start from the first fold's seed: the race
+            # compares rates, not initialisations.
+            n = len(auto.RATE_CANDIDATES)
+            first, self.learning_rate_init_, self.learning_rate_search_ = race(
+                lambda critics: engine_of(critics, [folds[0]] * n, True),
+                build.stack([seeds[0]] * n, device),
+                self._settings(batch_size=self.batch_size_),
+                generator=generator,
+                device=device,
+                name=type(self).__name__,
+            )
+            members = [first] + [stack.member(j) for j in range(1, len(folds))]
+            stack = stack_critics(members).to(device)
+        engine = engine_of(stack)
+        self._train(
+            engine,
+            generator=generator,
+            device=device,
+            settings=self._settings(
+                batch_size=self.batch_size_,
+                schedule=self.learning_rate_schedule,
+                learning_rate=float(self.learning_rate_init_),
+            ),
+        )
+        record = readout.lift_to_bound(readout.read_out(engine, self.bound, self.clip))
+        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
+        self._record(record)
+        n_read = engine.smallest_read
+        self.diagnostics_ = diagnostics.diagnose(record, self.bound, n_read)
+        for reason in diagnostics.render(
+            self.diagnostics_,
+            record,
+            bound=self.bound,
+            critic_type=self.critic_type_,
+            preprocessing=self.preprocessing,
+            learning_rate=self.learning_rate_init_,
+        ):
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
+        return self
+
+    def _record(self, record):
+        """The fitted attributes of a read-out."""
+        self.mi_, self.mi_ci_, self.mi_folds_ = record.mi, record.ci, record.folds
+        self.mi_lower_bounds_, self.mi_train_ = record.lower_bounds, record.train
+        self.calibration_slope_, self.mi_source_ = record.slope, record.source
+        self._log_partition = record.offset
+
     def _check_training_params(self):
         if isinstance(self.hidden_layer_sizes, str):
             self._validate_params()
@@ -541,110 +561,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             return None  # "auto": chosen from the data in _fit
         return super()._check_training_params()
 
-    def _fit(self, X, y):
-        hidden = self._check_training_params()
-        X, Z = self._validate_pair(X, y)
-        self.hidden_layer_sizes_ = hidden or _auto_hidden(X.shape[1], Z.shape[1])
-        self._hidden = self.hidden_layer_sizes_
-        self.embedding_dim_ = (
-            _auto_embedding(X.shape[1], Z.shape[1])
-            if self.embedding_dim == "auto"
-            else self.embedding_dim
-        )
-        folds, seeds = self._folds(X.shape[0])
-        init_seeds, batch_seed = seeds[:-1], seeds[-1]
-        self.batch_size_ = _resolve_batch_size(
-            self.batch_size, min(len(train) for train, _ in folds)
-        )
-        # One critic: scaled by its training rows. Cross-fitted critics share one
-        # scaling of all rows: a per-column monotone map, so it cannot leak
-        # dependence from a read fold into training.
-        self._fit_preprocessing(
-            X, Z, folds[0][0] if len(folds) == 1 else None, init_seeds[0]
-        )
-        device = _torch.resolve_device(self.device)
-        autocast = _torch.autocast_dtype(self.precision, device)
-        Xa, Za = self._tensors(X, Z, device)
-        self.critic_type_ = self._critic_type(Xa, Za)
-        stack = self._build_critics(X.shape[1], Z.shape[1], init_seeds, device)
-        _check_critic(stack.member(0), Xa[:4], Za[:4])
-        generator = _torch.make_generator(batch_seed)
-        if self.learning_rate_init == "auto":
-            # The candidates all start from the first fold's seed: the race
-            # compares rates, not initialisations.
-            candidates = partial(
-                self._build_critics, X.shape[1], Z.shape[1], device=device
-            )
-            first = self._race(
-                lambda m: candidates([init_seeds[0]] * m),
-                Xa,
-                Za,
-                folds[0],
-                generator,
-                autocast,
-                device,
-            )
-            members = [first] + [stack.member(j) for j in range(1, len(folds))]
-            stack = stack_critics(members).to(device)
-        else:
-            self.learning_rate_init_ = float(self.learning_rate_init)
-            self.learning_rate_search_ = None
-        engine = self._engine(stack, Xa, Za, folds, generator, autocast)
-        result = self._train(
-            engine,
-            generator=engine.generator,
-            device=device,
-            settings=self._settings(
-                batch_size=self.batch_size_,
-                schedule=self.learning_rate_schedule,
-                learning_rate=self.learning_rate_init_,
-            ),
-        )
-        if self.early_stopping and not (result.diverged or result.interrupted):
-            engine.keep_best()
-        self._read_out(engine)
-        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
-        lifted = self._lift_to_bound()
-        for reason in lifted + _doubts(self, engine.smallest_read):
-            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
-        return self
-
-    def _validate_pair(self, X, y):
-        """Validated arrays; a warning when X and Z are exactly dependent."""
-        X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
-        # An exact linear relation shows on any subset: a strided one keeps
-        # the check's memory small next to the data.
-        # With more columns than rows a canonical correlation of 1 is no
-        # evidence (any X and Z meet in the sample); a critic still reads the
-        # rows, as it does images of more pixels than there are images.
-        step = slice(None, None, max(1, X.shape[0] // _DEPENDENCE_ROWS))
-        wide = X[step].shape[0] <= X.shape[1] + Z.shape[1]
-        r = (
-            canonical_correlations(X[step], Z[step])
-            if self.classes_ is None and not wide
-            else np.zeros(0)
-        )
-        if is_deterministic(r):
-            warn_degenerate(
-                type(self).__name__,
-                r,
-                "the finite estimate only says how far training got",
-                stacklevel=6,
-            )
-        return X, Z
-
-    def _build_critics(self, x_features, z_features, seeds, device=None):
-        """One critic per fold, each from its own seed, stacked into one module."""
-        members = [
-            _torch.build_module(lambda: self._make_critic(x_features, z_features), seed)
-            for seed in seeds
-        ]
-        return stack_critics(members).to(device)
-
-    def _engine(self, stack, Xa, Za, folds, generator, autocast, race=False):
+    def _engine(self, stack, Xa, Za, folds, generator, autocast, tolerant):
         """The cross-fitting game of these critics on these rows."""
         spec = BOUNDS[self.bound]
-        engine = CrossFit(
+        return CrossFit(
             stack,
             Xa,
             Za,
@@ -655,186 +575,15 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             self.batch_size_,
             generator,
             autocast=autocast,
-            tolerant=race,
+            tolerant=tolerant,
+            plausible=None
+            if tolerant
+            else partial(
+                diagnostics.plausible,
+                n=Xa.shape[0],
+                n_read=min(len(r) for _, r in folds),
+            ),
         )
-        if not race:
-            engine.plausible = partial(
-                _plausible, n=Xa.shape[0], n_read=engine.smallest_read
-            )
-        return engine
-
-    def _race(self, build, Xa, Za, fold, generator, autocast, device):
-        """The critic of the first fold at the candidate rate whose held-out
-        objective is best.
-
-        One critic per candidate rate, each from the first fold's seed, trains
-        on the first fold's rows as a member of one stacked module (each at
-        its own rate) for a few epochs; the candidate whose best epoch's
-        held-out training objective is highest wins, and its critic goes on
-        training with the other folds' fresh critics. Racing one fold costs
-        ``len(_RATE_CANDIDATES) / n_folds`` of the race of every fold. Sets
-        ``learning_rate_init_`` and ``learning_rate_search_``.
-        """
-        rates = _RATE_CANDIDATES
-        stack = build(len(rates))
-        engine = self._engine(
-            stack, Xa, Za, [fold] * len(rates), generator, autocast, True
-        )
-        top = max(rates)
-        engine.step_scales = stack.step_scales([r / top for r in rates])
-        settings = self._settings(
-            batch_size=self.batch_size_, schedule="plateau", learning_rate=top
-        )
-        # Warm-up, then each candidate's constant rate: the race's members are
-        # the fits they stand for (no plateau of the others lowers their rate).
-        settings.max_iter, settings.early_stopping = _RACE_EPOCHS, False
-        settings.plateau_patience = _RACE_EPOCHS + 1
-        settings.verbose, settings.name = 0, f"{type(self).__name__} (rate race)"
-        train(engine, settings, generator=generator, device=device)
-        values = torch.stack(engine.member_history)
-        scores = torch.where(torch.isfinite(values), values, -math.inf).max(0).values
-        if not torch.isfinite(scores).any():
-            raise DivergenceError(
-                f"{type(self).__name__}: every candidate learning rate "
-                f"{list(rates)} diverged; try another bound or preprocessing"
-            )
-        winner = int(torch.argmax(scores))
-        self.learning_rate_init_ = float(rates[winner])
-        self.learning_rate_search_ = {
-            "rates": [float(r) for r in rates],
-            "validation_bound": scores.tolist(),
-            "epochs": _RACE_EPOCHS,
-        }
-        return stack.member(winner)
-
-    def _read_out(self, engine):
-        """``mi_``, its interval and evidence from every held-out row.
-
-        One fold at a time: only each fold's per-row terms are kept, so the
-        memory of the read-out is that of one fold's scores.
-        """
-        folds = [
-            self._fold_terms(*engine.scores(k, rows))
-            for k, rows in enumerate(engine.read_rows)
-        ]
-        self.mi_, self.mi_ci_, self.mi_folds_ = self._combine(folds)
-        self._log_partition = float(np.mean([f["offset"] for f in folds]))
-        weights = np.array([len(f["read"]) for f in folds], dtype=np.float64)
-        self.calibration_slope_ = float(
-            np.average([f["slope"] for f in folds], weights=weights)
-        )
-        # The evidence: DV and NWJ of the same critics on the same rows, the
-        # folds' terms pooled.
-        self.mi_lower_bounds_ = {
-            name: _with_interval(torch.cat([f[name] for f in folds]))
-            for name in ("dv", "nwj")
-        }
-        # Training rows are in random order: the first as many as each fold
-        # reads (at most _TRAIN_READ_ROWS) are a fair sample of what it saw.
-        read = BOUNDS[self.bound].read(self.clip)
-        self.mi_train_ = float(
-            sum(
-                float(w) * float(read(*engine.scores(k, train[: len(rows)])))
-                for k, (train, rows, w) in enumerate(
-                    zip(engine.train_rows, engine.read_rows, engine.weights)
-                )
-                for train in [train[:_TRAIN_READ_ROWS]]
-            )
-        )
-
-    def _lift_to_bound(self):
-        """``mi_`` raised to a valid lower bound of the same critics that lies
-        above its interval; the reason, in a list (empty when none did).
-
-        DV and NWJ are lower bounds in expectation whatever the critic, so a
-        read-out beyond their intervals below them is known to be low, and
-        the bound is the better estimate (``mi_source_`` says which it is).
-        """
-        self.mi_source_ = self.bound
-        above = _bound_above(self.mi_, self.mi_ci_, self.mi_lower_bounds_)
-        if above is None:
-            return []
-        name, (value, ci) = above
-        read = self.mi_
-        self.mi_, self.mi_ci_, self.mi_source_ = value, ci, name
-        return [
-            f"the {self.bound} read-out ({read:.4g} nats) lay below the "
-            f"{name.upper()} lower bound of the same critics, beyond both "
-            f"intervals, so mi_ is that bound ({value:.4g}, mi_source_="
-            f"{name!r}): the critics likely stopped before they learnt all of "
-            "the dependence, and the MI may be higher still; try "
-            + (
-                "more rows or more epochs"
-                if self.critic_type_ == "concat"
-                else "critic='concat' or more epochs"
-            )
-        ]
-
-    def _fold_terms(self, joint, marginal):
-        """Per-row terms of one fold's held-out scores: the read-out, the DV and
-        NWJ bounds; the offset of ``pointwise_mi`` and the calibration slope.
-
-        The critic shifted to ``T - offset + 1`` is NWJ's optimum when
-        ``T - offset`` is the log density ratio; DV does not depend on the
-        shift.
-        """
-        spec = BOUNDS[self.bound]
-        offset = spec.offset(marginal, joint)
-        shifted = 1.0 - offset
-        return {
-            "read": spec.read(self.clip)(joint, marginal, reduction="none").double(),
-            "offset": offset,
-            # A diagnostic: a few negatives a row pin the slope, at an eighth
-            # of the cost of all of them.
-            "slope": bounds.calibration_slope(joint, marginal[:, :_SLOPE_NEGATIVES]),
-            "dv": bounds.dv(joint, marginal, reduction="none").double(),
-            "nwj": bounds.nwj(
-                joint + shifted, marginal + shifted, reduction="none"
-            ).double(),
-        }
-
-    def _folds(self, n):
-        """``[(train_rows, read_rows), ...]`` and the seeds (one per critic, then
-        the batches): a train / held-out split for one critic, else the folds."""
-        if self.gap and self.shuffle:
-            raise ValueError(
-                f"gap={self.gap} needs shuffle=False: a gap is left around "
-                "blocks of consecutive rows, and shuffled folds have none"
-            )
-        ordered = {"contiguous": not self.shuffle, "gap": self.gap}
-        if self.n_folds == 1:
-            train_rows, val_rows, seeds = split_rows(
-                n, self.validation_fraction, self.random_state, 2, **ordered
-            )
-            return [(train_rows, val_rows)], seeds
-        return fold_rows(
-            n, self.n_folds, self.random_state, self.n_folds + 1, **ordered
-        )
-
-    def _fit_preprocessing(self, X, Z, train_rows, seed):
-        # Standardised first in any case: the quantile transform's thresholds
-        # are absolute, and MI does not depend on the scale of the data.
-        self._scalers = [Standardiser().fit(A, train_rows) for A in (X, Z)]
-        self._quantiles = [None, None]
-        if self.preprocessing == "quantile":
-            self._quantiles = [
-                _fit_quantiles(scaler.transform(A, train_rows, np.float64), seed)
-                for A, scaler in zip((X, Z), self._scalers)
-            ]
-            if self.classes_ is not None:
-                self._quantiles[1] = None  # class labels are never transformed
-
-    def _combine(self, folds):
-        """``mi_``, its interval and the per-fold values from the folds' terms:
-        :func:`sknmi._stats.interval` of the folds' per-row terms (every
-        held-out row has the same number of negatives, so the mean of a
-        read-out's terms is the read-out itself)."""
-        terms = [f["read"] for f in folds]
-        return interval([t.mean() for t in terms], [t.cpu() for t in terms], self.bound)
-
-    def _estimate(self, reads):
-        """:meth:`_combine` of held-out ``(joint, marginal)`` scores per fold."""
-        return self._combine([self._fold_terms(*read) for read in reads])
 
     # -- inference ---------------------------------------------------------------
 
@@ -844,8 +593,13 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         X, Z = validate_xz(self, X, y, reset=False, min_samples=2)
         dtype = _torch.torch_dtype(X)
         critic = _torch.in_dtype(self.critic_, dtype)
-        Xt, Zt = self._tensors(X, Z, _torch.module_device(critic), dtype=dtype)
+        device = _torch.module_device(critic)
+        Xt, Zt = self._preprocessor.tensors(X, Z, device, dtype=dtype)
         return critic, Xt, Zt
+
+    def _scores(self, critic, X, Z):
+        spec = BOUNDS[self.bound]
+        return readout.scores(critic, X, Z, spec, self.batch_size_, not self.shuffle)
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """The read-out of ``bound`` on (X, Z) with the fitted critic, in nats.
@@ -912,209 +666,3 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             read(*self._scores(member, Xt, Zt), reduction="none").double().cpu().numpy()
             for member in members
         ]
-
-
-def _check_critic(critic, x, z):
-    """One look at a critic's output on a few rows, so a wrong one fails early.
-
-    ``critic(x, z)`` must give one differentiable float score per row and
-    ``score_matrix(x, z')``, where present, one per pair (``n x m``).
-    """
-    if not any(p.requires_grad for p in critic.parameters()):
-        raise ValueError(
-            f"critic {type(critic).__name__} has no trainable parameters: "
-            "there is nothing to train"
-        )
-    n = x.shape[0]
-    calls = [("critic(x, z)", lambda: critic(x, z), (n,))]
-    if hasattr(critic, "score_matrix"):
-        # z with one row fewer: a transposed matrix cannot pass for the right one.
-        calls.append(
-            (
-                "critic.score_matrix(x, z)",
-                lambda: critic.score_matrix(x, z[:-1]),
-                (n, n - 1),
-            )
-        )
-    for what, call, shape in calls:
-        try:
-            out = call()
-        except Exception as exc:
-            raise ValueError(
-                f"{what} failed on x of shape {tuple(x.shape)} and z of shape "
-                f"{tuple(z.shape)}: {exc}"
-            ) from exc
-        if not isinstance(out, torch.Tensor) or tuple(out.shape) != shape:
-            got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out)
-            raise ValueError(f"{what} must return a tensor of shape {shape}, got {got}")
-        if not out.is_floating_point():
-            raise ValueError(f"{what} must return float scores, got {out.dtype}")
-        if not out.requires_grad:
-            raise ValueError(
-                f"{what} is not differentiable with respect to the critic's "
-                "parameters (no gradient reaches them)"
-            )
-
-
-def _with_interval(terms):
-    value, ci, _ = interval([float(terms.double().mean())], [terms.cpu()])
-    return value, ci
-
-
-def _doubts(est, n_read):
-    """Reasons to doubt a fitted estimate, read from the evidence of its critics.
-
-    Each is a fact about this fit, measured for what it predicts on the
-    families of ``benchmarks/families.py`` (how often it fires on fits within
-    5% of the truth and on fits off by more than 10%; see the benchmarks
-    page):
-
-    - the critics read more on their training rows than on held-out rows by
-      a tenth or more (they fit the noise of their rows: the held-out
-      estimate is low);
-    - their held-out scores ask to be scaled up (``calibration_slope_`` above
-      1.15: training stopped before they learnt the dependence), or down
-      (below 0.82) while they read no more on their training rows than held
-      out: they grew too sure where the joint density dominates, and the
-      estimate is high;
-    - a lower bound of the same critics lies above the estimate's interval;
-    - for a read-out that is itself a bound: extreme scores (a DV bound far
-      below 0: heavy tails, outliers) or an estimate near ``log n``, the most
-      that the held-out rows can show.
-
-    ``est`` is the fitted estimator (or anything with its attributes);
-    ``n_read`` the held-out rows of the smallest fold.
-    """
-    mi, ci, spec = est.mi_, est.mi_ci_, BOUNDS[est.bound]
-    reasons = []
-    gap = (est.mi_train_ - mi) / max(abs(mi), _SMALL_MI)
-    if gap > _OVERFIT_GAP:
-        reasons.append(
-            f"the critics read {est.mi_train_:.4g} nats on the rows they trained "
-            f"on and {mi:.4g} on rows they never saw ({100 * gap:.0f}% more): "
-            "they learnt the noise of their rows beside the dependence, and mi_ "
-            "is likely low; more rows, a smaller hidden_layer_sizes or fewer "
-            "epochs may help"
-        )
-    slope = est.calibration_slope_
-    if spec.objective == "jsd" and slope > _TIMID_SLOPE:
-        reasons.append(
-            f"the held-out scores are too timid: calibrated, they would be "
-            f"{slope:.2f} times as far apart (calibration_slope_): training "
-            "stopped before the critics learnt the dependence, and mi_ is likely "
-            "low; raise max_iter (or learning_rate_init)"
-        )
-    # Critics that fit noise are too sure as well, but only on the rows they
-    # never saw: they read less there (the overfit doubt), not more.
-    if (
-        spec.objective == "jsd"
-        and slope < _SURE_SLOPE
-        and mi > _SMALL_MI
-        and est.mi_train_ <= mi
-    ):
-        reasons.append(
-            f"the held-out scores are too sure: calibrated, they would be "
-            f"{slope:.2f} times as far apart (calibration_slope_): the critics' "
-            "scores grew where the joint pairs dominate, and mi_ is likely high; "
-            f"refit with learning_rate_init from {est.learning_rate_init_ / 2:.2g} "
-            f"down to {est.learning_rate_init_ / 8:.2g} (a half to an eighth of "
-            f"the {est.learning_rate_init_:.2g} used; a fit that warns the "
-            "critics are too timid went too far)"
-        )
-    remedy = (
-        "more rows or more epochs"
-        if est.critic_type_ == "concat"
-        else "critic='concat' or more epochs"
-    )
-    above = _bound_above(mi, ci, est.mi_lower_bounds_)
-    if above is not None:
-        name, (value, _) = above
-        reasons.append(
-            f"mi_ = {mi:.4g} lies below the {name.upper()} lower bound of the "
-            f"same critic ({value:.4g}, beyond both intervals): the estimate "
-            f"is low; try {remedy}"
-        )
-    if not spec.lower:
-        # A log-ratio read-out has no log n ceiling, and no exponential moment
-        # for a few extreme pairs to own.
-        return reasons
-    dv, _ = est.mi_lower_bounds_["dv"]
-    if dv < _EXTREME_BOUND:
-        hint = (
-            "try preprocessing='quantile'"
-            if est.preprocessing != "quantile"
-            else "some pairs lie where the critic extrapolates wildly (outliers, "
-            "a sharply curved dependence such as a spiral, or a bound such as "
-            "infonce that leaves the critic's scale free)"
-        )
-        reasons.append(
-            f"the critic gives some held-out pairs extreme scores (its DV bound "
-            f"is {dv:.3g} nats): mi_ may be unreliable; {hint}"
-        )
-    if mi > math.log(n_read) - 1.0:
-        reasons.append(
-            f"mi_ = {mi:.4g} is near log({n_read}) = {math.log(n_read):.3g}, the "
-            "most that the held-out rows can show: the MI may be larger"
-        )
-    return reasons
-
-
-def _bound_above(mi, ci, lower_bounds):
-    """The highest lower bound ``(name, (value, interval))`` lying above the
-    interval ``ci`` of ``mi`` beyond both intervals, by a margin that matters
-    (5%, at least 0.05 nats); None when there is none."""
-    above = [
-        (name, (value, bci))
-        for name, (value, bci) in lower_bounds.items()
-        if bci[0] > ci[1] + 0.05 * max(1.0, abs(mi))
-    ]
-    return max(above, key=lambda item: item[1][0]) if above else None
-
-
-def _plausible(logs, n, n_read):
-    """Why a held-out read-out is impossible on ``n`` rows, or None.
-
-    No estimate from ``n`` rows can show much more than ``log n`` nats, and a
-    critic that reads far below 0 has blown up: a real one starts near 0.
-    Folds of ``n_read`` rows too few to tell say nothing either way.
-    """
-    if n_read < _PLAUSIBLE_FROM:
-        return None  # a read-out of a few rows is noise either way
-    value = logs["validation_mi"]
-    ceiling = math.log(n) + _CEILING_SLACK
-    if value > ceiling:
-        return f"read {value:.4g} nats, more than {n} rows can show (~{ceiling:.3g})"
-    if value < -math.log(n):
-        return f"read {value:.4g} nats, far below 0"
-    return None
-
-
-def _fit_quantiles(A, seed):
-    return QuantileTransformer(
-        n_quantiles=min(1000, len(A)),
-        output_distribution="normal",
-        subsample=100_000,
-        random_state=int(seed),
-    ).fit(A)
-
-
-def _resolve_batch_size(batch_size, n_train):
-    if batch_size != "auto":
-        return min(batch_size, n_train)
-    # About 32 steps an epoch keeps early stopping's per-epoch checks fine-grained
-    # on small data; 512 rows were best on the 20-d benchmark at 50,000 rows.
-    size = 2 ** round(math.log2(max(n_train, 1) / 32))
-    return min(int(np.clip(size, 32, 512)), n_train)
-
-
-def _auto_hidden(x_features, z_features):
-    """Two hidden layers whose width grows with the columns: 64 up to 4 columns
-    in all, 128 up to 16, then 256 (see ``hidden_layer_sizes``)."""
-    d = x_features + z_features
-    width = 64 if d <= 4 else 128 if d <= 16 else 256
-    return (width, width)
-
-
-def _auto_embedding(x_features, z_features):
-    """32 up to 4 columns in all, then 64 (see ``embedding_dim``)."""
-    return 32 if x_features + z_features <= 4 else 64

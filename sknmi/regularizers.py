@@ -55,7 +55,7 @@ import torch
 from torch import nn
 
 from sknmi import bounds
-from sknmi.nn import pair_scores
+from sknmi.nn import pair_scores, scores_all_pairs
 
 __all__ = ["BOUNDS", "MIRegularizer", "adaptive_clip", "adaptive_clip_grad_"]
 
@@ -191,7 +191,7 @@ class MIRegularizer(nn.Module):
                 f"{type(generator).__name__}"
             )
         if negatives is None:
-            negatives = "all" if hasattr(critic, "score_matrix") else "derangement"
+            negatives = "all" if scores_all_pairs(critic) else "derangement"
         if negatives not in ("all", "derangement") and not (
             isinstance(negatives, int)
             and not isinstance(negatives, bool)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sknmi import DeepInfoMaxTransformer, InfoBottleneckTransformer, NeuralMIEstimator
-from sknmi._base import Standardiser
+from sknmi._neural.preprocess import Standardiser
 
 TINY = dict(hidden_layer_sizes=(16,), max_iter=4, random_state=0)
 

@@ -5,13 +5,13 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from sknmi._base import Standardiser
-from sknmi._training import Adversary, Game, Settings, train
+from sknmi._neural.preprocess import Standardiser
+from sknmi._neural.training import Adversary, Game, Settings, train
 from sknmi.exceptions import DivergenceError
 
 
 def test_chunked_standardiser_equals_numpy(monkeypatch):
-    monkeypatch.setattr("sknmi._base._CHUNK_ROWS", 1000)
+    monkeypatch.setattr("sknmi._neural.preprocess._CHUNK_ROWS", 1000)
     rng = np.random.default_rng(0)
     A = rng.standard_normal((5000, 3)) * [1.0, 5.0, 0.1] + [3.0, -2.0, 100.0]
     rows = rng.permutation(5000)[:3700]

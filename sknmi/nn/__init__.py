@@ -25,7 +25,12 @@ Examples
 
 from sknmi.nn import critics
 from sknmi.nn.critics import MLP, ConcatCritic, SeparableCritic
-from sknmi.nn.pairs import derangement, held_out_scores, pair_scores
+from sknmi.nn.pairs import (
+    derangement,
+    held_out_scores,
+    pair_scores,
+    scores_all_pairs,
+)
 from sknmi.nn.stacked import (
     CriticEnsemble,
     CriticStack,
@@ -50,5 +55,6 @@ __all__ = [
     "derangement",
     "held_out_scores",
     "pair_scores",
+    "scores_all_pairs",
     "stack_critics",
 ]

@@ -80,6 +80,9 @@ class ConcatCritic(nn.Module):
     torch.Size([4])
     """
 
+    # One pass per pair: negatives are shuffled partners.
+    all_pairs = False
+
     def __init__(
         self, x_features, z_features, hidden_layer_sizes=(256, 256), activation="relu"
     ):
@@ -116,6 +119,9 @@ class SeparableCritic(nn.Module):
     >>> critic.score_matrix(torch.zeros(5, 3), torch.zeros(7, 2)).shape
     torch.Size([5, 7])
     """
+
+    # f(x) . g(z) scores every pair of a batch with one product.
+    all_pairs = True
 
     def __init__(
         self,

@@ -67,13 +67,39 @@ def _matrix(critic, x, z):
     return critic.score_matrix(x, z)
 
 
-def _has_matrix(critic, x):
-    return hasattr(critic, "members_score_matrix" if x.ndim == 3 else "score_matrix")
+def scores_all_pairs(critic: torch.nn.Module) -> bool:
+    """Whether ``critic`` scores every pair of a batch in one call.
+
+    The one place this capability is read. A critic declares it with a
+    boolean ``all_pairs`` attribute (every built-in critic and stack of
+    critics does); a module of your own without one declares it by having a
+    ``score_matrix(x, z)`` method.
+
+    Parameters
+    ----------
+    critic : torch.nn.Module
+        A critic, or a stack of critics.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from sknmi.nn import ConcatCritic, SeparableCritic, scores_all_pairs
+    >>> separable, concat = SeparableCritic(2, 2, (8,)), ConcatCritic(2, 2, (8,))
+    >>> scores_all_pairs(separable), scores_all_pairs(concat)
+    (True, False)
+    """
+    declared = getattr(critic, "all_pairs", None)
+    if declared is not None:
+        return bool(declared)
+    return callable(getattr(critic, "score_matrix", None))
 
 
 def all_pair_scores(critic, x, z):
     """Every score ``T(x_i, z_j)``: ``(n, m)``, or ``(K, n, m)`` for a stack."""
-    if _has_matrix(critic, x):
+    if scores_all_pairs(critic):
         return _matrix(critic, x, z)
     n, m = x.shape[-2], z.shape[-2]
     xs = x.repeat_interleave(m, dim=-2)
@@ -139,7 +165,7 @@ def pair_scores(critic, x, z, negatives="all", generator=None):
     k = int(negatives)
     if not 1 <= k < n:
         raise ValueError(f"need 1 <= negatives < n = {n}, got {k}")
-    if _has_matrix(critic, x):
+    if scores_all_pairs(critic):
         rows = torch.arange(n, device=x.device)
         partners = (rows[:, None] + rows[1 : k + 1]) % n
         scores = _matrix(critic, x, z)
@@ -192,7 +218,7 @@ def held_out_scores(critic, x, z, negatives, chunk=None):
     n = x.shape[-2]
     k = max(1, min(int(negatives), n - 1))
     if chunk is None:
-        chunk = k + 1 if _has_matrix(critic, x) else max(k + 1, 1024)
+        chunk = k + 1 if scores_all_pairs(critic) else max(k + 1, 1024)
     chunk = max(int(chunk), k + 1)
     starts = list(range(0, n, chunk))
     if len(starts) > 1 and n - starts[-1] < k + 1:

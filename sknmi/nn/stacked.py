@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from sknmi.nn.critics import ACTIVATIONS, MLP, ConcatCritic, SeparableCritic
+from sknmi.nn.pairs import scores_all_pairs
 
 
 class StackedMLP(nn.Module):
@@ -148,7 +149,7 @@ class CriticStack(nn.Module):
 
     def step_scales(self, scales):
         """``(parameter, scale)`` pairs that train member ``k`` at ``scales[k]``
-        times the optimiser's rate (see ``sknmi._training``).
+        times the optimiser's rate (see ``sknmi._neural.training``).
 
         Parameters
         ----------
@@ -191,6 +192,8 @@ class StackedSeparableCritic(CriticStack):
     >>> torch.allclose(stack.members_forward(x, z)[1], one, atol=1e-6)
     True
     """
+
+    all_pairs = True
 
     def __init__(self, members):
         super().__init__()
@@ -287,6 +290,8 @@ class StackedConcatCritic(CriticStack):
     torch.Size([2, 5])
     """
 
+    all_pairs = False
+
     def __init__(self, members):
         super().__init__()
         self.net = StackedMLP([m.net for m in members])
@@ -340,7 +345,8 @@ class CriticEnsemble(CriticStack):
     A user's own critic module has no known layout to stack, so its members
     stay separate modules called one after the other; the interface is that
     of the stacked critics. Its ``forward`` is the mean score of the members,
-    and it has ``score_matrix`` when every member has one.
+    and it scores all pairs (``all_pairs``, ``score_matrix``) when every
+    member does.
 
     Parameters
     ----------
@@ -361,6 +367,9 @@ class CriticEnsemble(CriticStack):
     def __init__(self, members):
         super().__init__()
         self.members = nn.ModuleList(members)
+        self.all_pairs = bool(len(members)) and all(
+            scores_all_pairs(m) for m in members
+        )
 
     @property
     def n_members(self):
@@ -385,7 +394,10 @@ class CriticEnsemble(CriticStack):
             [m(*_member_inputs(k, x, z)) for k, m in enumerate(self.members)]
         )
 
-    def _members_score_matrix(self, x, z):
+    def members_score_matrix(self, x, z):
+        """Each member's all-pairs scores of its own rows, ``(K, n, m)``; for
+        members that all score every pair (``all_pairs``)."""
+        self._need_all_pairs()
         return torch.stack(
             [
                 m.score_matrix(*_member_inputs(k, x, z))
@@ -393,8 +405,17 @@ class CriticEnsemble(CriticStack):
             ]
         )
 
-    def _score_matrix(self, x, z):
-        return self._members_score_matrix(x, z).mean(0)
+    def score_matrix(self, x, z):
+        """The members' mean all-pairs scores, ``(n, m)``; for members that
+        all score every pair (``all_pairs``)."""
+        return self.members_score_matrix(x, z).mean(0)
+
+    def _need_all_pairs(self):
+        if not self.all_pairs:
+            raise ValueError(
+                "these critics do not all have score_matrix: score pairs "
+                "with members_forward"
+            )
 
     def member(self, k):
         """Member ``k`` itself (not a copy).
@@ -420,20 +441,6 @@ class CriticEnsemble(CriticStack):
     def member_tensors(self, k):
         state = self.members[k].state_dict(keep_vars=True)
         return [t.data for t in state.values() if isinstance(t, torch.Tensor)]
-
-    def __getattr__(self, name):
-        # score_matrix exists only when every member has one: callers test for
-        # it with hasattr to choose between all-pairs and shuffled negatives.
-        if name in ("score_matrix", "members_score_matrix"):
-            members = self.__dict__.get("_modules", {}).get("members", ())
-            if len(members) and all(hasattr(m, "score_matrix") for m in members):
-                return (
-                    self._score_matrix
-                    if name == "score_matrix"
-                    else self._members_score_matrix
-                )
-            raise AttributeError(name)
-        return super().__getattr__(name)
 
 
 def _member_inputs(k, x, z):

@@ -3,7 +3,7 @@
 Cross-fitting cuts the rows into K folds (:mod:`sknmi._folds`); critic ``k``
 trains on the other folds and reads only fold ``k``, so every row is read by
 a critic that never saw it. The K critics are one stacked module
-(:mod:`sknmi.nn.stacked`) trained by the one loop of :mod:`sknmi._training`:
+(:mod:`sknmi.nn.stacked`) trained by the one loop of :mod:`sknmi._neural.training`:
 :class:`CrossFit` is the game it plays. Each member keeps the state of its own
 best epoch. The read-out gives per-row terms on the held-out rows, which
 :func:`sknmi._stats.interval` turns into ``mi_`` and its 95% interval.
@@ -14,11 +14,10 @@ folds, a stack of critics and a row of :data:`sknmi.bounds.BOUNDS`.
 
 import contextlib
 import functools
-import math
 
 import torch
 
-from sknmi.nn import held_out_scores, pair_scores
+from sknmi.nn import held_out_scores, pair_scores, scores_all_pairs
 from sknmi.nn.pairs import all_pair_scores
 
 # Held-out negatives per row: all-pairs critics, one-pass critics; cap on the
@@ -41,11 +40,7 @@ def held_out_negatives(critic, spec, batch_size, n):
     An all-pairs objective (InfoNCE) is read with at least as many candidates
     as it trained with.
     """
-    k = (
-        _NEGATIVES_ALL_PAIRS
-        if hasattr(critic, "score_matrix") or hasattr(critic, "members_score_matrix")
-        else _NEGATIVES_PER_PASS
-    )
+    k = _NEGATIVES_ALL_PAIRS if scores_all_pairs(critic) else _NEGATIVES_PER_PASS
     if spec.all_pairs:
         k = max(k, batch_size - 1)
     return max(1, min(k, n - 1, _MAX_PAIRS // max(n, 1)))
@@ -57,11 +52,11 @@ def held_out_negatives(critic, spec, batch_size, n):
 class CrossFit:
     """K stacked critics, each trained on its folds and read on the rows it never saw.
 
-    The game of :func:`sknmi._training.train`: ``loss`` scores the same batch
-    positions of every member's own training rows (one stacked forward
-    pass), ``validate`` reads a fixed subsample of each member's held-out rows
-    and keeps each member's best state. After training, :meth:`keep_best`
-    restores those states and :meth:`read` scores every held-out row.
+    The game of :func:`sknmi._neural.training.train`: ``loss`` scores the
+    same batch positions of every member's own training rows (one stacked
+    forward pass), ``validate`` reads a fixed subsample of each member's
+    held-out rows (the loop's early stopping keeps each member's best state),
+    and :meth:`scores` reads member ``k`` on any of its rows.
 
     Parameters
     ----------
@@ -86,6 +81,13 @@ class CrossFit:
         The float type of the training step's matrix products (``torch.autocast``
         on the rows' device); the scores are cast back to float32 before the
         objective, and validation and read-outs never use it.
+    tolerant : bool, default=False
+        A race of candidate rates: a member that blows up drops out (its
+        best stays -inf) instead of stopping the others, and the loop
+        watches the median member.
+    plausible : callable or None, default=None
+        The loop's guard of a per-epoch read-out (see
+        :func:`sknmi._neural.diagnostics.plausible`).
     """
 
     adversaries = ()
@@ -103,6 +105,7 @@ class CrossFit:
         generator,
         autocast=None,
         tolerant=False,
+        plausible=None,
     ):
         device = X.device
         # A race of candidate rates: a candidate whose members blow up drops
@@ -130,7 +133,7 @@ class CrossFit:
             [len(r) for r in self.read_rows], dtype=torch.float64, device=device
         )
         self.weights = self.weights / self.weights.sum()
-        self.all_pairs = hasattr(stack, "members_score_matrix") or spec.all_pairs
+        self.all_pairs = scores_all_pairs(stack) or spec.all_pairs
         self.batch_size = batch_size
         self._matrix_objective = (
             spec.train_matrix()
@@ -149,14 +152,10 @@ class CrossFit:
         )
         if spec.all_pairs:
             self._val_negatives = held_out_negatives(stack, spec, batch_size, m)
-        self._best = torch.full((self.n_members,), -math.inf, dtype=torch.float64)
-        self._kept = [
-            [t.detach().clone() for t in stack.member_tensors(k)]
-            for k in range(self.n_members)
-        ]
-        self.plausible = None
-        # A race's per-member objectives of each validation (it compares them).
-        self.member_history = []
+        # Each member's parameters and buffers: the loop's early stopping keeps
+        # each one's best state.
+        self.members = [stack.member_tensors(k) for k in range(self.n_members)]
+        self.plausible = plausible
 
     # -- the game ----------------------------------------------------------------
 
@@ -200,6 +199,7 @@ class CrossFit:
         )
 
     def validate(self):
+        """Each member's held-out objective, shape (K,), and the epoch's logs."""
         rows = self._val_rows
         joint, marginal = held_out_scores(
             self.stack, self.X[rows], self.Z[rows], negatives=self._val_negatives
@@ -210,45 +210,25 @@ class CrossFit:
         mi = torch.stack(
             [self.quick_read(joint[i], marginal[i]) for i in range(self.n_members)]
         ).double()
-        self._keep_improved(values)
-        self.member_history.append(values.cpu())
-        w = self.weights
-        if self.tolerant:
-            # The loop's guards watch one number: the median of the finite
-            # members, which a candidate that blows up cannot move far.
-            ok = torch.isfinite(values) & torch.isfinite(mi)
-            if not ok.any():
-                return values.mean(), {"validation_bound": values.mean()}
-            bound, mi = values[ok].median(), mi[ok].median()
-            return bound, {"validation_bound": bound, "validation_mi": mi}
-        bound, mi = (w * values).sum(), (w * mi).sum()
-        return bound, {"validation_bound": bound, "validation_mi": mi}
+        if self.tolerant and not torch.isfinite(values).any():
+            return values, {"validation_bound": values.mean()}
+        return values, {
+            "validation_bound": self.watch(values),
+            "validation_mi": self.watch(values, mi),
+        }
 
-    def _keep_improved(self, values):
-        if self.n_members == 1:
-            return  # the loop's own snapshot keeps the best state
-        values = values.cpu()
-        improved = values > self._best
-        self._best = torch.where(improved, values, self._best)
-        with torch.no_grad():
-            for k in torch.nonzero(improved).flatten().tolist():
-                for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
-                    kept.copy_(live)
+    def watch(self, values, of=None):
+        """The one score of the members' ``values`` that the loop watches: their
+        size-weighted mean; in a race, the median of the finite members, which a
+        candidate that blows up cannot move far. ``of``: the same summary of
+        other per-member numbers, over the same members."""
+        of = values if of is None else of
+        if self.tolerant:
+            ok = torch.isfinite(values) & torch.isfinite(of)
+            return of[ok].median() if ok.any() else values.mean()
+        return (self.weights * of).sum()
 
     # -- after training ------------------------------------------------------------
-
-    def keep_best(self):
-        """Give each member the state of its own best held-out epoch.
-
-        The loop watches the members' mean, but folds peak at different
-        epochs; each member's best was kept as it came.
-        """
-        if self.n_members == 1 or not torch.isfinite(self._best).all():
-            return
-        with torch.no_grad():
-            for k in range(self.n_members):
-                for kept, live in zip(self._kept[k], self.stack.member_tensors(k)):
-                    live.copy_(kept)
 
     def scores(self, k, rows, negatives=None):
         """Held-out ``(joint, marginal)`` of member ``k`` on ``rows`` (all of them)."""

@@ -1,0 +1,506 @@
+"""The one minibatch training loop that every estimator uses.
+
+Data live as tensors on the device; batches are index tensors (no DataLoader,
+whose per-step overhead dominates small critics). Each epoch: one shuffled pass
+of full batches, one validation, early stopping (:class:`EarlyStopping`: each
+member's best state kept, restored at the end), and a guard that stops on NaN
+or inf instead of returning them. Randomness comes only from the estimator's
+own ``torch.Generator``.
+
+The loop knows nothing of MI: it plays a *game*, an object with
+
+- ``model``: the module holding every parameter of the game (what early
+  stopping saves and restores);
+- ``n_samples``: the number of training rows a batch indexes;
+- ``loss(batch) -> (tensor, dict)``: the loss to minimise on the rows
+  ``batch`` and scalar tensors to log (``history["train_<key>"]``);
+- ``validate() -> (score, dict)``: run each epoch in ``eval()`` mode without
+  gradients; higher ``score`` is better; the dict goes to ``history``;
+- ``adversaries``: players with optimisers of their own (may be empty);
+- ``plausible(logs) -> str or None``: a reason when the epoch's history values
+  are impossible, treated as a divergence (may be None);
+- ``step_scales`` (optional): ``(parameter, scale)`` pairs; each step of the
+  main optimiser moves ``parameter`` by ``scale`` (a tensor that broadcasts
+  against it) times Adam's step: members of a stacked module trained side by
+  side at their own learning rates;
+- ``members`` (optional): K lists of tensors, each member's parameters and
+  buffers (views written in place). ``validate()`` then returns a score per
+  member, shape (K,), and ``watch(scores)`` the one score that the patience
+  and the schedule follow; each member keeps the state of its own best score.
+  Without it the game is one member, its whole ``model``.
+
+:class:`Game` builds one from functions; :class:`Settings` holds the
+optimiser's and early stopping's parameters.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from sknmi.exceptions import DivergenceError
+
+
+@dataclass
+class Adversary:
+    """A player with its own Adam optimiser that takes a step before the main one.
+
+    ``loss(batch)`` returns the tensor that the adversary *minimises* (a critic
+    that maximises a bound returns the negated bound). Used for max-min games:
+    the MI critic of an information bottleneck, a prior discriminator.
+    """
+
+    parameters: list
+    loss: callable
+    learning_rate: float
+
+
+@dataclass
+class Game:
+    """A game made of functions (see the module's docstring)."""
+
+    model: torch.nn.Module
+    n_samples: int
+    loss: callable
+    validate: callable
+    adversaries: tuple = ()
+    plausible: callable = None
+
+
+@dataclass
+class Settings:
+    """The optimiser's and early stopping's parameters of one training run.
+
+    ``schedule``: "constant"; "cosine": the learning rate rises linearly
+    over the first ``warmup`` share of the ``max_iter`` epochs' steps, then
+    falls along a half cosine to ``final_fraction`` of itself at the last
+    step; "plateau": no horizon fixed in advance: the rate rises linearly over
+    the first epoch, then stays constant and is multiplied by
+    ``plateau_factor`` after every ``plateau_patience`` epochs without an
+    improvement of the held-out score, so that training runs as long as the
+    held-out score improves and anneals when it stops (the main optimiser
+    only; adversaries keep theirs).
+
+    ``burn_in``: epochs at the start that early stopping does not judge (the
+    state of the last of them is kept until a later epoch is scored); for a
+    game whose loss changes over them, such as a weight warming up.
+    """
+
+    batch_size: int
+    learning_rate: float
+    max_iter: int
+    alpha: float = 0.0
+    early_stopping: bool = True
+    n_iter_no_change: int = 10
+    tol: float = 1e-4
+    schedule: str = "constant"
+    warmup: float = 0.05
+    final_fraction: float = 0.05
+    plateau_patience: int = 2
+    plateau_factor: float = 0.25
+    burn_in: int = 0
+    verbose: int = 0
+    name: str = "model"
+
+    def rate(self, step, total, reductions=0):
+        """The learning rate at ``step`` (from 0) of ``total`` steps, after
+        ``reductions`` plateaus (``total`` is one epoch's steps for "plateau")."""
+        if self.schedule == "constant":
+            return self.learning_rate
+        if self.schedule == "plateau":
+            peak = self.learning_rate * self.plateau_factor**reductions
+            return peak * min(1.0, (step + 1) / max(1, total))
+        warm = max(1, int(self.warmup * total))
+        if step < warm:
+            return self.learning_rate * (step + 1) / warm
+        progress = min(1.0, (step - warm) / max(1, total - warm))
+        low = self.final_fraction
+        return self.learning_rate * (
+            low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+        )
+
+
+@dataclass
+class TrainingResult:
+    """What a run of :func:`train` did: its history, the epochs run, the epoch
+    whose watched score was best, how it ended, and each member's best score."""
+
+    history: dict = field(default_factory=dict)
+    n_iter: int = 0
+    best_epoch: int = 0
+    diverged: bool = False
+    interrupted: bool = False
+    member_best: list = field(default_factory=list)
+
+
+# A held-out score that moves this many times its first value's scale (plus one)
+# has blown up: no real objective jumps by orders of magnitude between epochs.
+_JUMP = 1e3
+
+
+class EarlyStopping:
+    """The one early stopping: each member's best state, and the patience of all.
+
+    A game of K members (``game.members``: each member's state tensors,
+    written in place) keeps every member's state at its own best held-out
+    score, since members peak at different epochs; a game without members is
+    one member, its whole model. The patience, the plateaus of the schedule
+    and ``best_epoch`` follow the one score the loop watches. The kept states
+    live in buffers of their own: no ``deepcopy`` each time a score improves.
+
+    Parameters
+    ----------
+    members : list of list of torch.Tensor
+        Each member's parameters and buffers.
+    settings : Settings
+        ``tol``, ``burn_in``.
+    """
+
+    def __init__(self, members, settings):
+        self._live = [list(m) for m in members]
+        self._kept = [[t.detach().clone() for t in m] for m in self._live]
+        self.member_best = [-math.inf] * len(self._live)
+        self.best_score, self.best_epoch, self.no_improvement = -math.inf, 0, 0
+        self.tol, self.burn_in = settings.tol, settings.burn_in
+
+    def update(self, epoch, score, member_scores):
+        """Count the epoch: ``score`` is the watched one, ``member_scores``
+        each member's (non-finite values never count as best)."""
+        if epoch <= self.burn_in:
+            # The objective is still changing (a loss weight warming up): keep
+            # the latest state, and let the first epoch after it set the bar.
+            self.best_score, self.no_improvement, self.best_epoch = -math.inf, 0, epoch
+            self.member_best = [-math.inf] * len(self._live)
+            for k in range(len(self._live)):
+                self._save(k)
+            return
+        if score > self.best_score + self.tol:
+            self.no_improvement = 0
+        else:
+            self.no_improvement += 1
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch
+        for k, value in enumerate(member_scores):
+            if math.isfinite(value) and value > self.member_best[k]:
+                self.member_best[k] = value
+                self._save(k)
+
+    def _save(self, k):
+        with torch.no_grad():
+            for kept, live in zip(self._kept[k], self._live[k]):
+                kept.copy_(live)
+
+    def restore(self):
+        """Give every member the state of its own best epoch."""
+        with torch.no_grad():
+            for kept_member, live_member in zip(self._kept, self._live):
+                for kept, live in zip(kept_member, live_member):
+                    live.copy_(kept)
+
+
+def make_adam(parameters, learning_rate, alpha):
+    """Adam stepping every parameter at once (fused, else foreach kernels).
+
+    Many small parameter tensors stepped one by one cost more than the
+    arithmetic: a fused step is one kernel launch for all of them.
+    """
+    parameters = list(parameters)
+    try:
+        return torch.optim.Adam(
+            parameters, lr=learning_rate, weight_decay=alpha, fused=True
+        )
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(
+            parameters, lr=learning_rate, weight_decay=alpha, foreach=True
+        )
+
+
+def train(game, settings, *, generator, device):
+    """Train ``game.model`` by Adam on minibatches of row indices.
+
+    Parameters
+    ----------
+    game : Game or object with the same attributes
+        What to train (see the module's docstring).
+    settings : Settings
+        Batch size, learning rate and schedule, epochs, early stopping,
+        verbosity (1: a progress bar; 2 or more: a line per epoch).
+    generator : torch.Generator
+        The CPU source of the batches' order.
+    device : torch.device
+        Where the batch indices go.
+
+    Returns
+    -------
+    TrainingResult
+
+    Notes
+    -----
+    Training stops, restores the best state so far and warns when the loss or
+    the held-out score is NaN or infinite, when the held-out score jumps by
+    orders of magnitude, when ``game.plausible`` objects, or on
+    ``KeyboardInterrupt`` (a long fit interrupted by the user keeps what it
+    has learnt). When that happens in the first epoch there is no state worth
+    keeping: a divergence raises :class:`DivergenceError` and an interrupt
+    propagates.
+    """
+    steps = _Steps(game, settings, device)
+    members = getattr(game, "members", None)
+    stopper = EarlyStopping(
+        members if members is not None else [_state(game.model)], settings
+    )
+    result = TrainingResult(history={"epoch": [], "seconds": []})
+    progress = _Progress(settings.name, settings.max_iter, settings.verbose)
+    first_scale = None
+    for epoch in range(1, settings.max_iter + 1):
+        start = time.perf_counter()
+        try:
+            total, sums = steps.epoch(generator)
+            game.model.eval()
+            with torch.no_grad():
+                scores, val_logs = game.validate()
+        except KeyboardInterrupt:
+            progress.close()
+            if epoch == 1:
+                raise
+            return _stop(result, stopper, game, "interrupted", epoch, settings.name)
+        watched = game.watch(scores) if members is not None else scores
+        score, total, member_scores, logged = _to_host(
+            [watched, total, *sums.values(), *val_logs.values()],
+            scores if members is not None else watched,
+            [*sums, *val_logs],
+            device,
+        )
+        _record(result, epoch, start, steps.n_batches, sums, logged)
+        if first_scale is None and math.isfinite(score):
+            first_scale = 1.0 + abs(score)
+        problem = _problem(score, total, first_scale, game, result.history)
+        if problem is not None:
+            progress.close()
+            if stopper.best_epoch == 0:
+                raise DivergenceError(
+                    f"{settings.name}: training {problem} at epoch {epoch}, before "
+                    "any state worth keeping; try a smaller learning_rate_init or "
+                    "another bound"
+                )
+            return _stop(result, stopper, game, problem, epoch, settings.name)
+        stopper.update(epoch, score, member_scores)
+        result.best_epoch, result.member_best = stopper.best_epoch, stopper.member_best
+        steps.plateau(stopper.no_improvement)
+        progress.update(epoch, result.history)
+        if stopper.no_improvement >= settings.n_iter_no_change:
+            if settings.early_stopping:
+                break
+    else:
+        _warn_unfinished(settings, stopper.best_epoch)
+    progress.close()
+    if settings.early_stopping:
+        stopper.restore()
+    game.model.eval()
+    return result
+
+
+def _state(module):
+    return [t for t in module.state_dict(keep_vars=True).values()]
+
+
+class _Steps:
+    """The optimisers of a game and one epoch of their steps.
+
+    The main Adam moves every parameter that no adversary owns (each member
+    at its own scale, where the game asks for it), after each adversary's
+    step; its rate follows ``settings``' schedule.
+    """
+
+    def __init__(self, game, settings, device):
+        adversaries = tuple(getattr(game, "adversaries", ()) or ())
+        owned = {id(p) for a in adversaries for p in a.parameters}
+        main = [p for p in game.model.parameters() if id(p) not in owned]
+        self.optimizer = make_adam(main, settings.learning_rate, settings.alpha)
+        self.scaled = _ScaledSteps(getattr(game, "step_scales", None))
+        self.adversaries = [
+            (a, make_adam(a.parameters, a.learning_rate, settings.alpha))
+            for a in adversaries
+        ]
+        self.game, self.settings, self.device = game, settings, device
+        self.n_samples = game.n_samples
+        self.batch_size = min(settings.batch_size, self.n_samples)
+        self.n_batches = self.n_samples // self.batch_size
+        # The plateau schedule warms up over the first epoch; the cosine spans all.
+        self.total_steps = self.n_batches * (
+            1 if settings.schedule == "plateau" else settings.max_iter
+        )
+        self.step, self.reductions = 0, 0
+
+    def epoch(self, generator):
+        """One shuffled pass of full batches: the summed loss and logs."""
+        self.game.model.train()
+        order = torch.randperm(self.n_samples, generator=generator)
+        order = order[: self.n_batches * self.batch_size].view(
+            self.n_batches, self.batch_size
+        )
+        sums, total = {}, 0.0
+        for batch in order.to(self.device):
+            for adversary, opt in self.adversaries:
+                opt.zero_grad(set_to_none=True)
+                adversary.loss(batch).backward()
+                opt.step()
+            if self.settings.schedule != "constant":
+                rate = self.settings.rate(self.step, self.total_steps, self.reductions)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = rate
+            self.step += 1
+            self.optimizer.zero_grad(set_to_none=True)
+            value, logs = self.game.loss(batch)
+            value.backward()
+            self.scaled.before()
+            self.optimizer.step()
+            self.scaled.after()
+            total = total + value.detach()
+            for key, v in logs.items():
+                v = v.detach()
+                sums[key] = sums[key] + v if key in sums else v
+        return total, sums
+
+    def plateau(self, no_improvement):
+        """One more plateau of the rate after every ``plateau_patience``
+        epochs without improvement."""
+        patience = self.settings.plateau_patience
+        if (
+            self.settings.schedule == "plateau"
+            and no_improvement
+            and no_improvement % patience == 0
+        ):
+            self.reductions += 1
+
+
+def _to_host(values, member_scores, keys, device):
+    """One transfer to the host for everything the epoch logged: the watched
+    score, the loss, the logs (named ``keys``) and the members' scores."""
+    host = (
+        torch.cat(
+            [
+                torch.as_tensor(v, dtype=torch.float64, device=device).reshape(-1)
+                for v in [*values, member_scores]
+            ]
+        )
+        .cpu()
+        .tolist()
+    )
+    n = len(values)
+    return host[0], host[1], host[n:], dict(zip(keys, host[2:n]))
+
+
+def _record(result, epoch, start, n_batches, sums, logged):
+    history = result.history
+    result.n_iter = epoch
+    history["epoch"].append(epoch)
+    history["seconds"].append(time.perf_counter() - start)
+    for key, v in logged.items():
+        name = f"train_{key}" if key in sums else key
+        history.setdefault(name, []).append(float(v / n_batches if key in sums else v))
+
+
+def _problem(score, total, first_scale, game, history):
+    """Why the epoch's numbers cannot be trusted, or None."""
+    if not (math.isfinite(score) and math.isfinite(total)):
+        return "produced NaN or inf"
+    if abs(score) > _JUMP * first_scale:
+        return f"blew up (held-out score {score:.4g})"
+    plausible = getattr(game, "plausible", None)
+    if plausible is not None:
+        return plausible({k: v[-1] for k, v in history.items()})
+    return None
+
+
+def _stop(result, stopper, game, problem, epoch, name):
+    """Restore each member's best state after a divergence or an interrupt."""
+    stopper.restore()
+    game.model.eval()
+    if problem == "interrupted":
+        result.interrupted = True
+        message = f"{name}: interrupted at epoch {epoch}; kept the state of epoch "
+        warnings.warn(message + f"{stopper.best_epoch}.", RuntimeWarning, stacklevel=4)
+        return result
+    result.diverged = True
+    warnings.warn(
+        f"{name}: training {problem} at epoch {epoch}; stopped and "
+        f"restored the state of epoch {stopper.best_epoch} "
+        "(try a smaller learning_rate_init or another bound).",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return result
+
+
+def _warn_unfinished(settings, best_epoch):
+    # The cosine schedule anneals into its last epoch by design; the others
+    # stop on their own when the held-out score does.
+    if settings.early_stopping and settings.schedule != "cosine":
+        warnings.warn(
+            f"{settings.name}: max_iter={settings.max_iter} epochs reached while "
+            "the held-out score was still improving (it last improved at epoch "
+            f"{best_epoch}); raise max_iter to let training finish.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+
+class _ScaledSteps:
+    """Adam's step times a per-element scale: its update is ``-lr m / (sqrt(v) +
+    eps)``, so scaling the update of a member's weights is that member trained
+    at ``scale x lr`` (weight decay included, as Adam adds it to the
+    gradient)."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs or ())
+        self.kept = [p.detach().clone() for p, _ in self.pairs]
+
+    def before(self):
+        with torch.no_grad():
+            for kept, (p, _) in zip(self.kept, self.pairs):
+                kept.copy_(p)
+
+    def after(self):
+        with torch.no_grad():
+            for kept, (p, scale) in zip(self.kept, self.pairs):
+                p.sub_(kept).mul_(scale).add_(kept)
+
+
+class _Progress:
+    """A tqdm bar over epochs (``verbose=1``) or a line per epoch (``verbose>1``)."""
+
+    def __init__(self, name, max_iter, verbose):
+        self.name, self.max_iter, self.verbose = name, max_iter, verbose
+        self.bar = None
+        if verbose == 1:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=max_iter, desc=name, unit="epoch", leave=True)
+
+    def update(self, epoch, history):
+        if not self.verbose:
+            return
+        latest = {
+            k: v[-1]
+            for k, v in history.items()
+            if k not in ("epoch", "seconds") and not k.startswith("train_")
+        }
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in latest.items()})
+            self.bar.update(epoch - self.bar.n)
+            return
+        shown = ", ".join(
+            f"{k} = {v[-1]:.4f}"
+            for k, v in history.items()
+            if k not in ("epoch", "seconds")
+        )
+        print(f"{self.name} epoch {epoch}/{self.max_iter}: {shown}", flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
