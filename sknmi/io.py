@@ -9,11 +9,10 @@ indices, comma-separated, ranges as ``"2-5"``; for ``.npz``, an array name
 optionally followed by ``":COLS"``. Every problem with the file or the
 columns raises a :class:`DataFileError` whose message names the file and,
 where there is one, the column and row.
-
-This module imports numpy and the standard library only (pandas when a text
-or Parquet file is read), never torch.
 """
 
+# numpy and the standard library only, pandas imported when a text or Parquet
+# file is read: reading a file needs nothing of the torch engine.
 import csv
 import os
 import zipfile
