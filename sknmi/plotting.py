@@ -414,6 +414,22 @@ class TrainingCurveDisplay:
         )
         return display.plot(ax=ax)
 
+    def _checked_epoch(self):
+        """The epochs as an array, once every curve and value is checked."""
+        import numpy as np
+
+        epoch = _curve(self.epoch, "epoch")
+        for name in ("train_bound", "validation_bound", "validation_mi"):
+            if getattr(self, name) is not None:
+                _curve(getattr(self, name), name, len(epoch))
+        for name in ("mi", "true_mi"):
+            value = getattr(self, name)
+            if value is not None and not np.isscalar(value):
+                raise ValueError(f"{name} must be a number or None, got {value!r}")
+        if self.mi_ci is not None and len(_curve(self.mi_ci, "mi_ci")) != 2:
+            raise ValueError(f"mi_ci must be (low, high), got {self.mi_ci!r}")
+        return epoch
+
     def plot(self, ax=None):
         """Draw the curves on ``ax`` (a new figure when None).
 
@@ -430,16 +446,7 @@ class TrainingCurveDisplay:
         """
         import numpy as np
 
-        epoch = _curve(self.epoch, "epoch")
-        for name in ("train_bound", "validation_bound", "validation_mi"):
-            if getattr(self, name) is not None:
-                _curve(getattr(self, name), name, len(epoch))
-        for name in ("mi", "true_mi"):
-            value = getattr(self, name)
-            if value is not None and not np.isscalar(value):
-                raise ValueError(f"{name} must be a number or None, got {value!r}")
-        if self.mi_ci is not None and len(_curve(self.mi_ci, "mi_ci")) != 2:
-            raise ValueError(f"mi_ci must be (low, high), got {self.mi_ci!r}")
+        epoch = self._checked_epoch()
         ax = _axes(ax)
         lines = {}
         separate = self.validation_mi is not None and not np.allclose(
