@@ -465,6 +465,7 @@ class _InfoMaxGame:
         self.prior, self.prior_weight = estimator.prior, estimator.prior_weight
         self.n_components = estimator.n_components
         self.batch_size = estimator.batch_size
+        # The warm-up counts the loop's steps, one per full batch.
         steps_per_epoch = self.n_samples // min(estimator.batch_size, self.n_samples)
         self.warmup_steps = estimator.prior_warmup * steps_per_epoch
         self.step = 0
