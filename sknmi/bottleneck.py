@@ -2,6 +2,7 @@
 
 import math
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +24,7 @@ from torch import nn
 from sknmi import _torch, bounds
 from sknmi._base import NeuralEstimator
 from sknmi._neural.preprocess import Standardiser
-from sknmi._neural.training import Adversary, Game
+from sknmi._neural.training import Adversary
 from sknmi._scoring import information_scoring
 from sknmi._typing import ArrayLike, RandomStateLike, Self
 from sknmi._validation import (
@@ -86,7 +87,7 @@ class _VariationalRate:
     def penalty(self, ixz):
         return ixz
 
-    def adversaries(self, modules, encoder, Xt, generator, learning_rate):
+    def adversaries(self, game, learning_rate):
         return ()
 
 
@@ -116,17 +117,13 @@ class _MineRate:
         # critic's blind spots instead of removing information.
         return ixz.clamp(min=0.0)
 
-    def adversaries(self, modules, encoder, Xt, generator, learning_rate):
-        critic = modules["critic"]
+    def adversaries(self, game, learning_rate):
+        critic = game.model["critic"]
+        return (Adversary(list(critic.parameters()), game.critic_loss, learning_rate),)
 
-        def critic_loss(batch):
-            x = Xt[batch]
-            with torch.no_grad():
-                z = _sample(*encoder(x), generator)
-            # The critic maximises the bound on the current (fixed) codes.
-            return -modules["mine"](*pair_scores(critic, x, z, negatives="all"))
-
-        return (Adversary(list(critic.parameters()), critic_loss, learning_rate),)
+    def critic_loss(self, modules, x, z):
+        # The critic maximises the bound on the current (fixed) codes.
+        return -modules["mine"](*pair_scores(modules["critic"], x, z, negatives="all"))
 
 
 _RATES = {"variational": _VariationalRate, "mine": _MineRate}
@@ -349,7 +346,22 @@ class InfoBottleneckTransformer(
         random_state=None,
         verbose=0,
     ):
-        self._store_params(locals())
+        self.beta = beta
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.mi_estimator = mi_estimator
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.alpha = alpha
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     _fitted_modules = ("encoder_", "decoder_", "critic_")  # type: ignore[assignment]
     _requires_target = True
@@ -434,25 +446,22 @@ class InfoBottleneckTransformer(
         rate = _RATES[self.mi_estimator]()
         device = _torch.resolve_device(self.device)
         model = _torch.build_module(
-            lambda: self._make_modules(X.shape[1], hidden, rate), init_seed
+            partial(self._make_modules, X.shape[1], hidden, rate), init_seed
         ).to(device)
         generator = _torch.make_generator(batch_seed)
-        loss, validate, adversaries = self._game(
+        game = _BottleneckGame(
             model,
             rate,
-            X,
-            target,
-            train_rows,
-            val_rows,
-            device,
-            generator,
-            _torch.make_generator(val_seed),
-        )
-        self._train(
-            Game(model, len(train_rows), loss, validate, adversaries),
+            self._tensors(X, target, train_rows, device),
+            self._tensors(X, target, val_rows, device),
+            n_components=self.n_components,
+            beta=float(self.beta),
+            target_entropy=self.target_entropy_,
             generator=generator,
-            device=device,
+            val_generator=_torch.make_generator(val_seed),
+            learning_rate=self.learning_rate_init,
         )
+        self._train(game, generator=generator, device=device)
         self._finish(model)
         self.encoder_ = model["encoder"]
         self.decoder_ = model["decoder"]
@@ -495,60 +504,12 @@ class InfoBottleneckTransformer(
             }
         )
 
-    def _game(
-        self,
-        model,
-        rate,
-        X,
-        target,
-        train_rows,
-        val_rows,
-        device,
-        generator,
-        val_generator,
-    ):
-        """The loss the encoder and decoder minimise, the held-out check, the critic.
-
-        Objective: cross-entropy + beta I(X; Z), per row in nats.
-        """
-        encoder, decoder = model["encoder"], model["decoder"]
-        Xt = _torch.to_tensor(self._standardise(X[train_rows]), device)
-        Xv = _torch.to_tensor(self._standardise(X[val_rows]), device)
-        Yt = self._target_tensor(target[train_rows], device, torch.float32)
-        Yv = self._target_tensor(target[val_rows], device, torch.float32)
-        val_noise = torch.randn(
-            (len(val_rows), self.n_components), generator=val_generator
-        ).to(device)
-        beta, h_y = float(self.beta), self.target_entropy_
-
-        def loss(batch):
-            x = Xt[batch]
-            mean, scale = encoder(x)
-            z = _sample(mean, scale, generator)
-            ce = decoder.nll(z, Yt[batch]).mean()
-            ixz = rate.term(model, x, mean, scale, z)
-            return ce + _weighted(beta, rate.penalty(ixz)), {
-                "objective": ce + _weighted(beta, rate.penalty(ixz.detach())),
-                "ixz": ixz,
-                "izy": h_y - ce,
-            }
-
-        def validate():
-            mean, scale = encoder(Xv)
-            z = mean + scale * val_noise
-            ce = decoder.nll(z, Yv).mean()
-            ixz = rate.held_out(model, Xv, mean, scale, z)
-            objective = ce + _weighted(beta, rate.penalty(ixz))
-            return -objective, {
-                "validation_objective": objective,
-                "validation_ixz": ixz,
-                "validation_izy": h_y - ce,
-            }
-
-        adversaries = rate.adversaries(
-            model, encoder, Xt, generator, self.learning_rate_init
+    def _tensors(self, X, target, rows, device):
+        """The standardised inputs and the decoder's targets of ``rows``."""
+        return (
+            _torch.to_tensor(self._standardise(X[rows]), device),
+            self._target_tensor(target[rows], device, torch.float32),
         )
-        return loss, validate, adversaries
 
     # -- array-level helpers ----------------------------------------------------------
 
@@ -748,6 +709,77 @@ class InfoBottleneckTransformer(
         if self.classes_ is not None:
             y, _ = encode_labels(y, self.classes_)
         return self._information(X, y)
+
+
+# -- the game -----------------------------------------------------------------------
+
+
+class _BottleneckGame:
+    """The bottleneck's game: the encoder and decoder minimise cross-entropy +
+    beta I(X; Z), per row in nats; with MINE, the critic, an adversary with its
+    own optimiser, maximises its bound on the current codes."""
+
+    plausible = None
+
+    def __init__(
+        self,
+        model,
+        rate,
+        train,
+        held_out,
+        *,
+        n_components,
+        beta,
+        target_entropy,
+        generator,
+        val_generator,
+        learning_rate,
+    ):
+        self.model, self.rate, self.generator = model, rate, generator
+        self.encoder, self.decoder = model["encoder"], model["decoder"]
+        (self.Xt, self.Yt), (self.Xv, self.Yv) = train, held_out
+        self.n_samples = self.Xt.shape[0]
+        self.beta, self.target_entropy = beta, target_entropy
+        # The held-out codes use the same noise every epoch, so that the
+        # held-out objective moves only with the weights.
+        self.val_noise = torch.randn(
+            (self.Xv.shape[0], n_components), generator=val_generator
+        ).to(self.Xv.device)
+        self.adversaries = rate.adversaries(self, learning_rate)
+
+    def loss(self, batch):
+        """Cross-entropy + beta I(X; Z) on one draw of the codes of ``batch``."""
+        x = self.Xt[batch]
+        mean, scale = self.encoder(x)
+        z = _sample(mean, scale, self.generator)
+        ce = self.decoder.nll(z, self.Yt[batch]).mean()
+        ixz = self.rate.term(self.model, x, mean, scale, z)
+        beta, penalty = self.beta, self.rate.penalty
+        return ce + _weighted(beta, penalty(ixz)), {
+            "objective": ce + _weighted(beta, penalty(ixz.detach())),
+            "ixz": ixz,
+            "izy": self.target_entropy - ce,
+        }
+
+    def critic_loss(self, batch):
+        """The MINE critic's loss on the codes of ``batch``, drawn without gradients."""
+        x = self.Xt[batch]
+        with torch.no_grad():
+            z = _sample(*self.encoder(x), self.generator)
+        return self.rate.critic_loss(self.model, x, z)
+
+    def validate(self):
+        """Minus the objective on the held-out rows, with the fixed code noise."""
+        mean, scale = self.encoder(self.Xv)
+        z = mean + scale * self.val_noise
+        ce = self.decoder.nll(z, self.Yv).mean()
+        ixz = self.rate.held_out(self.model, self.Xv, mean, scale, z)
+        objective = ce + _weighted(self.beta, self.rate.penalty(ixz))
+        return -objective, {
+            "validation_objective": objective,
+            "validation_ixz": ixz,
+            "validation_izy": self.target_entropy - ce,
+        }
 
 
 def _gaussian_entropy(values):

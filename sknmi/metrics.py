@@ -1,6 +1,7 @@
 """Closed-form information measures of Gaussians; evaluation of representations."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from sknmi import bounds
 from sknmi._closed_form import gaussian_kl, gaussian_mi
 from sknmi._folds import split_rows
 from sknmi._neural.preprocess import Standardiser
-from sknmi._neural.training import Game, Settings
+from sknmi._neural.training import Settings
 from sknmi._neural.training import train as _train
 from sknmi._torch import build_module, make_generator, resolve_device
 from sknmi._typing import ArrayLike, RandomStateLike
@@ -175,25 +176,13 @@ def neural_dependency_measure(
     Zt, Zv = scaler.tensor(Z, train_rows, device), scaler.tensor(Z, val_rows, device)
     generator = make_generator(batch_seed)
     Zv_shuffled = _shuffle_columns(Zv, generator, n_shuffles * len(Zv))
-    critic = build_module(lambda: MLP(Z.shape[1], hidden, 1), init_seed).to(device)
-
-    def loss(batch):
-        joint = critic(Zt[batch]).squeeze(-1)
-        marginal = critic(_shuffle_columns(Zt, generator, len(batch))).squeeze(-1)
-        value = bounds.jsd(joint, marginal)
-        return -value, {"jsd": value}
-
-    def validate():
-        joint = critic(Zv).squeeze(-1)
-        marginal = critic(Zv_shuffled).squeeze(-1)
-        ndm = bounds.dv(joint, marginal)
-        return bounds.jsd(joint, marginal), {"validation_ndm": ndm}
-
+    critic = build_module(partial(MLP, Z.shape[1], hidden, 1), init_seed).to(device)
+    game = _DependencyGame(critic, Zt, Zv, Zv_shuffled, generator)
     with warnings.catch_warnings():
         # The read-out is meaningful whether or not the patience ran out.
         warnings.simplefilter("ignore", ConvergenceWarning)
         _train(
-            Game(critic, len(train_rows), loss, validate),
+            game,
             Settings(
                 batch_size=batch_size,
                 learning_rate=learning_rate_init,
@@ -205,7 +194,41 @@ def neural_dependency_measure(
             device=device,
         )
     with torch.no_grad():
-        return float(bounds.dv(critic(Zv).squeeze(-1), critic(Zv_shuffled).squeeze(-1)))
+        return float(game.read_out())
+
+
+class _DependencyGame:
+    """The neural dependency measure's game: a discriminator learns by the
+    logistic (JSD) loss to tell rows of Z from rows with columns shuffled
+    independently; held out, it is judged by that loss and read by DV."""
+
+    adversaries = ()
+    plausible = None
+
+    def __init__(self, critic, Zt, Zv, Zv_shuffled, generator):
+        self.model, self.generator = critic, generator
+        self.Zt, self.Zv, self.Zv_shuffled = Zt, Zv, Zv_shuffled
+        self.n_samples = Zt.shape[0]
+
+    def loss(self, batch):
+        """Minus the JSD bound on ``batch`` against freshly shuffled rows."""
+        joint = self.model(self.Zt[batch]).squeeze(-1)
+        shuffled = _shuffle_columns(self.Zt, self.generator, len(batch))
+        marginal = self.model(shuffled).squeeze(-1)
+        value = bounds.jsd(joint, marginal)
+        return -value, {"jsd": value}
+
+    def validate(self):
+        """The held-out JSD bound, and the DV read-out to log."""
+        joint = self.model(self.Zv).squeeze(-1)
+        marginal = self.model(self.Zv_shuffled).squeeze(-1)
+        ndm = bounds.dv(joint, marginal)
+        return bounds.jsd(joint, marginal), {"validation_ndm": ndm}
+
+    def read_out(self):
+        """The DV bound on the held-out rows against their fixed shuffles."""
+        joint = self.model(self.Zv).squeeze(-1)
+        return bounds.dv(joint, self.model(self.Zv_shuffled).squeeze(-1))
 
 
 def probe_accuracy(
