@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from sknmi import NeuralMIEstimator
-from sknmi.mi import _RATE_CANDIDATES as RATES
+from sknmi._neural.auto import RATE_CANDIDATES as RATES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from families import GENERATORS, parse_families, tasks  # noqa: E402

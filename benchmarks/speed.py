@@ -37,6 +37,8 @@ import numpy as np
 import torch
 
 from sknmi import KSGEstimator, NeuralMIEstimator
+from sknmi._neural.auto import embedding_dim as _auto_embedding
+from sknmi._neural.auto import hidden_layer_sizes as _auto_hidden
 from sknmi.bounds import jsd_of_matrix
 from sknmi.datasets import (
     make_gaussian,
@@ -44,7 +46,6 @@ from sknmi.datasets import (
     make_invariance,
     make_sparse_gaussian,
 )
-from sknmi.mi import _auto_embedding, _auto_hidden
 from sknmi.nn import SeparableCritic, stack_critics
 from sknmi.nn.pairs import all_pair_scores
 

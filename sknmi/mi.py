@@ -450,14 +450,62 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     def _fit(self, X, y):
         hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
-        warn_if_exactly_dependent(
-            type(self).__name__,
-            X,
-            Z,
-            self.classes_,
-            "the finite estimate only says how far training got",
-            stacklevel=5,
+        why = "the finite estimate only says how far training got"
+        warn_if_exactly_dependent(type(self).__name__, X, Z, self.classes_, why, 5)
+        folds, seeds = self._resolve(X, Z, hidden)
+        device = _torch.resolve_device(self.device)
+        autocast = _torch.autocast_dtype(self.precision, device)
+        # One critic: scaled by its training rows. Cross-fitted critics share one
+        # scaling of all rows: a per-column monotone map, so it cannot leak
+        # dependence from a read fold into training.
+        self._preprocessor = Preprocessor(
+            self.preprocessing == "quantile", self.classes_ is not None
+        ).fit(X, Z, folds[0][0] if len(folds) == 1 else None, seeds[0])
+        Xa, Za = self._preprocessor.tensors(X, Z, device)
+        self.critic_type_ = auto.critic_type(self.critic, self.classes_, Xa, Za)
+        build = auto.CriticBuilder(
+            self.critic_type_,
+            self.critic,
+            X.shape[1],
+            Z.shape[1],
+            self.hidden_layer_sizes_,
+            self.embedding_dim_,
+            self.activation,
         )
+        stack = build.stack(seeds[:-1], device)
+        auto.check_critic(stack.member(0), Xa[:4], Za[:4])
+        generator = _torch.make_generator(seeds[-1])
+        engine_of = partial(
+            self._engine, X=Xa, Z=Za, generator=generator, autocast=autocast
+        )
+        self.learning_rate_init_, self.learning_rate_search_ = (
+            self.learning_rate_init,
+            None,
+        )
+        if self.learning_rate_init == "auto":
+            # The candidates all start from the first fold's seed: the race
+            # compares rates, not initialisations.
+            n = len(auto.RATE_CANDIDATES)
+            first, self.learning_rate_init_, self.learning_rate_search_ = race(
+                partial(engine_of, folds=[folds[0]] * n, tolerant=True),
+                build.stack([seeds[0]] * n, device),
+                self._settings(batch_size=self.batch_size_),
+                generator=generator,
+                device=device,
+                name=type(self).__name__,
+            )
+            members = [first] + [stack.member(j) for j in range(1, len(folds))]
+            stack = stack_critics(members).to(device)
+        engine = engine_of(stack, folds=folds)
+        self._train(engine, generator=generator, device=device, settings=self._rate())
+        record = readout.lift_to_bound(readout.read_out(engine, self.bound, self.clip))
+        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
+        for reason in self._record(record, engine.smallest_read):
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
+        return self
+
+    def _resolve(self, X, Z, hidden):
+        """The "auto" widths and batch size, the critics' folds and seeds."""
         d_x, d_z = X.shape[1], Z.shape[1]
         self.hidden_layer_sizes_ = hidden or auto.hidden_layer_sizes(d_x, d_z)
         self.embedding_dim_ = (
@@ -473,86 +521,32 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             shuffle=self.shuffle,
             gap=self.gap,
         )
-        self.batch_size_ = auto.batch_size(
-            self.batch_size, min(len(train) for train, _ in folds)
-        )
-        # One critic: scaled by its training rows. Cross-fitted critics share one
-        # scaling of all rows: a per-column monotone map, so it cannot leak
-        # dependence from a read fold into training.
-        self._preprocessor = Preprocessor(
-            self.preprocessing == "quantile", self.classes_ is not None
-        ).fit(X, Z, folds[0][0] if len(folds) == 1 else None, seeds[0])
-        device = _torch.resolve_device(self.device)
-        autocast = _torch.autocast_dtype(self.precision, device)
-        Xa, Za = self._preprocessor.tensors(X, Z, device)
-        self.critic_type_ = auto.critic_type(self.critic, self.classes_, Xa, Za)
-        build = auto.CriticBuilder(
-            self.critic_type_,
-            self.critic,
-            d_x,
-            d_z,
-            self.hidden_layer_sizes_,
-            self.embedding_dim_,
-            self.activation,
-        )
-        stack = build.stack(seeds[:-1], device)
-        auto.check_critic(stack.member(0), Xa[:4], Za[:4])
-        generator = _torch.make_generator(seeds[-1])
+        n_train = min(len(train) for train, _ in folds)
+        self.batch_size_ = auto.batch_size(self.batch_size, n_train)
+        return folds, seeds
 
-        def engine_of(critics, rows=folds, tolerant=False):
-            return self._engine(critics, Xa, Za, rows, generator, autocast, tolerant)
+    def _rate(self):
+        return self._settings(
+            batch_size=self.batch_size_,
+            schedule=self.learning_rate_schedule,
+            learning_rate=float(self.learning_rate_init_),
+        )
 
-        self.learning_rate_init_, self.learning_rate_search_ = (
-            self.learning_rate_init,
-            None,
-        )
-        if self.learning_rate_init == "auto":
-            # The candidates all start from the first fold's seed: the race
-            # compares rates, not initialisations.
-            n = len(auto.RATE_CANDIDATES)
-            first, self.learning_rate_init_, self.learning_rate_search_ = race(
-                lambda critics: engine_of(critics, [folds[0]] * n, True),
-                build.stack([seeds[0]] * n, device),
-                self._settings(batch_size=self.batch_size_),
-                generator=generator,
-                device=device,
-                name=type(self).__name__,
-            )
-            members = [first] + [stack.member(j) for j in range(1, len(folds))]
-            stack = stack_critics(members).to(device)
-        engine = engine_of(stack)
-        self._train(
-            engine,
-            generator=generator,
-            device=device,
-            settings=self._settings(
-                batch_size=self.batch_size_,
-                schedule=self.learning_rate_schedule,
-                learning_rate=float(self.learning_rate_init_),
-            ),
-        )
-        record = readout.lift_to_bound(readout.read_out(engine, self.bound, self.clip))
-        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
-        self._record(record)
-        n_read = engine.smallest_read
+    def _record(self, record, n_read):
+        """The fitted attributes of a read-out; the warnings of its diagnostics."""
+        self.mi_, self.mi_ci_, self.mi_folds_ = record.mi, record.ci, record.folds
+        self.mi_lower_bounds_, self.mi_train_ = record.lower_bounds, record.train
+        self.calibration_slope_, self.mi_source_ = record.slope, record.source
+        self._log_partition = record.offset
         self.diagnostics_ = diagnostics.diagnose(record, self.bound, n_read)
-        for reason in diagnostics.render(
+        return diagnostics.render(
             self.diagnostics_,
             record,
             bound=self.bound,
             critic_type=self.critic_type_,
             preprocessing=self.preprocessing,
             learning_rate=self.learning_rate_init_,
-        ):
-            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
-        return self
-
-    def _record(self, record):
-        """The fitted attributes of a read-out."""
-        self.mi_, self.mi_ci_, self.mi_folds_ = record.mi, record.ci, record.folds
-        self.mi_lower_bounds_, self.mi_train_ = record.lower_bounds, record.train
-        self.calibration_slope_, self.mi_source_ = record.slope, record.source
-        self._log_partition = record.offset
+        )
 
     def _check_training_params(self):
         if isinstance(self.hidden_layer_sizes, str):
@@ -561,26 +555,25 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             return None  # "auto": chosen from the data in _fit
         return super()._check_training_params()
 
-    def _engine(self, stack, Xa, Za, folds, generator, autocast, tolerant):
+    def _engine(self, stack, *, X, Z, folds, generator, autocast, tolerant=False):
         """The cross-fitting game of these critics on these rows."""
-        spec = BOUNDS[self.bound]
         return CrossFit(
             stack,
-            Xa,
-            Za,
+            X,
+            Z,
             folds,
-            spec,
-            [spec.train(self.clip, self.ema_decay) for _ in folds],
-            spec.read(self.clip, quick=True),
+            BOUNDS[self.bound],
             self.batch_size_,
             generator,
+            clip=self.clip,
+            ema_decay=self.ema_decay,
             autocast=autocast,
             tolerant=tolerant,
             plausible=None
             if tolerant
             else partial(
                 diagnostics.plausible,
-                n=Xa.shape[0],
+                n=X.shape[0],
                 n_read=min(len(r) for _, r in folds),
             ),
         )

@@ -5,10 +5,10 @@ import pytest
 import torch
 from scipy.stats import t as student_t
 
-from sknmi._neural.crossfit import CrossFit
 from sknmi._folds import fold_rows
-from sknmi._stats import interval
+from sknmi._neural.crossfit import CrossFit
 from sknmi._neural.training import Settings, train
+from sknmi._stats import interval
 from sknmi.bounds import BOUNDS, jsd, jsd_of_matrix, split_scores
 from sknmi.nn import (
     ConcatCritic,
@@ -147,8 +147,6 @@ def test_the_engine_trains_each_member_on_its_folds_and_keeps_its_best():
         Z,
         folds,
         spec,
-        [spec.train() for _ in folds],
-        spec.read(quick=True),
         64,
         torch.Generator().manual_seed(1),
     )

@@ -2,6 +2,7 @@ import math
 import pickle
 import time
 import warnings
+from dataclasses import replace
 from functools import partial
 
 import joblib
@@ -439,77 +440,112 @@ def test_lower_bounds_of_the_same_critic_back_the_estimate(gauss2):
         assert mi - 0.25 < value < mi + 0.05
 
 
-def _evidence(mi=2.0, half=0.1, bound="logratio", **kw):
-    from types import SimpleNamespace
+def _doubts(mi=2.0, half=0.1, bound="logratio", **kw):
+    """The raised flags of a fit's evidence, and their sentences."""
+    from sknmi._neural.diagnostics import FLAGS, diagnose, render
+    from sknmi._neural.readout import ReadOut
 
     fields = dict(
-        mi_=mi,
-        mi_ci_=(mi - half, mi + half),
-        bound=bound,
         mi_train_=mi * 1.03,
         calibration_slope_=0.95,
-        learning_rate_init_=8e-3,
         mi_lower_bounds_={"dv": (0.9 * mi, (0.85 * mi, 0.95 * mi))},
         mi_folds_=np.array([mi]),
         preprocessing="quantile",
         critic_type_="separable",
     )
     fields.update(kw)
-    return SimpleNamespace(**fields)
-
-
-def test_doubts_are_read_from_the_evidence():
-    from sknmi.mi import _doubts
-
-    # Each doubt on a case that must raise it and its twin that must not.
-    assert _doubts(_evidence(), 2000) == []
-    assert _doubts(_evidence(mi_folds_=np.array([1.8, 2.0, 2.2])), 2000) == []
-    (reason,) = _doubts(_evidence(mi_train_=2.5), 2000)  # 25% above held out
-    assert "rows they never saw" in reason and "likely low" in reason
-    assert _doubts(_evidence(mi_train_=2.3), 2000) == []  # 15%: no doubt
-    (reason,) = _doubts(_evidence(calibration_slope_=1.3), 2000)
-    assert "too timid" in reason and "max_iter" in reason
-    assert _doubts(_evidence(calibration_slope_=1.1), 2000) == []
-    sure = dict(calibration_slope_=0.75, mi_train_=1.95)
-    (reason,) = _doubts(_evidence(**sure), 2000)
-    assert "too sure" in reason and "likely high" in reason and "0.001" in reason
-    assert _doubts(_evidence(**{**sure, "calibration_slope_": 0.85}), 2000) == []
-    # Too sure only where they never trained: noise they fit, not a drift.
-    assert _doubts(_evidence(**{**sure, "mi_train_": 2.1}), 2000) == []
-    # Near independence a slope says little: no doubt about a tiny estimate.
-    assert _doubts(_evidence(0.05, calibration_slope_=0.5, mi_train_=0.05), 2000) == []
-    # Only a classifier's scores have a calibration to ask for.
-    assert _doubts(_evidence(calibration_slope_=1.3, bound="infonce"), 2000) == []
-    assert _doubts(_evidence(calibration_slope_=0.7, bound="infonce"), 2000) == []
-    low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
-    (reason,) = _doubts(_evidence(3.6, mi_lower_bounds_=low), 2000)
-    assert "below the DV lower bound" in reason and "critic='concat'" in reason
-    (reason,) = _doubts(
-        _evidence(3.6, mi_lower_bounds_=low, critic_type_="concat"), 2000
+    record = ReadOut(
+        mi=mi,
+        ci=(mi - half, mi + half),
+        folds=fields["mi_folds_"],
+        lower_bounds=fields["mi_lower_bounds_"],
+        train=fields["mi_train_"],
+        slope=fields["calibration_slope_"],
+        offset=0.0,
+        source=bound,
+        read=mi,
     )
+    flags = diagnose(record, bound, 2000)
+    texts = render(
+        flags,
+        record,
+        bound=bound,
+        critic_type=fields["critic_type_"],
+        preprocessing=fields["preprocessing"],
+        learning_rate=8e-3,
+    )
+    raised = [name for name in FLAGS if flags[name]]
+    assert len(raised) == len(texts)
+    return raised, texts
+
+
+def test_doubts_are_named_flags_read_from_the_evidence():
+    # Each doubt on a case that must raise it and its twin that must not.
+    assert _doubts() == ([], [])
+    assert _doubts(mi_folds_=np.array([1.8, 2.0, 2.2]))[0] == []
+    (flag,), (reason,) = _doubts(mi_train_=2.5)  # 25% above held out
+    assert flag == "overfit"
+    assert "rows they never saw" in reason and "likely low" in reason
+    assert _doubts(mi_train_=2.3)[0] == []  # 15%: no doubt
+    (flag,), (reason,) = _doubts(calibration_slope_=1.3)
+    assert flag == "too_timid" and "too timid" in reason and "max_iter" in reason
+    assert _doubts(calibration_slope_=1.1)[0] == []
+    sure = dict(calibration_slope_=0.75, mi_train_=1.95)
+    (flag,), (reason,) = _doubts(**sure)
+    assert flag == "too_sure"
+    assert "too sure" in reason and "likely high" in reason and "0.001" in reason
+    assert _doubts(**{**sure, "calibration_slope_": 0.85})[0] == []
+    # Too sure only where they never trained: noise they fit, not a drift.
+    assert _doubts(**{**sure, "mi_train_": 2.1})[0] == []
+    # Near independence a slope says little: no doubt about a tiny estimate.
+    assert _doubts(0.05, calibration_slope_=0.5, mi_train_=0.05)[0] == []
+    # Only a classifier's scores have a calibration to ask for.
+    assert _doubts(calibration_slope_=1.3, bound="infonce")[0] == []
+    assert _doubts(calibration_slope_=0.7, bound="infonce")[0] == []
+    low = {"dv": (4.1, (4.0, 4.2)), "nwj": (3.0, (2.0, 4.0))}
+    (flag,), (reason,) = _doubts(3.6, mi_lower_bounds_=low)
+    assert flag == "below_lower_bound"
+    assert "below the DV lower bound" in reason and "critic='concat'" in reason
+    (reason,) = _doubts(3.6, mi_lower_bounds_=low, critic_type_="concat")[1]
     assert "below the DV lower bound" in reason and "critic='concat'" not in reason
     # Folds far apart widen the interval; they are not a warning of their own
     # (at 1,000 rows it fired on 4 of 19 good fits and 3 of 40 bad ones).
-    assert _doubts(_evidence(3.0, mi_folds_=np.array([2.4, 3.0, 3.6])), 2000) == []
+    assert _doubts(3.0, mi_folds_=np.array([2.4, 3.0, 3.6]))[0] == []
 
 
 def test_doubts_of_a_bound_read_out_only():
-    from sknmi.mi import _doubts
-
     # Extreme scores and the log n ceiling speak of exponential moments: a
     # bound's read-out has them, the log-ratio read-out has not.
     extreme = {"dv": (-40.0, (-45.0, -35.0)), "nwj": (-1e3, (-2e3, 0.0))}
-    assert _doubts(_evidence(0.5, mi_lower_bounds_=extreme), 2000) == []
-    (reason,) = _doubts(
-        _evidence(0.5, mi_lower_bounds_=extreme, bound="nwj", preprocessing="standard"),
-        2000,
+    assert _doubts(0.5, mi_lower_bounds_=extreme)[0] == []
+    (flag,), (reason,) = _doubts(
+        0.5, mi_lower_bounds_=extreme, bound="nwj", preprocessing="standard"
     )
+    assert flag == "extreme_scores"
     assert "extreme scores" in reason and "quantile" in reason
-    (reason,) = _doubts(_evidence(0.5, mi_lower_bounds_=extreme, bound="nwj"), 2000)
+    (reason,) = _doubts(0.5, mi_lower_bounds_=extreme, bound="nwj")[1]
     assert "extreme scores" in reason and "quantile'" not in reason
-    assert _doubts(_evidence(7.0), 2000) == []
-    (reason,) = _doubts(_evidence(7.0, bound="dv"), 2000)
-    assert "near log(2000)" in reason
+    assert _doubts(7.0)[0] == []
+    (flag,), (reason,) = _doubts(7.0, bound="dv")
+    assert flag == "near_ceiling" and "near log(2000)" in reason
+
+
+def test_diagnostics_are_a_fitted_attribute(gauss2):
+    from sknmi._neural.diagnostics import FLAGS
+
+    X, Z, _ = gauss2
+    est = NeuralMIEstimator(
+        hidden_layer_sizes=(16,), max_iter=3, learning_rate_init=3e-3, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, Z)
+    flags = est.diagnostics_
+    assert set(FLAGS) <= set(flags)
+    assert flags["calibration_slope"] == est.calibration_slope_
+    # One warning per raised flag, none otherwise.
+    doubts = [w for w in caught if w.category is UserWarning]
+    assert len(doubts) == sum(bool(flags[name]) for name in FLAGS)
 
 
 def test_heavy_tails_are_not_a_silent_answer():
@@ -594,15 +630,14 @@ def test_interval_uses_the_folds_spread_and_the_calibrated_constant_alone():
     # DV moves with the shift: the folds' spread, above their rows' sampling
     # error, sets the width; the quantile lies between the normal one and
     # Student's on 2 df, since part of the spread is the rows' own noise.
-    dv_est = NeuralMIEstimator(bound="dv")
-    mi, (lo, hi), folds = dv_est._estimate(reads)
+    mi, (lo, hi), folds = _estimate("dv", reads)
     spread = folds.std(ddof=1) / math.sqrt(3)
     assert 1.96 * spread < (hi - lo) / 2 < student_t.ppf(0.975, 2) * spread
     assert mi == pytest.approx(folds.mean())
     # "logratio": the calibrated read-out, which a shared shift does not move;
     # the folds agree, and the interval is the sampling error's, far inside
     # the plain mean logit's (which it no longer spans).
-    mi, (lo, hi), folds = NeuralMIEstimator()._estimate(reads)
+    mi, (lo, hi), folds = _estimate("logratio", reads)
     assert folds == pytest.approx([float(calibrated_log_ratio(*r)) for r in reads])
     plain = np.array([float(j.mean()) for j, _ in reads])
     plain_half = student_t.ppf(0.975, 2) * plain.std(ddof=1) / math.sqrt(3)
@@ -687,7 +722,7 @@ TINY = dict(hidden_layer_sizes=(16,), embedding_dim=8)
 
 @pytest.mark.parametrize("critic", ["separable", "concat"])
 def test_the_rate_race_picks_the_best_held_out_candidate(critic):
-    from sknmi.mi import _RACE_EPOCHS
+    from sknmi._neural.auto import RACE_EPOCHS
 
     X, Z, _ = make_gaussian(n_samples=1500, n_features=2, mi=1.0, random_state=0)
     est = NeuralMIEstimator(critic=critic, n_folds=1, random_state=0, **TINY)
@@ -700,7 +735,7 @@ def test_the_rate_race_picks_the_best_held_out_candidate(critic):
         alone = NeuralMIEstimator(
             critic=critic,
             learning_rate_init=rate,
-            max_iter=_RACE_EPOCHS,
+            max_iter=RACE_EPOCHS,
             early_stopping=False,
             n_folds=1,
             random_state=0,
@@ -735,19 +770,53 @@ def test_max_iter_cutting_an_improving_fit_short_warns():
 
 
 def test_a_read_out_below_a_lower_bound_is_lifted_to_it():
-    from types import SimpleNamespace
+    from sknmi._neural.readout import ReadOut, lift_to_bound
 
-    fit = SimpleNamespace(
-        bound="logratio",
-        critic_type_="separable",
-        mi_=3.6,
-        mi_ci_=(3.5, 3.7),
-        mi_lower_bounds_={"dv": (4.1, (4.0, 4.2)), "nwj": (3.9, (3.85, 3.95))},
+    read = ReadOut(
+        mi=3.6,
+        ci=(3.5, 3.7),
+        folds=np.array([3.6]),
+        lower_bounds={"dv": (4.1, (4.0, 4.2)), "nwj": (3.9, (3.85, 3.95))},
+        train=3.6,
+        slope=1.0,
+        offset=0.0,
+        source="logratio",
+        read=3.6,
     )
-    (reason,) = NeuralMIEstimator._lift_to_bound(fit)
+    lifted = lift_to_bound(read)
+    assert (lifted.mi, lifted.ci, lifted.source, lifted.read) == (
+        4.1,
+        (4.0, 4.2),
+        "dv",
+        3.6,
+    )
+    (flag,), (reason,) = _doubts_of(lifted)
+    assert flag == "lifted_to_bound"
     assert "below the DV lower bound" in reason and "mi_source_='dv'" in reason
-    assert (fit.mi_, fit.mi_ci_, fit.mi_source_) == (4.1, (4.0, 4.2), "dv")
     # Within reach of the intervals: the read-out stands.
-    near = SimpleNamespace(**{**vars(fit), "mi_": 3.95, "mi_ci_": (3.85, 4.05)})
-    assert NeuralMIEstimator._lift_to_bound(near) == []
-    assert near.mi_ == 3.95 and near.mi_source_ == "logratio"
+    near = lift_to_bound(replace(read, mi=3.95, ci=(3.85, 4.05), read=3.95))
+    assert near.mi == 3.95 and near.source == "logratio"
+    assert _doubts_of(near) == ([], [])
+
+
+def _doubts_of(record):
+    from sknmi._neural.diagnostics import FLAGS, diagnose, render
+
+    flags = diagnose(record, "logratio", 2000)
+    texts = render(
+        flags,
+        record,
+        bound="logratio",
+        critic_type="separable",
+        preprocessing="quantile",
+        learning_rate=1e-3,
+    )
+    return [name for name in FLAGS if flags[name]], texts
+
+
+def _estimate(bound, reads):
+    """The estimate of held-out ``(joint, marginal)`` scores per fold."""
+    from sknmi._neural.readout import combine, fold_terms
+    from sknmi.bounds import BOUNDS
+
+    return combine(bound, [fold_terms(BOUNDS[bound], 5.0, *r) for r in reads])

@@ -67,16 +67,17 @@ class CrossFit:
     folds : list of (train_rows, read_rows)
         One pair of index arrays per member.
     spec : sknmi.bounds.Bound
-        How the critics train and read.
-    objectives : list
-        One training objective per member (``spec.train(...)``): a function
-        of the scores or a module with state.
-    quick_read : callable
-        The per-epoch read-out ``(joint, marginal)`` (``spec.read(quick=True)``).
+        How the critics train and read: one training objective per member
+        (``spec.train``, a function of the scores or a module with state)
+        and the quick per-epoch read-out (``spec.read(quick=True)``).
     batch_size : int
         Rows per member per step.
     generator : torch.Generator
         Source of the derangements.
+    clip : float, default=5.0
+        SMILE's threshold.
+    ema_decay : float, default=0.99
+        MINE's moving-average weight of the old average.
     autocast : torch.dtype or None, default=None
         The float type of the training step's matrix products (``torch.autocast``
         on the rows' device); the scores are cast back to float32 before the
@@ -99,10 +100,11 @@ class CrossFit:
         Z,
         folds,
         spec,
-        objectives,
-        quick_read,
         batch_size,
         generator,
+        *,
+        clip=5.0,
+        ema_decay=0.99,
         autocast=None,
         tolerant=False,
         plausible=None,
@@ -118,7 +120,9 @@ class CrossFit:
             if autocast is not None
             else contextlib.nullcontext
         )
-        self.spec, self.objectives, self.quick_read = spec, objectives, quick_read
+        objectives = [spec.train(clip, ema_decay) for _ in folds]
+        self.spec, self.objectives = spec, objectives
+        self.quick_read = spec.read(clip, quick=True)
         self.generator = generator
         self.n_members = len(folds)
         # Equal training parts (folds differ by a row at most): the same batch
