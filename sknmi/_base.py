@@ -11,8 +11,6 @@ and its read-out.
 import copy
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
 from sknmi._folds import split_rows
@@ -63,16 +61,6 @@ class NeuralEstimator:
             # Inference runs in the input's float type (float64 for float64).
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    def _store_params(self, params):
-        """Store the arguments of ``__init__`` unchanged, as scikit-learn asks.
-
-        Called as ``self._store_params(locals())``: the signature is the one
-        list of parameters, and no assignment is written twice.
-        """
-        for name, value in params.items():
-            if name != "self":
-                setattr(self, name, value)
 
     # -- fit template -------------------------------------------------------------
 
@@ -144,40 +132,3 @@ class NeuralEstimator:
                 # Pickles load on machines without the fitting device.
                 state[key] = copy.deepcopy(module).to("cpu")
         return state
-
-
-class WrapsMIEstimator:
-    """What an estimator built on clones of an MI estimator shares.
-
-    ``estimator`` (None: a :class:`~sknmi.NeuralMIEstimator` with
-    ``_default_params``) is cloned for each fit; the tags say that ``y`` (Z)
-    is required and may have several columns.
-    """
-
-    _default_params = {}
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = True
-        return tags
-
-    def _base(self):
-        if self.estimator is None:
-            from sknmi.mi import NeuralMIEstimator
-
-            return NeuralMIEstimator(**self._default_params)
-        return self.estimator
-
-    def _clone(self, seed, force=False):
-        """A clone of the base estimator, given ``seed`` when its own
-        ``random_state`` is None (or always, with ``force``). A RandomState
-        ``seed`` is drawn from only then."""
-        est = clone(self._base())
-        params = est.get_params(deep=False)
-        if "random_state" in params and (force or params["random_state"] is None):
-            if isinstance(seed, np.random.RandomState):
-                seed = seed.randint(2**31 - 1)
-            est.set_params(random_state=int(seed))
-        return est

@@ -1,10 +1,11 @@
 """Every split of rows into training and held-out parts: the one place they are cut.
 
-A seeded train / held-out split (:func:`split_rows`), seeded cross-fitting
-folds (:func:`fold_rows`), either shuffled or as blocks of consecutive rows
-with a gap for ordered data, and a fixed scrambled order for scoring ordered
-rows (:func:`scrambled`). numpy only: the baselines and the analyses cut rows
-without loading torch.
+A train / held-out cut (:func:`held_out_rows`), the estimators' seeded
+train / validation split (:func:`split_rows`), seeded cross-fitting folds
+(:func:`fold_rows`), either shuffled or as blocks of consecutive rows with a
+gap for ordered data, a fixed scrambled order for scoring ordered rows
+(:func:`scrambled`) and random disjoint parts (:func:`random_parts`). numpy
+only: the baselines and the analyses cut rows without loading torch.
 """
 
 import math
@@ -13,36 +14,97 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 
+def held_out_rows(
+    n,
+    fraction,
+    random_state,
+    *,
+    contiguous=False,
+    gap=0,
+    min_train=2,
+    name="test_fraction",
+):
+    """Training and held-out rows: the one train / held-out cut of ``range(n)``.
+
+    ``max(2, ceil(fraction * n))`` rows are held out: drawn at random from
+    ``random_state`` (one permutation of the rows), or, with ``contiguous``,
+    the last block of rows with the ``gap`` rows before it left out of
+    training. Contiguous parts are returned in time order and draw nothing:
+    a caller that reads them as a series (a long-run variance, a fit with
+    ``shuffle=False``) needs that order.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows.
+    fraction : float
+        Share of rows held out, in (0, 1).
+    random_state : int, RandomState instance or None
+        Draws the permutation (not used with ``contiguous``).
+    contiguous : bool, default=False
+        Hold out the last block of rows (ordered data).
+    gap : int, default=0
+        With ``contiguous``: rows before the held-out block left out of both.
+    min_train : int, default=2
+        Fewest training rows accepted.
+    name : str, default="test_fraction"
+        The name of ``fraction`` in the error message.
+
+    Returns
+    -------
+    train_rows, held_out_rows : ndarray of int
+
+    Examples
+    --------
+    >>> from sknmi._folds import held_out_rows
+    >>> train, test = held_out_rows(10, 0.3, 0, contiguous=True, gap=1)
+    >>> train.tolist(), test.tolist()
+    ([0, 1, 2, 3, 4, 5], [7, 8, 9])
+    """
+    n_held = max(2, math.ceil(fraction * n))
+    n_train = n - n_held - (gap if contiguous else 0)
+    if n_train < min_train:
+        raise ValueError(
+            f"{name}={fraction}"
+            + (f" and gap={gap}" if contiguous and gap else "")
+            + f" leave {max(n_train, 0)} training rows of {n}; need at least "
+            f"{min_train}"
+        )
+    if contiguous:
+        return np.arange(n_train), np.arange(n - n_held, n)
+    order = check_random_state(random_state).permutation(n)
+    return order[n_held:], order[:n_held]
+
+
 def split_rows(
     n, validation_fraction, random_state, n_seeds, *, contiguous=False, gap=0
 ):
     """Seeds for the modules and the batches, then a seeded train / held-out split.
 
-    With ``contiguous`` the held-out rows are the last block of rows and the
-    ``gap`` rows before it are left out of training (ordered data: a random
-    split would hold out rows next to training rows); the training rows are
-    still in random order, for the batches.
+    The cut is that of :func:`held_out_rows`. With ``contiguous`` the held-out rows
+    are the last block of rows and the ``gap`` rows before it are left out of
+    training (ordered data: a random split would hold out rows next to
+    training rows); both parts are then put in random order, the training
+    rows for the batches and the held-out block as in :func:`fold_rows`.
 
     Returns
     -------
     train_rows, val_rows : ndarray of int
     seeds : ndarray of ``n_seeds`` ints, drawn before the split
     """
-    n_val = max(2, math.ceil(validation_fraction * n))
-    n_train = n - n_val - (gap if contiguous else 0)
-    if n_train < 2:
-        raise ValueError(
-            f"validation_fraction={validation_fraction}"
-            + (f" and gap={gap}" if contiguous and gap else "")
-            + f" leave {max(n_train, 0)} training rows of {n}; need at least 2"
-        )
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=n_seeds)
+    train, val = held_out_rows(
+        n,
+        validation_fraction,
+        rng,
+        contiguous=contiguous,
+        gap=gap,
+        name="validation_fraction",
+    )
     if contiguous:
-        # The held-out block in random order: see fold_rows.
-        return rng.permutation(n_train), rng.permutation(np.arange(n - n_val, n)), seeds
-    order = rng.permutation(n)
-    return order[n_val:], order[:n_val], seeds
+        return rng.permutation(train), rng.permutation(val), seeds
+    return train, val, seeds
 
 
 def fold_rows(n, n_folds, random_state, n_seeds, *, contiguous=False, gap=0):
@@ -142,3 +204,18 @@ def critic_folds(n, n_folds, validation_fraction, random_state, *, shuffle, gap)
         )
         return [(train_rows, val_rows)], seeds
     return fold_rows(n, n_folds, random_state, n_folds + 1, **ordered)
+
+
+def random_parts(n, n_parts, random_state):
+    """``range(n)`` in random order, cut into ``n_parts`` disjoint parts.
+
+    The parts' sizes differ by at most one row (:func:`numpy.array_split`).
+
+    Examples
+    --------
+    >>> from sknmi._folds import random_parts
+    >>> [len(part) for part in random_parts(10, 3, 0)]
+    [4, 3, 3]
+    """
+    order = check_random_state(random_state).permutation(n)
+    return np.array_split(order, n_parts)

@@ -6,8 +6,8 @@ it here. joblib runs them: serially for ``n_jobs=None``, in worker processes
 with its default ``loky`` back-end, or on a cluster under
 ``joblib.parallel_config(backend="dask")`` or Ray's back-end, with no change
 to this code. Each fit is its own clone with its own seed, fixed before
-dispatch, so the result does not depend on the back-end or on the order in
-which the workers finish.
+dispatch by the one rule of :func:`seeded_clones`, so the result does not
+depend on the back-end or on the order in which the workers finish.
 
 Warnings raised in a worker process would be lost; each task records its
 warnings and the caller re-issues them, labelled with the fit they came from.
@@ -21,27 +21,84 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 
-def seeded_clones(estimator, n, random_state=None):
-    """``n`` unfitted clones of ``estimator``, each with a seed of its own.
+def seeded_clones(estimator, n, random_state=None, *, force=False):
+    """``n`` unfitted clones of ``estimator``, each with the seed the rule gives it.
 
-    A clone whose ``random_state`` parameter is an int keeps it (the fits are
-    then reproducible whatever ``random_state`` is); one whose
-    ``random_state`` is None or a RandomState gets a seed drawn from
-    ``random_state`` here, in the caller's process, so serial and parallel
-    runs fit the same models.
+    The one seeding rule of every analysis that fits clones of an estimator
+    (:func:`~sknmi.pairwise.pairwise_mi`, :func:`~sknmi.timeseries.lagged_mi`,
+    :func:`~sknmi.timeseries.transfer_entropy`,
+    :func:`~sknmi.feature_selection.mi_scores`,
+    :class:`~sknmi.feature_selection.MRMRSelector`,
+    :func:`~sknmi.independence_test`, :class:`~sknmi.ConditionalMIEstimator`
+    and :class:`~sknmi.ExtrapolatedMIEstimator`):
+
+    1. ``n`` seeds are drawn from ``random_state``, one per clone in the
+       order of the fits, always, and before anything else the analysis draws
+       (row splits, permutations): the splits and permutations are then a
+       function of ``random_state`` alone, whatever the estimator's own
+       ``random_state``, and the k-th clone of every analysis is offered the
+       same seed.
+    2. A clone whose own ``random_state`` is an int keeps it, as
+       :func:`sklearn.base.clone` does: a seeded estimator fits the same way
+       inside an analysis as outside it.
+    3. A clone whose ``random_state`` is None or a RandomState instance takes
+       its drawn seed (a RandomState would be copied into every clone, which
+       would then all draw the same numbers). The draws happen here, in the
+       caller's process, so serial and parallel runs fit the same models.
+    4. With ``force``, every clone takes its drawn seed: for clones that are
+       meant to differ from each other (the ensemble of
+       :class:`~sknmi.ConditionalMIEstimator` with ``n_estimators > 1``).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Cloned, never modified.
+    n : int
+        Number of clones.
+    random_state : int, RandomState instance or None, default=None
+        Source of the seeds; a RandomState instance is drawn from (advanced).
+    force : bool, default=False
+        Give every clone its drawn seed, even one with an int ``random_state``.
+
+    Returns
+    -------
+    list of estimator
+        ``n`` unfitted clones.
+
+    Examples
+    --------
+    >>> from sknmi import KSGEstimator
+    >>> from sknmi._parallel import seeded_clones
+    >>> [e.random_state for e in seeded_clones(KSGEstimator(random_state=7), 2, 0)]
+    [7, 7]
+    >>> [e.random_state for e in seeded_clones(KSGEstimator(), 2, 0)]
+    [209652396, 398764591]
     """
     rng = check_random_state(random_state)
+    seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n)]
     out = []
-    for _ in range(n):
+    for seed in seeds:
         est = clone(estimator)
         params = est.get_params(deep=False)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        if "random_state" in params and not isinstance(
-            params["random_state"], (int, np.integer)
+        if "random_state" in params and (
+            force or not isinstance(params["random_state"], (int, np.integer))
         ):
             est.set_params(random_state=seed)
         out.append(est)
     return out
+
+
+def seeded_clone(estimator, random_state=None, *, force=False):
+    """One clone of ``estimator``, seeded by the rule of :func:`seeded_clones`.
+
+    Examples
+    --------
+    >>> from sknmi import KSGEstimator
+    >>> from sknmi._parallel import seeded_clone
+    >>> seeded_clone(KSGEstimator(), 0).random_state
+    209652396
+    """
+    return seeded_clones(estimator, 1, random_state, force=force)[0]
 
 
 def _fit_read(estimator, X, y, read):

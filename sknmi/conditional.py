@@ -10,10 +10,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from sknmi._base import WrapsMIEstimator
+from sknmi._folds import held_out_rows
 from sknmi._stats import half_width, long_run_variance
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
+from sknmi._wrapping import WrapsMIEstimator
 
 __all__ = ["ConditionalMIEstimator"]
 
@@ -63,8 +64,10 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         single critic, and the interval then includes their spread (see
         Notes). Costs ``2 n_estimators`` fits. Ignored for the others.
     random_state : int, RandomState instance or None, default=None
-        Seeds the held-out split, and the clones of ``estimator`` whose own
-        ``random_state`` is None (all clones when ``n_estimators > 1``).
+        Seeds the clones of ``estimator``, one draw per pair before the split
+        (the two clones of a pair share it; a clone whose own ``random_state``
+        is an int keeps it unless ``n_estimators > 1``: see :ref:`seeding`),
+        then the held-out split.
 
     Attributes
     ----------
@@ -247,7 +250,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         if hasattr(self._base(), "pointwise_mi"):
             half = self._fit_held_out(XW, W, Z, rng, conditioned)
         else:
-            joint = self._clone(int(rng.randint(np.iinfo(np.int32).max)))
+            (joint,) = self._clones(1, rng)
             given = clone(joint)
             joint.fit(XW, Z)
             self.mi_joint_, half = float(joint.mi_), _half_width(joint)
@@ -282,39 +285,31 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
     def _fit_held_out(self, XW, W, Z, rng, conditioned):
         """Fit the clones on a training part; read both terms on the rest."""
         n = XW.shape[0]
-        n_test = max(2, math.ceil(self.test_fraction * n))
-        if n - n_test < 4:
-            raise ValueError(
-                f"test_fraction={self.test_fraction} leaves {n - n_test} rows of "
-                f"{n} to fit on; need at least 4"
-            )
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
         base = self._base()
+        # Several pairs are meant to differ: each takes its own seed even when
+        # the base estimator has one; the two clones of a pair share it.
+        clones = self._clones(self.n_estimators, rng, force=self.n_estimators > 1)
         ordered = getattr(base, "shuffle", True) is False
-        if ordered:
-            # Ordered rows (a time series): the held-out rows are the last
-            # block, the base's gap before it left out, so that no row is read
-            # by critics that trained on its neighbours.
-            gap = int(getattr(base, "gap", 0))
-            if n - n_test - gap < 4:
-                raise ValueError(
-                    f"test_fraction={self.test_fraction} and gap={gap} leave "
-                    f"{max(n - n_test - gap, 0)} rows of {n} to fit on; need at "
-                    "least 4"
-                )
-            test, train = np.arange(n - n_test, n), np.arange(n - n_test - gap)
-        else:
-            order = rng.permutation(n)
-            test, train = order[:n_test], order[n_test:]
+        # Ordered rows (a time series): the held-out rows are the last block,
+        # the base's gap before it left out, so that no row is read by critics
+        # that trained on its neighbours; both parts stay in time order.
+        train, test = held_out_rows(
+            n,
+            self.test_fraction,
+            rng,
+            contiguous=ordered,
+            gap=int(getattr(base, "gap", 0)) if ordered else 0,
+            min_train=4,
+        )
+        n_test = len(test)
         self.estimators_, estimates, joint_values, given_values = [], [], [], []
         differences = []  # per critic pair: its per-row terms on the test rows
-        for seed in seeds:
-            joint = self._clone(seed, force=self.n_estimators > 1)
+        for joint in clones:
             joint.fit(XW[train], Z[train])
             joint_terms = _member_terms(joint, XW[test], Z[test])
             given, given_terms = None, [np.zeros(n_test)] * len(joint_terms)
             if conditioned:
-                given = self._clone(seed, force=self.n_estimators > 1)
+                given = clone(joint)
                 given.fit(W[train], Z[train])
                 given_terms = _member_terms(given, W[test], Z[test])
             if len(given_terms) != len(joint_terms):  # unpaired: one mean each

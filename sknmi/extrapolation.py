@@ -20,10 +20,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 
-from sknmi._base import WrapsMIEstimator
+from sknmi._folds import random_parts
 from sknmi._stats import Z95
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, validate_xz
+from sknmi._wrapping import WrapsMIEstimator
 
 __all__ = ["ExtrapolatedMIEstimator"]
 
@@ -46,8 +47,9 @@ class ExtrapolatedMIEstimator(WrapsMIEstimator, BaseEstimator):
         The numbers of parts: at least two sizes, each part with at least 4
         rows.
     random_state : int, RandomState instance or None, default=None
-        Seeds the parts, and the clones of ``estimator`` whose own
-        ``random_state`` is None.
+        Seeds the clones of ``estimator``, one draw per fit before the parts
+        (a clone whose own ``random_state`` is an int keeps it: see
+        :ref:`seeding`), then the parts.
 
     Attributes
     ----------
@@ -148,13 +150,12 @@ class ExtrapolatedMIEstimator(WrapsMIEstimator, BaseEstimator):
             )
         y = np.asarray(y)
         rng = check_random_state(self.random_state)
+        clones = iter(self._clones(sum(splits), rng))
         self.estimators_, points = [], []
         for k in splits:
-            order = rng.permutation(n)
             fitted = []
-            for part in np.array_split(order, k):
-                est = self._clone(rng)
-                fitted.append(est.fit(X[part], y[part]))
+            for part in random_parts(n, k, rng):
+                fitted.append(next(clones).fit(X[part], y[part]))
             self.estimators_.append(fitted)
             values = np.array([float(e.mi_) for e in fitted])
             errors = np.array([(e.mi_ci_[1] - e.mi_ci_[0]) / (2 * Z95) for e in fitted])

@@ -16,8 +16,8 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from sknmi._parallel import fit_many, read_point, seeded_clones
-from sknmi._typing import ArrayLike, Self
+from sknmi._parallel import fit_many, read_point, seeded_clone, seeded_clones
+from sknmi._typing import ArrayLike, RandomStateLike, Self
 from sknmi._validation import (
     check_groups,
     check_mi_estimator,
@@ -51,6 +51,7 @@ def mi_scores(
     groups: Sequence[Sequence[int]] | None = None,
     conditional: bool = False,
     n_jobs: int | None = None,
+    random_state: RandomStateLike = None,
 ) -> np.ndarray:
     r"""Score each feature (or group of features) by its MI with the target.
 
@@ -88,6 +89,10 @@ def mi_scores(
         :func:`joblib.parallel_config` context, -1 means all cores. Under
         ``parallel_config(backend="dask")`` the fits run on a dask cluster
         (see :ref:`scaling`).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the clones of ``estimator``, one draw per score before
+        dispatch (a clone whose own ``random_state`` is an int keeps it: see
+        :ref:`seeding`), so the scores do not depend on ``n_jobs``.
 
     Returns
     -------
@@ -129,12 +134,13 @@ def mi_scores(
     n_features = X.shape[1]
     scores = np.empty(n_features)
     tasks, labels, parts = [], [], check_groups(groups, n_features)
+    rng = check_random_state(random_state)
     for cols in parts:
         if conditional and len(cols) < n_features:
             given = [j for j in range(n_features) if j not in cols]
-            tasks.append((_conditional(clone(estimator), given), X, y))
+            tasks.append((seeded_clone(_conditional(estimator, given), rng), X, y))
         else:
-            tasks.append((clone(estimator), X[:, cols], y))
+            tasks.append((seeded_clone(estimator, rng), X[:, cols], y))
         labels.append(f"mi_scores, column(s) {cols}")
     values = fit_many(tasks, n_jobs=n_jobs, labels=labels, read=read_point)
     for cols, value in zip(parts, values):
@@ -148,6 +154,7 @@ def mi_scorer(
     groups: Sequence[Sequence[int]] | None = None,
     conditional: bool = False,
     n_jobs: int | None = None,
+    random_state: RandomStateLike = None,
 ) -> Callable[[ArrayLike, ArrayLike], np.ndarray]:
     """A ``score_func(X, y)`` with the options of :func:`mi_scores` fixed.
 
@@ -160,6 +167,8 @@ def mi_scorer(
     conditional : bool, default=False
         As for :func:`mi_scores`.
     n_jobs : int, default=None
+        As for :func:`mi_scores`.
+    random_state : int, RandomState instance or None, default=None
         As for :func:`mi_scores`.
 
     Returns
@@ -186,6 +195,7 @@ def mi_scorer(
         groups=groups,
         conditional=conditional,
         n_jobs=n_jobs,
+        random_state=random_state,
     )
 
 
@@ -251,9 +261,9 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         all cores; ``parallel_config(backend="dask")`` runs them on a dask
         cluster (see :ref:`scaling`). The selection does not depend on it.
     random_state : int, RandomState instance or None, default=None
-        Draws the seed of every clone of ``estimator`` whose own
-        ``random_state`` is None, before the fits are dispatched. Pass an int
-        for a reproducible selection.
+        Seeds the clones of ``estimator``, one draw per fit in fit order
+        before dispatch (a clone whose own ``random_state`` is an int keeps
+        it: see :ref:`seeding`). Pass an int for a reproducible selection.
 
     Attributes
     ----------
@@ -384,16 +394,16 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         X, y = validate_x_target(self, X, y)
         n_features = X.shape[1]
         k = self._n_to_select(n_features)
+        # Seeds drawn here, in fit order, before dispatch (the one rule of
+        # sknmi._parallel.seeded_clones): the selection is the same whatever
+        # n_jobs and back-end run the fits.
         rng = check_random_state(self.random_state)
-
-        def seeded(est):
-            # Seeds drawn here, in fit order, before dispatch: the selection
-            # is the same whatever n_jobs and back-end run the fits.
-            return seeded_clones(est, 1, rng)[0]
-
         relevance = np.array(
             fit_many(
-                [(seeded(estimator), X[:, [j]], y) for j in range(n_features)],
+                [
+                    (est, X[:, [j]], y)
+                    for j, est in enumerate(seeded_clones(estimator, n_features, rng))
+                ],
                 n_jobs=self.n_jobs,
                 labels=[
                     f"MRMRSelector, relevance of column {j}" for j in range(n_features)
@@ -404,35 +414,12 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         redundancy = (
             None if self.conditional else np.full((n_features, n_features), np.nan)
         )
-        measurement = _as_measurement(estimator)
         chosen = [self._best(relevance, list(range(n_features)), relevance)]
         scores = [relevance[chosen[0]]]
         while len(chosen) < k:
             rest = [j for j in range(n_features) if j not in chosen]
-            if self.conditional:
-                given = list(range(1, len(chosen) + 1))
-                tasks = [
-                    (
-                        seeded(_conditional(clone(estimator), given)),
-                        X[:, [j, *chosen]],
-                        y,
-                    )
-                    for j in rest
-                ]
-                labels = [f"MRMRSelector, I(column {j}; y | {chosen})" for j in rest]
-            else:
-                # Only the pairs with the feature chosen last are new.
-                last = chosen[-1]
-                tasks = [(seeded(measurement), X[:, [j]], X[:, [last]]) for j in rest]
-                labels = [
-                    f"MRMRSelector, redundancy of columns {j} and {last}" for j in rest
-                ]
-            values = np.array(
-                fit_many(tasks, n_jobs=self.n_jobs, labels=labels, read=read_point)
-            )
-            if not self.conditional:
-                assert redundancy is not None  # allocated when not conditional
-                redundancy[rest, last] = redundancy[last, rest] = values
+            values = self._step(estimator, X, y, chosen, rest, rng, redundancy)
+            if redundancy is not None:
                 with np.errstate(invalid="ignore"):
                     values = relevance[rest] - redundancy[np.ix_(rest, chosen)].mean(1)
             best = self._best(values, rest, relevance)
@@ -446,6 +433,32 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         self.relevance_ = relevance
         self.redundancy_ = redundancy
         return self
+
+    def _step(self, estimator, X, y, chosen, rest, rng, redundancy):
+        """The estimates one greedy step needs for the candidates ``rest``.
+
+        Conditional: :math:`I(X_j; y \\mid X_S)` for each candidate. Otherwise
+        the redundancies with the feature chosen last (the only new pairs),
+        written into ``redundancy``; the criterion is then the caller's.
+        """
+        if self.conditional:
+            given = list(range(1, len(chosen) + 1))
+            clones = seeded_clones(_conditional(estimator, given), len(rest), rng)
+            tasks = [(c, X[:, [j, *chosen]], y) for c, j in zip(clones, rest)]
+            labels = [f"MRMRSelector, I(column {j}; y | {chosen})" for j in rest]
+        else:
+            last = chosen[-1]
+            clones = seeded_clones(_as_measurement(estimator), len(rest), rng)
+            tasks = [(c, X[:, [j]], X[:, [last]]) for c, j in zip(clones, rest)]
+            labels = [
+                f"MRMRSelector, redundancy of columns {j} and {last}" for j in rest
+            ]
+        values = np.array(
+            fit_many(tasks, n_jobs=self.n_jobs, labels=labels, read=read_point)
+        )
+        if redundancy is not None:
+            redundancy[rest, last] = redundancy[last, rest] = values
+        return values
 
     def _n_to_select(self, n_features):
         n = self.n_features_to_select

@@ -1,6 +1,5 @@
 """A permutation test of independence, I(X; Z) = 0, with any MI estimator."""
 
-import math
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -10,7 +9,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from sknmi._parallel import fit_many, read_point
+from sknmi._folds import held_out_rows
+from sknmi._parallel import fit_many, read_point, seeded_clone
 from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import (
     check_mi_estimator,
@@ -113,8 +113,9 @@ def independence_test(
     test_fraction : float, default=0.5
         For the split test: the share of rows held out to read the statistic.
     random_state : int, RandomState instance or None, default=None
-        Seeds the split, the permutations and a clone of ``estimator`` whose
-        own ``random_state`` is None.
+        Seeds the clone of ``estimator`` (first draw; an int ``random_state``
+        of its own is kept, see :ref:`seeding`), then the split and the
+        permutations. The permuted refits share the clone's seed.
     n_jobs : int, default=None
         For the permutation test (an estimator without ``pointwise_mi``): the
         permuted fits run at once, through joblib (None means 1 unless in a
@@ -183,21 +184,12 @@ def independence_test(
         "independence",
     )
     rng = check_random_state(random_state)
-    est = clone(estimator)
-    params = est.get_params(deep=False)
-    if "random_state" in params and params["random_state"] is None:
-        est.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+    est = seeded_clone(estimator, rng)
     n = X.shape[0]
 
     if hasattr(est, "pointwise_mi"):
-        n_test = math.ceil(test_fraction * n)
-        if n_test < 2 or n - n_test < 4:
-            raise ValueError(
-                f"test_fraction={test_fraction} splits {n} rows into {n - n_test} to "
-                f"fit and {n_test} to test; need at least 4 and 2"
-            )
-        order = rng.permutation(n)
-        test, train = order[:n_test], order[n_test:]
+        train, test = held_out_rows(n, test_fraction, rng, min_train=4)
+        n_test = len(test)
         est.fit(X[train], Z[train])
         Xt, Zt = X[test], Z[test]
         statistic = float(est.score(Xt, Zt))

@@ -130,9 +130,10 @@ def pairwise_mi(
         Columns that form one variable (e.g. the coordinates of one sensor);
         columns in no group are variables of their own.
     random_state : int, RandomState instance or None, default=None
-        Draws a seed for each pair whose clone has ``random_state=None``;
-        drawn before the fits are dispatched, so the result is the same for
-        every ``n_jobs`` and back-end.
+        Seeds the clones of ``estimator``, one draw per pair before the fits
+        are dispatched (a clone whose own ``random_state`` is an int keeps
+        it: see :ref:`seeding`), so the result is the same for every
+        ``n_jobs`` and back-end.
     n_jobs : int, default=None
         Pairs fitted at once (joblib): None means 1 unless in a
         :func:`joblib.parallel_config` context, -1 all cores. Give each

@@ -304,8 +304,9 @@ def lagged_mi(
         Lags fitted at once, through joblib (None: 1 unless in a
         :func:`joblib.parallel_config` context; -1: all cores).
     random_state : int, RandomState instance or None, default=None
-        Seeds the clones whose own ``random_state`` is None, before dispatch:
-        the result does not depend on ``n_jobs``.
+        Seeds the clones of ``estimator``, one draw per lag before dispatch (a
+        clone whose own ``random_state`` is an int keeps it: see
+        :ref:`seeding`): the result does not depend on ``n_jobs``.
 
     Returns
     -------
@@ -441,8 +442,9 @@ def transfer_entropy(
     n_jobs : int, default=None
         The two directions fitted at once, through joblib.
     random_state : int, RandomState instance or None, default=None
-        Seeds each direction's fits before dispatch: the result does not
-        depend on ``n_jobs``.
+        Seeds each direction's clone of ``estimator`` before dispatch (one
+        draw per direction; an int ``random_state`` of the estimator's own is
+        kept: see :ref:`seeding`): the result does not depend on ``n_jobs``.
 
     Returns
     -------

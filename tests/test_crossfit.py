@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.stats import t as student_t
 
-from sknmi._folds import fold_rows
+from sknmi._folds import fold_rows, held_out_rows, split_rows
 from sknmi._neural.crossfit import CrossFit
 from sknmi._neural.training import Settings, train
 from sknmi._stats import interval
@@ -167,3 +167,22 @@ def test_the_engine_trains_each_member_on_its_folds_and_keeps_its_best():
     torch.testing.assert_close(values.tolist(), result.member_best)
     reads = engine.read()
     assert [len(j) for j, _ in reads] == [len(r) for _, r in folds]
+
+
+def test_held_out_rows_shuffled_and_contiguous():
+    train, test = held_out_rows(10, 0.3, 0)
+    assert len(test) == 3 and sorted([*train, *test]) == list(range(10))
+    # The estimators' validation split is the same cut, after the seeds.
+    rng = np.random.RandomState(0)
+    rng.randint(np.iinfo(np.int32).max, size=2)
+    np.testing.assert_array_equal(
+        held_out_rows(10, 0.3, rng)[1], split_rows(10, 0.3, 0, 2)[1]
+    )
+    # Ordered rows: the last block, in time order, the gap before it unused,
+    # and no draw (a RandomState passed in is left as it was).
+    rng = np.random.RandomState(0)
+    train, test = held_out_rows(10, 0.3, rng, contiguous=True, gap=2)
+    assert train.tolist() == [0, 1, 2, 3, 4] and test.tolist() == [7, 8, 9]
+    assert rng.randint(1000) == np.random.RandomState(0).randint(1000)
+    with pytest.raises(ValueError, match="test_fraction=0.9 leave 1 training rows"):
+        held_out_rows(10, 0.9, 0, min_train=4)

@@ -1,6 +1,9 @@
 """The files that make sknmi a package people install and maintainers pick up."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import sknmi
@@ -30,3 +33,41 @@ def test_release_history_starts_with_this_version():
     first = re.search(r"^Version (\S+)$", history, re.M).group(1)
     assert first == sknmi.__version__
     assert "whats_new" in (ROOT / "doc" / "index.rst").read_text()
+
+
+def _run(code):
+    """Run ``code`` in a fresh interpreter that imports this checkout of sknmi."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+
+
+def test_baselines_load_without_torch():
+    # The baselines and their helpers are numpy / scipy / scikit-learn only:
+    # a KSG estimate should not pay for starting torch.
+    result = _run(
+        "import sys, sknmi.baselines; assert 'torch' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.startswith('sknmi'))"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_lazy_package_names():
+    result = _run(
+        "import pickle, sys, sknmi\n"
+        "assert 'torch' not in sys.modules\n"
+        "from sknmi import NeuralMIEstimator, KSGEstimator\n"
+        "assert sknmi.KSGEstimator is KSGEstimator\n"
+        "assert set(sknmi.__all__) <= set(dir(sknmi))\n"
+        "est = pickle.loads(pickle.dumps(NeuralMIEstimator(max_iter=3)))\n"
+        "assert est.max_iter == 3\n"
+        "assert sknmi.datasets.make_gaussian\n"
+        "try:\n"
+        "    sknmi.no_such_name\n"
+        "except AttributeError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('no AttributeError')\n"
+    )
+    assert result.returncode == 0, result.stderr
