@@ -3,11 +3,11 @@
 :class:`NeuralEstimator` owns the training parameters and their constraints,
 the seeded train / validation split, the hand-over to the one training loop,
 the finish (``eval()`` mode, back to the CPU for ``device="auto"``), atomic
-fits, CPU-safe pickling and the tags. :class:`Standardiser` is the one
-scaling, fitted on the training rows. An estimator adds its modules, its loss
+fits, CPU-safe pickling and the tags. An estimator adds its modules, its game
 and its read-out.
 """
 
+import contextlib
 import copy
 from numbers import Integral, Real
 
@@ -70,11 +70,12 @@ class NeuralEstimator:
         check_device(self.device)
         return check_hidden_layer_sizes(self.hidden_layer_sizes)
 
-    def _fit_atomically(self, fit, *args):
-        """Run ``fit(*args)``; if it raises, leave the estimator as it was."""
+    @contextlib.contextmanager
+    def _atomic(self):
+        """A fit inside leaves the estimator as it was if it raises."""
         saved = dict(self.__dict__)
         try:
-            return fit(*args)
+            yield
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)

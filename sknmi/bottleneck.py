@@ -383,7 +383,7 @@ class InfoBottleneckTransformer(
                 "A column-vector y was passed when a 1d array was expected; it is "
                 "read as class labels and raveled.",
                 DataConversionWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
             y = y.ravel()
         if is_label_vector(y):
@@ -425,7 +425,8 @@ class InfoBottleneckTransformer(
         -------
         self : InfoBottleneckTransformer
         """
-        return self._fit_atomically(self._fit, X, y)
+        with self._atomic():
+            return self._fit(X, y)
 
     def _fit(self, X, y):
         hidden = self._check_training_params()

@@ -57,6 +57,7 @@ __all__ = [
     "log_ratio",
     "MovingAverageDV",
     "nwj",
+    "resolve_bound",
     "smile",
     "split_scores",
 ]
@@ -800,6 +801,9 @@ class Bound:
     local_function : callable or None, default=None
         The bound in the shapes of Deep InfoMax's local objective, where
         ``function`` does not take them as they are (None: ``function``).
+    name : str, default="custom"
+        What the messages and ``mi_source_`` call it (a row of
+        :data:`BOUNDS` is called by its key).
 
     Examples
     --------
@@ -826,6 +830,7 @@ class Bound:
     matrix_objective: Callable | None = None
     quick_readout: Callable | None = None
     local_function: Callable | None = None
+    name: str = "custom"
 
     def read(self, clip=5.0, quick=False):
         """The read-out as a function ``(joint, marginal, reduction="mean")``.
@@ -954,11 +959,17 @@ def _calibrated_offset(joint, marginal):
 #: Song & Ermon do: the clipped DV itself is unbounded above in the joint
 #: scores and diverges. A JSD value is not MI, so "jsd" is read with DV.
 BOUNDS = {
-    "mine": Bound(dv, MovingAverageDV, dv, _log_partition, additive=False),
-    "dv": Bound(dv, dv, dv, _log_partition, additive=False),
-    "nwj": Bound(nwj, nwj, nwj, _nwj_offset),
+    "mine": Bound(dv, MovingAverageDV, dv, _log_partition, additive=False, name="mine"),
+    "dv": Bound(dv, dv, dv, _log_partition, additive=False, name="dv"),
+    "nwj": Bound(nwj, nwj, nwj, _nwj_offset, name="nwj"),
     "jsd": Bound(
-        jsd, jsd, dv, _log_partition, classifier=True, matrix_objective=jsd_of_matrix
+        jsd,
+        jsd,
+        dv,
+        _log_partition,
+        classifier=True,
+        matrix_objective=jsd_of_matrix,
+        name="jsd",
     ),
     "infonce": Bound(
         infonce,
@@ -967,6 +978,7 @@ BOUNDS = {
         _log_partition,
         all_pairs=True,
         local_function=_local_infonce,
+        name="infonce",
     ),
     "smile": Bound(
         smile,
@@ -975,6 +987,7 @@ BOUNDS = {
         _log_partition,
         classifier=True,
         matrix_objective=jsd_of_matrix,
+        name="smile",
     ),
     "logratio": Bound(
         log_ratio,
@@ -985,5 +998,27 @@ BOUNDS = {
         classifier=True,
         matrix_objective=jsd_of_matrix,
         quick_readout=partial(calibrated_log_ratio, max_steps=8),
+        name="logratio",
     ),
 }
+
+
+def resolve_bound(bound: "str | Bound") -> Bound:
+    """The :class:`Bound` of ``bound``: a row of :data:`BOUNDS` by its name,
+    or a :class:`Bound` of your own as it is.
+
+    Parameters
+    ----------
+    bound : str or Bound
+
+    Returns
+    -------
+    Bound
+
+    Examples
+    --------
+    >>> from sknmi.bounds import resolve_bound
+    >>> resolve_bound("nwj").name
+    'nwj'
+    """
+    return bound if isinstance(bound, Bound) else BOUNDS[bound]

@@ -363,7 +363,8 @@ class DeepInfoMaxTransformer(
         -------
         self : DeepInfoMaxTransformer
         """
-        return self._fit_atomically(self._fit, X)
+        with self._atomic():
+            return self._fit(X)
 
     def _fit(self, X):
         self._hidden = self._check_training_params()

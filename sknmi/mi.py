@@ -24,10 +24,9 @@ from sknmi._folds import critic_folds
 from sknmi._neural import auto, diagnostics, readout
 from sknmi._neural.crossfit import CrossFit
 from sknmi._neural.preprocess import Preprocessor
-from sknmi._neural.race import race
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_device, validate_xz
-from sknmi.bounds import BOUNDS
+from sknmi.bounds import BOUNDS, Bound, resolve_bound
 from sknmi.nn import ACTIVATIONS, CriticStack, stack_critics
 
 __all__ = ["NeuralMIEstimator"]
@@ -43,8 +42,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     Parameters
     ----------
-    bound : {"logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"}, \
-            default="logratio"
+    bound : {"logratio", "mine", "dv", "nwj", "jsd", "infonce", "smile"} \
+            or Bound, default="logratio"
         What the critic maximises and how ``mi_`` is read:
 
         - ``"mine"``: Donsker–Varadhan with MINE's moving-average corrected
@@ -64,7 +63,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
           variance of DV and NWJ.
 
         Every value except ``"logratio"`` is a lower bound on I(X; Z) in
-        expectation.
+        expectation. A :class:`sknmi.bounds.Bound` of your own (its
+        objective, read-out and offset as functions of the scores) trains
+        and reads a new bound with everything else unchanged (see
+        :ref:`how-it-works`).
     critic : {"auto", "separable", "concat"}, callable or object with \
             ``build``, default="auto"
         ``"separable"``: ``T = f(x) . g(z)`` (:class:`sknmi.nn.SeparableCritic`),
@@ -337,7 +339,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
 
     _parameter_constraints = {
         **NeuralEstimator._parameter_constraints,
-        "bound": [StrOptions(set(BOUNDS))],
+        "bound": [StrOptions(set(BOUNDS)), Bound],
         "critic": [
             StrOptions({"auto", "separable", "concat"}),
             callable,
@@ -445,13 +447,14 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         -------
         self : NeuralMIEstimator
         """
-        return self._fit_atomically(self._fit, X, y)
+        with self._atomic():
+            return self._fit(X, y)
 
     def _fit(self, X, y):
         hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
         why = "the finite estimate only says how far training got"
-        warn_if_exactly_dependent(type(self).__name__, X, Z, self.classes_, why, 5)
+        warn_if_exactly_dependent(type(self).__name__, X, Z, self.classes_, why, 4)
         folds, seeds = self._resolve(X, Z, hidden)
         device = _torch.resolve_device(self.device)
         autocast = _torch.autocast_dtype(self.precision, device)
@@ -486,9 +489,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             # The candidates all start from the first fold's seed: the race
             # compares rates, not initialisations.
             n = len(auto.RATE_CANDIDATES)
-            first, self.learning_rate_init_, self.learning_rate_search_ = race(
-                partial(engine_of, folds=[folds[0]] * n, tolerant=True),
-                build.stack([seeds[0]] * n, device),
+            candidates = build.stack([seeds[0]] * n, device)
+            first, self.learning_rate_init_, self.learning_rate_search_ = auto.race(
+                engine_of(candidates, folds=[folds[0]] * n, tolerant=True),
+                candidates,
                 self._settings(batch_size=self.batch_size_),
                 generator=generator,
                 device=device,
@@ -498,10 +502,11 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             stack = stack_critics(members).to(device)
         engine = engine_of(stack, folds=folds)
         self._train(engine, generator=generator, device=device, settings=self._rate())
-        record = readout.lift_to_bound(readout.read_out(engine, self.bound, self.clip))
+        spec = resolve_bound(self.bound)
+        record = readout.lift_to_bound(readout.read_out(engine, spec, self.clip))
         self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
         for reason in self._record(record, engine.smallest_read):
-            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=4)
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=3)
         return self
 
     def _resolve(self, X, Z, hidden):
@@ -538,11 +543,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         self.mi_lower_bounds_, self.mi_train_ = record.lower_bounds, record.train
         self.calibration_slope_, self.mi_source_ = record.slope, record.source
         self._log_partition = record.offset
-        self.diagnostics_ = diagnostics.diagnose(record, self.bound, n_read)
+        spec = resolve_bound(self.bound)
+        self.diagnostics_ = diagnostics.diagnose(record, spec, n_read)
         return diagnostics.render(
             self.diagnostics_,
             record,
-            bound=self.bound,
+            bound=spec.name,
             critic_type=self.critic_type_,
             preprocessing=self.preprocessing,
             learning_rate=self.learning_rate_init_,
@@ -562,7 +568,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             X,
             Z,
             folds,
-            BOUNDS[self.bound],
+            resolve_bound(self.bound),
             self.batch_size_,
             generator,
             clip=self.clip,
@@ -591,7 +597,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         return critic, Xt, Zt
 
     def _scores(self, critic, X, Z):
-        spec = BOUNDS[self.bound]
+        spec = resolve_bound(self.bound)
         return readout.scores(critic, X, Z, spec, self.batch_size_, not self.shuffle)
 
     def score(self, X: ArrayLike, y: ArrayLike) -> float:
@@ -614,7 +620,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         """
         critic, Xt, Zt = self._checked_tensors(X, y)
         joint, marginal = self._scores(critic, Xt, Zt)
-        return float(BOUNDS[self.bound].read(self.clip)(joint, marginal))
+        return float(resolve_bound(self.bound).read(self.clip)(joint, marginal))
 
     def pointwise_mi(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         """The critic's estimate of ``log p(x, z) / (p(x) p(z))`` for each row.
@@ -654,7 +660,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             if isinstance(critic, CriticStack)
             else [critic]
         )
-        read = BOUNDS[self.bound].read(self.clip)
+        read = resolve_bound(self.bound).read(self.clip)
         return [
             read(*self._scores(member, Xt, Zt), reduction="none").double().cpu().numpy()
             for member in members

@@ -444,6 +444,7 @@ def _doubts(mi=2.0, half=0.1, bound="logratio", **kw):
     """The raised flags of a fit's evidence, and their sentences."""
     from sknmi._neural.diagnostics import FLAGS, diagnose, render
     from sknmi._neural.readout import ReadOut
+    from sknmi.bounds import BOUNDS
 
     fields = dict(
         mi_train_=mi * 1.03,
@@ -465,7 +466,7 @@ def _doubts(mi=2.0, half=0.1, bound="logratio", **kw):
         source=bound,
         read=mi,
     )
-    flags = diagnose(record, bound, 2000)
+    flags = diagnose(record, BOUNDS[bound], 2000)
     texts = render(
         flags,
         record,
@@ -801,8 +802,9 @@ def test_a_read_out_below_a_lower_bound_is_lifted_to_it():
 
 def _doubts_of(record):
     from sknmi._neural.diagnostics import FLAGS, diagnose, render
+    from sknmi.bounds import BOUNDS
 
-    flags = diagnose(record, "logratio", 2000)
+    flags = diagnose(record, BOUNDS["logratio"], 2000)
     texts = render(
         flags,
         record,

@@ -13,7 +13,6 @@ a per-epoch read-out that no data could give.
 import math
 
 from sknmi._neural.readout import bound_above
-from sknmi.bounds import BOUNDS
 
 # Critics reading this share more on their training rows than held out
 # (relative to the estimate, at least _SMALL_MI nats) fit noise; held-out
@@ -49,15 +48,15 @@ FLAGS = (
 )
 
 
-def diagnose(record, bound, n_read):
+def diagnose(record, spec, n_read):
     """The named flags and values of a fit's evidence.
 
     Parameters
     ----------
     record : ReadOut
         The read-out (after :func:`~sknmi._neural.readout.lift_to_bound`).
-    bound : str
-        The estimator's ``bound``.
+    spec : Bound
+        The estimator's bound (:func:`sknmi.bounds.resolve_bound`).
     n_read : int
         Held-out rows of the smallest fold.
 
@@ -76,20 +75,20 @@ def diagnose(record, bound, n_read):
     >>> import numpy as np
     >>> from sknmi._neural.diagnostics import diagnose
     >>> from sknmi._neural.readout import ReadOut
+    >>> from sknmi.bounds import BOUNDS
     >>> record = ReadOut(2.0, (1.9, 2.1), np.array([2.0]),
     ...                  {"dv": (1.8, (1.7, 1.9))}, 2.6, 1.0, 0.0, "logratio", 2.0)
-    >>> flags = diagnose(record, "logratio", 2000)
+    >>> flags = diagnose(record, BOUNDS["logratio"], 2000)
     >>> flags["overfit"], round(flags["train_gap"], 2), flags["too_sure"]
     (True, 0.3, False)
     """
-    spec = BOUNDS[bound]
     mi, slope = record.mi, record.slope
     gap = (record.train - mi) / max(abs(mi), _SMALL_MI)
     above = bound_above(mi, record.ci, record.lower_bounds)
     dv = record.lower_bounds["dv"][0]
     ceiling = math.log(n_read)
     return {
-        "lifted_to_bound": record.source != bound,
+        "lifted_to_bound": record.source != spec.name,
         # Critics that fit noise are too sure as well, but only on the rows
         # they never saw: they read less there (the overfit flag), not more.
         "overfit": gap > _OVERFIT_GAP,

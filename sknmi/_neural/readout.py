@@ -53,18 +53,17 @@ class ReadOut:
     read: float
 
 
-def read_out(engine, name, clip):
-    """The :class:`ReadOut` of a trained engine's critics (``name``: the bound).
+def read_out(engine, spec, clip):
+    """The :class:`ReadOut` of a trained engine's critics (``spec``: the bound).
 
     One fold at a time: only each fold's per-row terms are kept, so the
     memory of the read-out is that of one fold's scores.
     """
-    spec = bounds.BOUNDS[name]
     folds = [
         fold_terms(spec, clip, *engine.scores(k, rows))
         for k, rows in enumerate(engine.read_rows)
     ]
-    mi, ci, values = combine(name, folds)
+    mi, ci, values = combine(spec.name, folds)
     weights = np.array([len(f["read"]) for f in folds], dtype=np.float64)
     # The evidence: DV and NWJ of the same critics on the same rows, the
     # folds' terms pooled.
@@ -79,7 +78,7 @@ def read_out(engine, name, clip):
         train=_on_training_rows(engine, spec.read(clip)),
         slope=float(np.average([f["slope"] for f in folds], weights=weights)),
         offset=float(np.mean([f["offset"] for f in folds])),
-        source=name,
+        source=spec.name,
         read=mi,
     )
 
