@@ -11,6 +11,12 @@ depend on the back-end or on the order in which the workers finish.
 
 Warnings raised in a worker process would be lost; each task records its
 warnings and the caller re-issues them, labelled with the fit they came from.
+
+An estimator class may fit many of its clones at once, better than one
+after the other: it declares so with a class method ``_fit_batch(tasks)``
+(:class:`~sknmi.NeuralMIEstimator` trains their critics as the members of
+one stacked module). With ``batch=True`` the tasks it takes go there, and
+joblib runs the others.
 """
 
 import warnings
@@ -109,6 +115,22 @@ def _fit_read(estimator, X, y, read):
     return value, [(w.category, str(w.message)) for w in caught]
 
 
+def _fit_batches(tasks, read):
+    """``(read(fitted), warnings)`` of the tasks whose estimator class fits
+    clones in batches; None for the others."""
+    out = [None] * len(tasks)
+    for kind in {type(est) for est, _, _ in tasks}:
+        fit_batch = getattr(kind, "_fit_batch", None)
+        if fit_batch is None:
+            continue
+        mine = [i for i, (est, _, _) in enumerate(tasks) if type(est) is kind]
+        for i, done in zip(mine, fit_batch([tasks[i] for i in mine])):
+            if done is not None:
+                fitted, caught = done
+                out[i] = (read(fitted), caught)
+    return out
+
+
 def read_mi(estimator):
     """``(mi_, lower, upper)`` of a fitted MI estimator, as floats."""
     lo, hi = estimator.mi_ci_
@@ -120,7 +142,9 @@ def read_point(estimator):
     return float(estimator.mi_)
 
 
-def fit_many(tasks, *, n_jobs=None, labels=None, read=read_mi, stacklevel=2):
+def fit_many(
+    tasks, *, n_jobs=None, labels=None, read=read_mi, stacklevel=2, batch=True
+):
     """Fit each ``(estimator, X, y)`` of ``tasks`` and read it, through joblib.
 
     Parameters
@@ -138,6 +162,9 @@ def fit_many(tasks, *, n_jobs=None, labels=None, read=read_mi, stacklevel=2):
         (small) result travels back.
     stacklevel : int
         Of the re-issued warnings, as seen from the caller of this function.
+    batch : bool, default=True
+        Whether the estimators that fit many clones at once (a class method
+        ``_fit_batch``) do so; the tasks they leave run through joblib.
 
     Returns
     -------
@@ -145,9 +172,11 @@ def fit_many(tasks, *, n_jobs=None, labels=None, read=read_mi, stacklevel=2):
         ``read(fitted)`` for each task, in the order of ``tasks``.
     """
     tasks = list(tasks)
-    outcomes = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_read)(est, X, y, read) for est, X, y in tasks
-    )
+    outcomes = _fit_batches(tasks, read) if batch else [None] * len(tasks)
+    rest = [i for i, done in enumerate(outcomes) if done is None]
+    fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_read)(*tasks[i], read) for i in rest)
+    for i, outcome in zip(rest, fitted):
+        outcomes[i] = outcome
     values = []
     for i, (value, caught) in enumerate(outcomes):
         for category, message in caught:

@@ -8,12 +8,14 @@ step is one call into the engine.
 """
 
 import warnings
+from dataclasses import dataclass
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -451,10 +453,18 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X, y):
+        (reasons,) = _fit_together([self], [self._prepare(X, y)])
+        for reason in reasons:
+            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=3)
+        return self
+
+    def _prepare(self, X, y):
+        """Everything before training: the validated rows as tensors, the
+        "auto" choices, the folds and seeds, and the checked critics."""
         hidden = self._check_training_params()
         X, Z = validate_xz(self, X, y, reset=True, min_samples=4)
         why = "the finite estimate only says how far training got"
-        warn_if_exactly_dependent(type(self).__name__, X, Z, self.classes_, why, 4)
+        warn_if_exactly_dependent(type(self).__name__, X, Z, self.classes_, why, 5)
         folds, seeds = self._resolve(X, Z, hidden)
         device = _torch.resolve_device(self.device)
         autocast = _torch.autocast_dtype(self.precision, device)
@@ -477,37 +487,59 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         )
         stack = build.stack(seeds[:-1], device)
         auto.check_critic(stack.member(0), Xa[:4], Za[:4])
-        generator = _torch.make_generator(seeds[-1])
-        engine_of = partial(
-            self._engine, X=Xa, Z=Za, generator=generator, autocast=autocast
-        )
-        self.learning_rate_init_, self.learning_rate_search_ = (
-            self.learning_rate_init,
-            None,
-        )
-        if self.learning_rate_init == "auto":
-            # The candidates all start from the first fold's seed: the race
-            # compares rates, not initialisations.
-            n = len(auto.RATE_CANDIDATES)
-            candidates = build.stack([seeds[0]] * n, device)
-            first, self.learning_rate_init_, self.learning_rate_search_ = auto.race(
-                engine_of(candidates, folds=[folds[0]] * n, tolerant=True),
-                candidates,
-                self._settings(batch_size=self.batch_size_),
-                generator=generator,
-                device=device,
-                name=type(self).__name__,
+        return _Prepared(Xa, Za, folds, seeds, build, stack, device, autocast)
+
+    @classmethod
+    def _fit_batch(cls, tasks):
+        """Fit clones ``(estimator, X, y)`` as the members of stacked modules.
+
+        The fits of one kind and width of critic (and the same parameters but
+        their seeds) train side by side in one module, each with its own
+        folds, seeds, race and early stopping (see :func:`_fit_together`).
+        Returns ``(fitted, warnings)`` per task, or None for a task left to
+        a fit of its own (one critic, a critic of your own, a fit that
+        fails before training: it fails again there, with its own error).
+        """
+        out, buckets = [None] * len(tasks), {}
+        for i, (est, X, y) in enumerate(tasks):
+            if est.n_folds < 2 or not isinstance(est.critic, str):
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    prepared = est._prepare(X, y)
+                except Exception:
+                    continue
+            params = est.get_params(deep=False)
+            params.pop("random_state")
+            key = (
+                repr(sorted(params.items())),
+                est.critic_type_,
+                prepared.build.hidden,
+                prepared.build.embedding_dim,
+                prepared.X.shape[1],
+                prepared.Z.shape[1],
+                est.batch_size_,
             )
-            members = [first] + [stack.member(j) for j in range(1, len(folds))]
-            stack = stack_critics(members).to(device)
-        engine = engine_of(stack, folds=folds)
-        self._train(engine, generator=generator, device=device, settings=self._rate())
-        spec = resolve_bound(self.bound)
-        record = readout.lift_to_bound(readout.read_out(engine, spec, self.clip))
-        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
-        for reason in self._record(record, engine.smallest_read):
-            warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=3)
-        return self
+            buckets.setdefault(key, []).append((i, prepared, caught))
+        for bucket in buckets.values():
+            estimators = [tasks[i][0] for i, _, _ in bucket]
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                reasons = _fit_together(estimators, [p for _, p, _ in bucket])
+            for (i, _, before), est, doubts in zip(bucket, estimators, reasons):
+                name = type(est).__name__
+                # The training's warnings concern every fit of the bucket, but
+                # that max_iter cut it short, only those still improving.
+                during = [
+                    (w.category, str(w.message))
+                    for w in [*before, *caught]
+                    if w.category is not ConvergenceWarning
+                    or est.best_iter_ == est.n_iter_
+                ]
+                during += [(UserWarning, f"{name}: {r}") for r in doubts]
+                out[i] = (est, during)
+        return out
 
     def _resolve(self, X, Z, hidden):
         """The "auto" widths and batch size, the critics' folds and seeds."""
@@ -561,7 +593,19 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             return None  # "auto": chosen from the data in _fit
         return super()._check_training_params()
 
-    def _engine(self, stack, *, X, Z, folds, generator, autocast, tolerant=False):
+    def _engine(
+        self,
+        stack,
+        *,
+        X,
+        Z,
+        folds,
+        generator,
+        autocast,
+        tolerant=False,
+        columns=None,
+        groups=None,
+    ):
         """The cross-fitting game of these critics on these rows."""
         return CrossFit(
             stack,
@@ -575,8 +619,10 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             ema_decay=self.ema_decay,
             autocast=autocast,
             tolerant=tolerant,
+            columns=columns,
+            groups=groups,
             plausible=None
-            if tolerant
+            if tolerant or groups is not None
             else partial(
                 diagnostics.plausible,
                 n=X.shape[0],
@@ -665,3 +711,141 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             read(*self._scores(member, Xt, Zt), reduction="none").double().cpu().numpy()
             for member in members
         ]
+
+
+@dataclass
+class _Prepared:
+    """A fit up to its training: rows as tensors, folds, seeds, critics."""
+
+    X: torch.Tensor
+    Z: torch.Tensor
+    folds: list
+    seeds: np.ndarray
+    build: auto.CriticBuilder
+    stack: torch.nn.Module
+    device: torch.device
+    autocast: torch.dtype | None
+
+
+def _fit_together(estimators, prepared):
+    """Train the critics of prepared fits as one stacked module; finish each.
+
+    The fits are clones of one estimator (the same parameters but their
+    seeds, the same kind and widths of critic); each keeps its own folds,
+    initial weights, rate race and early stopping (its own best state and
+    patience), and reads its own estimate. One fit is the ordinary ``fit``.
+    Returns each fit's reasons to doubt it (its diagnostics' sentences).
+    """
+    lead, first = estimators[0], prepared[0]
+    generator = _torch.make_generator(first.seeds[-1])
+    many = len(prepared) > 1
+    X, Z, columns = _pool(prepared) if many else (first.X, first.Z, None)
+    engine_of = partial(
+        lead._engine, X=X, Z=Z, generator=generator, autocast=first.autocast
+    )
+    for est in estimators:
+        est.learning_rate_init_, est.learning_rate_search_ = (
+            est.learning_rate_init,
+            None,
+        )
+    stacks = [p.stack for p in prepared]
+    if lead.learning_rate_init == "auto":
+        stacks = _race(estimators, prepared, engine_of, columns, generator)
+    K = len(first.folds)
+    rates = [float(est.learning_rate_init_) for est in estimators]
+    if many:
+        stack = stack_critics([s.member(j) for s in stacks for j in range(K)])
+        groups = [list(range(m * K, (m + 1) * K)) for m in range(len(prepared))]
+        folds = [f for p in prepared for f in p.folds]
+        cols = [c for c in columns for _ in range(K)]
+        engine = engine_of(stack, folds=folds, columns=cols, groups=groups)
+        if len(set(rates)) > 1:
+            # Each problem at its own rate: the optimiser at the highest.
+            scales = [r / max(rates) for r in rates for _ in range(K)]
+            engine.step_scales = stack.step_scales(scales)
+    else:
+        stack, groups = stacks[0], [list(range(K))]
+        engine = engine_of(stack, folds=first.folds)
+    settings = lead._rate()
+    settings.learning_rate = max(rates)
+    result = lead._train(
+        engine, generator=generator, device=first.device, settings=settings
+    )
+    spec = resolve_bound(lead.bound)
+    out = []
+    for g, (est, members) in enumerate(zip(estimators, groups)):
+        est.history_, est.n_iter_ = result.history, result.n_iter
+        est.best_iter_ = result.group_best[g] if many else result.best_epoch
+        record = readout.read_out(engine, spec, est.clip, members if many else None)
+        record = readout.lift_to_bound(record)
+        if not many:
+            critic = stack if K > 1 else stack.member(0)
+        else:
+            critic = stack_critics([stack.member(k) for k in members])
+        est.critic_ = est._finish(critic)
+        n_read = min(len(engine.read_rows[k]) for k in members)
+        reasons = est._record(record, n_read)
+        if many and result.group_problems[g] is not None:
+            problem, epoch, best = result.group_problems[g]
+            reasons.insert(
+                0,
+                f"training {problem} at epoch {epoch}; stopped and restored the "
+                f"state of epoch {best} (try a smaller learning_rate_init or "
+                "another bound)",
+            )
+        out.append(reasons)
+    return out
+
+
+def _pool(prepared):
+    """The rows of several fits side by side: X and Z as the columns of each
+    fit in turn (rows beyond a fit's own left at 0), and each fit's columns."""
+    n = max(len(p.X) for p in prepared)
+    blocks, columns, start = {"X": [], "Z": []}, [], {"X": 0, "Z": 0}
+    for p in prepared:
+        cols = []
+        for name, A in (("X", p.X), ("Z", p.Z)):
+            block = A.new_zeros((n, A.shape[1]))
+            block[: len(A)] = A
+            blocks[name].append(block)
+            cols.append(np.arange(start[name], start[name] + A.shape[1]))
+            start[name] += A.shape[1]
+        columns.append(tuple(cols))
+    return torch.cat(blocks["X"], 1), torch.cat(blocks["Z"], 1), columns
+
+
+def _race(estimators, prepared, engine_of, columns, generator):
+    """Each fit's stack after the race of rates: its winner, then its other
+    folds' fresh critics; sets each fit's ``learning_rate_init_`` and
+    ``learning_rate_search_``."""
+    # The candidates all start from the first fold's seed: the race compares
+    # rates, not initialisations.
+    n = len(auto.RATE_CANDIDATES)
+    candidates = [p.build.stack([p.seeds[0]] * n, p.device) for p in prepared]
+    many = len(prepared) > 1
+    if many:
+        stack = stack_critics([c.member(j) for c in candidates for j in range(n)])
+    else:
+        stack = candidates[0]
+    engine = engine_of(
+        stack,
+        folds=[p.folds[0] for p in prepared for _ in range(n)],
+        columns=[c for c in columns for _ in range(n)] if many else None,
+        tolerant=True,
+    )
+    lead = estimators[0]
+    results = auto.race(
+        engine,
+        stack,
+        lead._settings(batch_size=lead.batch_size_),
+        generator=generator,
+        device=prepared[0].device,
+        name=type(lead).__name__,
+        n_problems=len(prepared),
+    )
+    stacks = []
+    for est, p, (first, rate, search) in zip(estimators, prepared, results):
+        est.learning_rate_init_, est.learning_rate_search_ = rate, search
+        members = [first] + [p.stack.member(j) for j in range(1, len(p.folds))]
+        stacks.append(stack_critics(members).to(p.device))
+    return stacks

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 
 from sknmi import ConditionalMIEstimator, GaussianMIEstimator, NeuralMIEstimator
 from sknmi._closed_form import gaussian_cmi, var_covariance
+from sknmi._folds import critic_folds
 from sknmi.datasets import make_chain, make_gaussian_conditional, make_var1
 from sknmi.plotting import LaggedMIDisplay
 from sknmi.timeseries import (
@@ -107,7 +108,7 @@ def test_make_var1_refuses_a_nonstationary_process():
 
 def test_contiguous_folds_are_blocks_with_the_gap_left_out():
     n, gap = 60, 4
-    folds, _ = NeuralMIEstimator(shuffle=False, gap=gap, n_folds=3)._folds(n)
+    folds, _ = critic_folds(n, 3, 0.2, None, shuffle=False, gap=gap)
     starts = []
     for train, read in folds:
         a, b = read.min(), read.max() + 1
@@ -118,15 +119,13 @@ def test_contiguous_folds_are_blocks_with_the_gap_left_out():
         assert set(train) == set(range(n)) - near
     assert sorted(starts) == [0, 20, 40]
     # One critic: the held-out rows are the last block, the gap before it unused.
-    ((train, held),) = NeuralMIEstimator(
-        shuffle=False, gap=gap, n_folds=1, validation_fraction=0.25
-    )._folds(n)[0]
+    ((train, held),) = critic_folds(n, 1, 0.25, None, shuffle=False, gap=gap)[0]
     assert sorted(held) == list(range(45, 60))
     assert sorted(train) == list(range(0, 41))
 
 
 def test_shuffled_folds_are_not_blocks():
-    folds, _ = NeuralMIEstimator(n_folds=3, random_state=0)._folds(60)
+    folds, _ = critic_folds(60, 3, 0.2, 0, shuffle=True, gap=0)
     read = np.sort(folds[0][1])
     assert read.max() - read.min() + 1 > len(read)
 

@@ -185,8 +185,9 @@ def _check_output(what, call, shape, x, z):
         )
 
 
-def race(engine, stack, settings, *, generator, device, name):
-    """The winning member of ``stack`` (one candidate per rate) and the race.
+def race(engine, stack, settings, *, generator, device, name, n_problems=1):
+    """The winning member of ``stack`` (one candidate per rate) and the race,
+    for each of ``n_problems`` problems (their candidates one after another).
 
     Parameters
     ----------
@@ -207,17 +208,14 @@ def race(engine, stack, settings, *, generator, device, name):
 
     Returns
     -------
-    winner : torch.nn.Module
-        The winning candidate's critic.
-    rate : float
-        Its rate.
-    search : dict
-        ``rates``, ``validation_bound`` (each candidate's best held-out
-        objective) and ``epochs``.
+    list of (winner, rate, search)
+        For each problem: the winning candidate's critic, its rate, and the
+        race (``rates``, ``validation_bound``: each candidate's best held-out
+        objective, ``epochs``).
     """
     rates = RATE_CANDIDATES
     top = max(rates)
-    engine.step_scales = stack.step_scales([r / top for r in rates])
+    engine.step_scales = stack.step_scales([r / top for r in rates] * n_problems)
     # Warm-up, then each candidate's constant rate: the race's members are
     # the fits they stand for (no plateau of the others lowers their rate).
     settings.schedule, settings.learning_rate = "plateau", top
@@ -225,16 +223,20 @@ def race(engine, stack, settings, *, generator, device, name):
     settings.plateau_patience = RACE_EPOCHS + 1
     settings.verbose, settings.name = 0, f"{name} (rate race)"
     result = train(engine, settings, generator=generator, device=device)
-    scores = torch.tensor(result.member_best, dtype=torch.float64)
-    if not torch.isfinite(scores).any():
-        raise DivergenceError(
-            f"{name}: every candidate learning rate {list(rates)} diverged; try "
-            "another bound or preprocessing"
-        )
-    winner = int(torch.argmax(scores))
-    search = {
-        "rates": [float(r) for r in rates],
-        "validation_bound": [float(s) for s in scores.tolist()],
-        "epochs": RACE_EPOCHS,
-    }
-    return stack.member(winner), float(rates[winner]), search
+    best = torch.tensor(result.member_best, dtype=torch.float64)
+    out = []
+    for p, scores in enumerate(best.reshape(n_problems, len(rates))):
+        if not torch.isfinite(scores).any():
+            raise DivergenceError(
+                f"{name}: every candidate learning rate {list(rates)} diverged; "
+                "try another bound or preprocessing"
+            )
+        winner = int(torch.argmax(scores))
+        search = {
+            "rates": [float(r) for r in rates],
+            "validation_bound": [float(s) for s in scores.tolist()],
+            "epochs": RACE_EPOCHS,
+        }
+        member = stack.member(p * len(rates) + winner)
+        out.append((member, float(rates[winner]), search))
+    return out

@@ -89,6 +89,14 @@ class CrossFit:
     plausible : callable or None, default=None
         The loop's guard of a per-epoch read-out (see
         :func:`sknmi._neural.diagnostics.plausible`).
+    columns : list of (x_cols, z_cols) or None, default=None
+        Several problems side by side: member ``k`` sees the columns
+        ``x_cols`` of ``X`` and ``z_cols`` of ``Z`` (index arrays of one
+        width for all members); None: every column.
+    groups : list of list of int or None, default=None
+        The members of each problem: the loop then watches one score per
+        problem (its folds' size-weighted mean), each with a patience of
+        its own. None: one problem of all members.
     """
 
     adversaries = ()
@@ -108,6 +116,8 @@ class CrossFit:
         autocast=None,
         tolerant=False,
         plausible=None,
+        columns=None,
+        groups=None,
     ):
         device = X.device
         # A race of candidate rates: a candidate whose members blow up drops
@@ -136,7 +146,16 @@ class CrossFit:
         self.weights = torch.tensor(
             [len(r) for r in self.read_rows], dtype=torch.float64, device=device
         )
-        self.weights = self.weights / self.weights.sum()
+        self.groups = groups
+        for members in groups or [range(len(folds))]:
+            members = list(members)
+            self.weights[members] = self.weights[members] / self.weights[members].sum()
+        self._columns = None
+        if columns is not None:
+            self._columns = [
+                torch.stack([torch.as_tensor(c[i], device=device) for c in columns])
+                for i in (0, 1)
+            ]
         self.all_pairs = scores_all_pairs(stack) or spec.all_pairs
         self.batch_size = batch_size
         self._matrix_objective = (
@@ -163,19 +182,33 @@ class CrossFit:
 
     # -- the game ----------------------------------------------------------------
 
+    def _pair(self, rows, k=None):
+        """X and Z of ``rows`` (of every member, or of member ``k``), each
+        member's own columns."""
+        if self._columns is None:
+            return self.X[rows], self.Z[rows]
+        x_cols, z_cols = (c if k is None else c[k] for c in self._columns)
+        # Rows (K, n, 1) against columns (K, 1, d): only the cells a member sees.
+        rows = rows.unsqueeze(-1)
+        return (
+            self.X[rows, x_cols.unsqueeze(-2)],
+            self.Z[rows, z_cols.unsqueeze(-2)],
+        )
+
     def loss(self, batch):
         rows = self.train_rows[:, batch]
+        x, z = self._pair(rows)
         if self._matrix_objective is not None:
             # All pairs through one function of the score matrix: no masked copy.
             with self._products():
-                scores = all_pair_scores(self.stack, self.X[rows], self.Z[rows])
+                scores = all_pair_scores(self.stack, x, z)
             values = self._matrix_objective(scores.float())
             return self._total(values)
         with self._products():
             joint, marginal = pair_scores(
                 self.stack,
-                self.X[rows],
-                self.Z[rows],
+                x,
+                z,
                 negatives="all" if self.all_pairs else "derangement",
                 generator=self.generator,
             )
@@ -184,7 +217,7 @@ class CrossFit:
 
     def _total(self, values):
         # The members share no parameter: the sum's gradient is each one's own.
-        if self.tolerant:
+        if self.tolerant or self.groups is not None:
             values = torch.where(torch.isfinite(values), values, 0.0)
             return -values.sum(), {"bound": values.median()}
         return -values.sum(), {"bound": values.mean()}
@@ -192,6 +225,15 @@ class CrossFit:
     def _objective(self, joint, marginal):
         """Each member's objective on its scores, shape (K,)."""
         k = self.n_members
+        if self.spec.additive and self.groups is not None:
+            # Each member's own mean of per-pair terms, so that a member that
+            # blows up is masked alone.
+            terms = self.objectives[0](
+                joint.reshape(-1),
+                marginal.reshape(k * joint.shape[1], -1),
+                reduction="none",
+            )
+            return terms.reshape(k, -1).mean(1)
         if self.spec.additive:
             # A mean of per-pair terms over equal batches: one pooled call.
             pooled = self.objectives[0](
@@ -204,9 +246,8 @@ class CrossFit:
 
     def validate(self):
         """Each member's held-out objective, shape (K,), and the epoch's logs."""
-        rows = self._val_rows
         joint, marginal = held_out_scores(
-            self.stack, self.X[rows], self.Z[rows], negatives=self._val_negatives
+            self.stack, *self._pair(self._val_rows), negatives=self._val_negatives
         )
         values = torch.stack(
             [obj(joint[i], marginal[i]) for i, obj in enumerate(self.objectives)]
@@ -216,6 +257,11 @@ class CrossFit:
         ).double()
         if self.tolerant and not torch.isfinite(values).any():
             return values, {"validation_bound": values.mean()}
+        if self.groups is not None:
+            return values, {
+                "validation_bound": self.watch(values).mean(),
+                "validation_mi": self.watch(values, mi).mean(),
+            }
         return values, {
             "validation_bound": self.watch(values),
             "validation_mi": self.watch(values, mi),
@@ -230,17 +276,19 @@ class CrossFit:
         if self.tolerant:
             ok = torch.isfinite(values) & torch.isfinite(of)
             return of[ok].median() if ok.any() else values.mean()
+        if self.groups is not None:
+            return torch.stack([(self.weights[g] * of[g]).sum() for g in self.groups])
         return (self.weights * of).sum()
 
     # -- after training ------------------------------------------------------------
 
-    def scores(self, k, rows, negatives=None):
-        """Held-out ``(joint, marginal)`` of member ``k`` on ``rows`` (all of them)."""
+    def scores(self, k, rows):
+        """``(joint, marginal)`` of member ``k`` on ``rows`` (of its own row
+        space), scored as held-out rows are."""
         member = self.stack.member(k)
-        n = len(rows)
-        if negatives is None:
-            negatives = held_out_negatives(member, self.spec, self.batch_size, n)
-        return held_out_scores(member, self.X[rows], self.Z[rows], negatives=negatives)
+        negatives = held_out_negatives(member, self.spec, self.batch_size, len(rows))
+        x, z = self._pair(rows, k)
+        return held_out_scores(member, x, z, negatives=negatives)
 
     def read(self):
         """Every member's held-out scores on every row of its fold."""

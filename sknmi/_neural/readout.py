@@ -53,15 +53,16 @@ class ReadOut:
     read: float
 
 
-def read_out(engine, spec, clip):
-    """The :class:`ReadOut` of a trained engine's critics (``spec``: the bound).
+def read_out(engine, spec, clip, members=None):
+    """The :class:`ReadOut` of a trained engine's critics (``spec``: the bound;
+    ``members``: the fold critics of one problem, all by default).
 
     One fold at a time: only each fold's per-row terms are kept, so the
     memory of the read-out is that of one fold's scores.
     """
+    members = range(engine.n_members) if members is None else members
     folds = [
-        fold_terms(spec, clip, *engine.scores(k, rows))
-        for k, rows in enumerate(engine.read_rows)
+        fold_terms(spec, clip, *engine.scores(k, engine.read_rows[k])) for k in members
     ]
     mi, ci, values = combine(spec.name, folds)
     weights = np.array([len(f["read"]) for f in folds], dtype=np.float64)
@@ -75,7 +76,7 @@ def read_out(engine, spec, clip):
         ci=ci,
         folds=values,
         lower_bounds=lower,
-        train=_on_training_rows(engine, spec.read(clip)),
+        train=_on_training_rows(engine, spec.read(clip), members),
         slope=float(np.average([f["slope"] for f in folds], weights=weights)),
         offset=float(np.mean([f["offset"] for f in folds])),
         source=spec.name,
@@ -83,16 +84,15 @@ def read_out(engine, spec, clip):
     )
 
 
-def _on_training_rows(engine, read):
+def _on_training_rows(engine, read, members):
     # Training rows are in random order: the first as many as each fold reads
     # (at most _TRAIN_READ_ROWS) are a fair sample of what it saw.
+    count = [min(len(engine.read_rows[k]), _TRAIN_READ_ROWS) for k in members]
     return float(
         sum(
-            float(w) * float(read(*engine.scores(k, train[: len(rows)])))
-            for k, (train, rows, w) in enumerate(
-                zip(engine.train_rows, engine.read_rows, engine.weights)
-            )
-            for train in [train[:_TRAIN_READ_ROWS]]
+            float(engine.weights[k])
+            * float(read(*engine.scores(k, engine.train_rows[k][:n])))
+            for k, n in zip(members, count)
         )
     )
 

@@ -134,6 +134,8 @@ class TrainingResult:
     diverged: bool = False
     interrupted: bool = False
     member_best: list = field(default_factory=list)
+    group_best: list = field(default_factory=list)
+    group_problems: list = field(default_factory=list)
 
 
 # A held-out score that moves this many times its first value's scale (plus one)
@@ -148,8 +150,11 @@ class EarlyStopping:
     written in place) keeps every member's state at its own best held-out
     score, since members peak at different epochs; a game without members is
     one member, its whole model. The patience, the plateaus of the schedule
-    and ``best_epoch`` follow the one score the loop watches. The kept states
-    live in buffers of their own: no ``deepcopy`` each time a score improves.
+    and ``best_epoch`` follow the score the loop watches: one, or one per
+    group of members (``game.groups``: the members of each of several
+    problems trained side by side), each with a patience of its own; the
+    loop goes on while any group improves. The kept states live in buffers
+    of their own: no ``deepcopy`` each time a score improves.
 
     Parameters
     ----------
@@ -157,32 +162,55 @@ class EarlyStopping:
         Each member's parameters and buffers.
     settings : Settings
         ``tol``, ``burn_in``.
+    n_groups : int, default=1
+        Watched scores per epoch.
     """
 
-    def __init__(self, members, settings):
+    def __init__(self, members, settings, n_groups=1):
         self._live = [list(m) for m in members]
         self._kept = [[t.detach().clone() for t in m] for m in self._live]
         self.member_best = [-math.inf] * len(self._live)
-        self.best_score, self.best_epoch, self.no_improvement = -math.inf, 0, 0
+        self.best_scores = [-math.inf] * n_groups
+        self.best_epochs = [0] * n_groups
+        self.waits = [0] * n_groups
+        # A group that diverged: the reason, epoch and best epoch; it no
+        # longer counts towards the patience.
+        self.failed = [None] * n_groups
         self.tol, self.burn_in = settings.tol, settings.burn_in
 
-    def update(self, epoch, score, member_scores):
-        """Count the epoch: ``score`` is the watched one, ``member_scores``
-        each member's (non-finite values never count as best)."""
+    @property
+    def best_epoch(self):
+        """The epoch of the best watched score (the latest over groups)."""
+        return max(self.best_epochs)
+
+    @property
+    def no_improvement(self):
+        """Epochs since a watched score last improved: that of the group that
+        improved last, among those that did not diverge."""
+        waits = [w for w, f in zip(self.waits, self.failed) if f is None]
+        return min(waits) if waits else math.inf
+
+    def update(self, epoch, scores, member_scores):
+        """Count the epoch: ``scores`` the watched ones (one per group),
+        ``member_scores`` each member's (non-finite values never count as
+        best)."""
         if epoch <= self.burn_in:
             # The objective is still changing (a loss weight warming up): keep
             # the latest state, and let the first epoch after it set the bar.
-            self.best_score, self.no_improvement, self.best_epoch = -math.inf, 0, epoch
+            n = len(self.best_scores)
+            self.best_scores, self.waits = [-math.inf] * n, [0] * n
+            self.best_epochs = [epoch] * n
             self.member_best = [-math.inf] * len(self._live)
             for k in range(len(self._live)):
                 self._save(k)
             return
-        if score > self.best_score + self.tol:
-            self.no_improvement = 0
-        else:
-            self.no_improvement += 1
-        if score > self.best_score:
-            self.best_score, self.best_epoch = score, epoch
+        for g, score in enumerate(scores):
+            if score > self.best_scores[g] + self.tol:
+                self.waits[g] = 0
+            else:
+                self.waits[g] += 1
+            if score > self.best_scores[g]:
+                self.best_scores[g], self.best_epochs[g] = score, epoch
         for k, value in enumerate(member_scores):
             if math.isfinite(value) and value > self.member_best[k]:
                 self.member_best[k] = value
@@ -249,12 +277,15 @@ def train(game, settings, *, generator, device):
     """
     steps = _Steps(game, settings, device)
     members = getattr(game, "members", None)
+    groups = getattr(game, "groups", None)
     stopper = EarlyStopping(
-        members if members is not None else [_state(game.model)], settings
+        members if members is not None else [_state(game.model)],
+        settings,
+        1 if groups is None else len(groups),
     )
     result = TrainingResult(history={"epoch": [], "seconds": []})
     progress = _Progress(settings.name, settings.max_iter, settings.verbose)
-    first_scale = None
+    first_scales = [None] * len(stopper.best_scores)
     for epoch in range(1, settings.max_iter + 1):
         start = time.perf_counter()
         try:
@@ -268,27 +299,31 @@ def train(game, settings, *, generator, device):
                 raise
             return _stop(result, stopper, game, "interrupted", epoch, settings.name)
         watched = game.watch(scores) if members is not None else scores
-        score, total, member_scores, logged = _to_host(
-            [watched, total, *sums.values(), *val_logs.values()],
-            scores if members is not None else watched,
+        total, logged, (watched, member_scores) = _to_host(
+            [total, *sums.values(), *val_logs.values()],
+            [watched, scores if members is not None else watched],
             [*sums, *val_logs],
             device,
         )
         _record(result, epoch, start, steps.n_batches, sums, logged)
-        if first_scale is None and math.isfinite(score):
-            first_scale = 1.0 + abs(score)
-        problem = _problem(score, total, first_scale, game, result.history)
-        if problem is not None:
+        for g, score in enumerate(watched):
+            if first_scales[g] is None and math.isfinite(score):
+                first_scales[g] = 1.0 + abs(score)
+        problems = _problems(watched, total, first_scales, game, result.history)
+        if groups is None and problems[0] is not None:
             progress.close()
             if stopper.best_epoch == 0:
                 raise DivergenceError(
-                    f"{settings.name}: training {problem} at epoch {epoch}, before "
-                    "any state worth keeping; try a smaller learning_rate_init or "
-                    "another bound"
+                    f"{settings.name}: training {problems[0]} at epoch {epoch}, "
+                    "before any state worth keeping; try a smaller "
+                    "learning_rate_init or another bound"
                 )
-            return _stop(result, stopper, game, problem, epoch, settings.name)
-        stopper.update(epoch, score, member_scores)
+            return _stop(result, stopper, game, problems[0], epoch, settings.name)
+        _fail_groups(stopper, problems, epoch, settings.name)
+        result.group_problems = stopper.failed
+        stopper.update(epoch, watched, member_scores)
         result.best_epoch, result.member_best = stopper.best_epoch, stopper.member_best
+        result.group_best = list(stopper.best_epochs)
         steps.plateau(stopper.no_improvement)
         progress.update(epoch, result.history)
         if stopper.no_improvement >= settings.n_iter_no_change:
@@ -377,21 +412,20 @@ class _Steps:
             self.reductions += 1
 
 
-def _to_host(values, member_scores, keys, device):
-    """One transfer to the host for everything the epoch logged: the watched
-    score, the loss, the logs (named ``keys``) and the members' scores."""
-    host = (
-        torch.cat(
-            [
-                torch.as_tensor(v, dtype=torch.float64, device=device).reshape(-1)
-                for v in [*values, member_scores]
-            ]
-        )
-        .cpu()
-        .tolist()
-    )
-    n = len(values)
-    return host[0], host[1], host[n:], dict(zip(keys, host[2:n]))
+def _to_host(values, vectors, keys, device):
+    """One transfer to the host for everything the epoch logged: the loss and
+    the logs (named ``keys``), scalars, then ``vectors`` (the watched scores,
+    the members' scores) as lists."""
+    tensors = [
+        torch.as_tensor(v, dtype=torch.float64, device=device).reshape(-1)
+        for v in [*values, *vectors]
+    ]
+    host = torch.cat(tensors).cpu().tolist()
+    n, parts, start = len(values), [], len(values)
+    for t in tensors[n:]:
+        parts.append(host[start : start + len(t)])
+        start += len(t)
+    return host[0], dict(zip(keys, host[1:n])), parts
 
 
 def _record(result, epoch, start, n_batches, sums, logged):
@@ -404,16 +438,39 @@ def _record(result, epoch, start, n_batches, sums, logged):
         history.setdefault(name, []).append(float(v / n_batches if key in sums else v))
 
 
-def _problem(score, total, first_scale, game, history):
-    """Why the epoch's numbers cannot be trusted, or None."""
-    if not (math.isfinite(score) and math.isfinite(total)):
-        return "produced NaN or inf"
-    if abs(score) > _JUMP * first_scale:
-        return f"blew up (held-out score {score:.4g})"
+def _problems(scores, total, first_scales, game, history):
+    """Why the epoch's numbers cannot be trusted, or None, for each watched
+    score. The training loss and the plausibility of the logs are one for
+    the whole game: they judge a game of one group only."""
+    one = len(scores) == 1
     plausible = getattr(game, "plausible", None)
-    if plausible is not None:
-        return plausible({k: v[-1] for k, v in history.items()})
-    return None
+    out = []
+    for score, scale in zip(scores, first_scales):
+        if not (math.isfinite(score) and (math.isfinite(total) or not one)):
+            out.append("produced NaN or inf")
+        elif abs(score) > _JUMP * scale:
+            out.append(f"blew up (held-out score {score:.4g})")
+        elif one and plausible is not None:
+            out.append(plausible({k: v[-1] for k, v in history.items()}))
+        else:
+            out.append(None)
+    return out
+
+
+def _fail_groups(stopper, problems, epoch, name):
+    """Of several groups, those whose numbers cannot be trusted stop: each
+    keeps its best state (restored with the others at the end) and no longer
+    holds the loop; one that diverged before any state worth keeping raises."""
+    for g, problem in enumerate(problems):
+        if problem is None or stopper.failed[g] is not None:
+            continue
+        if stopper.best_epochs[g] == 0:
+            raise DivergenceError(
+                f"{name}: training of problem {g} {problem} at epoch {epoch}, "
+                "before any state worth keeping; try a smaller "
+                "learning_rate_init or another bound"
+            )
+        stopper.failed[g] = (problem, epoch, stopper.best_epochs[g])
 
 
 def _stop(result, stopper, game, problem, epoch, name):
