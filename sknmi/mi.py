@@ -33,6 +33,10 @@ from sknmi.nn import ACTIVATIONS, CriticStack, stack_critics
 
 __all__ = ["NeuralMIEstimator"]
 
+# Fits trained side by side at most: beyond a few dozen a step of small
+# critics is bound by its arithmetic, and memory grows with the members.
+_BATCH_FITS = 64
+
 
 class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
     """Mutual information I(X; Z) estimated by a neural critic (MINE and relatives).
@@ -522,7 +526,12 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 est.batch_size_,
             )
             buckets.setdefault(key, []).append((i, prepared, caught))
-        for bucket in buckets.values():
+        chunks = [
+            bucket[start : start + _BATCH_FITS]
+            for bucket in buckets.values()
+            for start in range(0, len(bucket), _BATCH_FITS)
+        ]
+        for bucket in chunks:
             estimators = [tasks[i][0] for i, _, _ in bucket]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -778,10 +787,12 @@ def _fit_together(estimators, prepared):
         est.best_iter_ = result.group_best[g] if many else result.best_epoch
         record = readout.read_out(engine, spec, est.clip, members if many else None)
         record = readout.lift_to_bound(record)
+        # The engine's stack holds every member at its best (a stack that
+        # trained on may have left the fits that stopped).
         if not many:
-            critic = stack if K > 1 else stack.member(0)
+            critic = engine.stack if K > 1 else engine.stack.member(0)
         else:
-            critic = stack_critics([stack.member(k) for k in members])
+            critic = stack_critics([engine.stack.member(k) for k in members])
         est.critic_ = est._finish(critic)
         n_read = min(len(engine.read_rows[k]) for k in members)
         reasons = est._record(record, n_read)

@@ -13,6 +13,7 @@ folds, a stack of critics and a row of :data:`sknmi.bounds.BOUNDS`.
 """
 
 import contextlib
+import copy
 import functools
 
 import torch
@@ -146,7 +147,6 @@ class CrossFit:
         self.weights = torch.tensor(
             [len(r) for r in self.read_rows], dtype=torch.float64, device=device
         )
-        self.groups = groups
         for members in groups or [range(len(folds))]:
             members = list(members)
             self.weights[members] = self.weights[members] / self.weights[members].sum()
@@ -179,15 +179,26 @@ class CrossFit:
         # each one's best state.
         self.members = [stack.member_tensors(k) for k in range(self.n_members)]
         self.plausible = plausible
+        # What trains: at first every member; members of problems that stopped
+        # leave it (drop), while the reads keep every member (stack, rows).
+        self._training = _Training(
+            stack, self.train_rows, self._val_rows, self._columns, self.weights
+        )
+        self._training.objectives, self._training.groups = objectives, groups
+        if groups is not None:
+            # Several problems: each member's step is scaled (its problem's
+            # rate and plateaus, see sknmi._neural.training).
+            self.step_scales = stack.step_scales([1.0] * self.n_members)
 
     # -- the game ----------------------------------------------------------------
 
     def _pair(self, rows, k=None):
-        """X and Z of ``rows`` (of every member, or of member ``k``), each
-        member's own columns."""
-        if self._columns is None:
+        """X and Z of ``rows`` (of every training member, or of member ``k``),
+        each member's own columns."""
+        columns = self._columns if k is not None else self._training.columns
+        if columns is None:
             return self.X[rows], self.Z[rows]
-        x_cols, z_cols = (c if k is None else c[k] for c in self._columns)
+        x_cols, z_cols = (c if k is None else c[k] for c in columns)
         # Rows (K, n, 1) against columns (K, 1, d): only the cells a member sees.
         rows = rows.unsqueeze(-1)
         return (
@@ -196,17 +207,18 @@ class CrossFit:
         )
 
     def loss(self, batch):
-        rows = self.train_rows[:, batch]
+        rows = self._training.rows[:, batch]
         x, z = self._pair(rows)
+        stack = self._training.stack
         if self._matrix_objective is not None:
             # All pairs through one function of the score matrix: no masked copy.
             with self._products():
-                scores = all_pair_scores(self.stack, x, z)
+                scores = all_pair_scores(stack, x, z)
             values = self._matrix_objective(scores.float())
             return self._total(values)
         with self._products():
             joint, marginal = pair_scores(
-                self.stack,
+                stack,
                 x,
                 z,
                 negatives="all" if self.all_pairs else "derangement",
@@ -224,11 +236,12 @@ class CrossFit:
 
     def _objective(self, joint, marginal):
         """Each member's objective on its scores, shape (K,)."""
-        k = self.n_members
+        objectives = self._training.objectives
+        k = len(objectives)
         if self.spec.additive and self.groups is not None:
             # Each member's own mean of per-pair terms, so that a member that
             # blows up is masked alone.
-            terms = self.objectives[0](
+            terms = objectives[0](
                 joint.reshape(-1),
                 marginal.reshape(k * joint.shape[1], -1),
                 reduction="none",
@@ -236,24 +249,27 @@ class CrossFit:
             return terms.reshape(k, -1).mean(1)
         if self.spec.additive:
             # A mean of per-pair terms over equal batches: one pooled call.
-            pooled = self.objectives[0](
+            pooled = objectives[0](
                 joint.reshape(-1), marginal.reshape(k * joint.shape[1], -1)
             )
             return pooled.expand(k)
         return torch.stack(
-            [obj(joint[i], marginal[i]) for i, obj in enumerate(self.objectives)]
+            [obj(joint[i], marginal[i]) for i, obj in enumerate(objectives)]
         )
 
     def validate(self):
         """Each member's held-out objective, shape (K,), and the epoch's logs."""
+        training = self._training
         joint, marginal = held_out_scores(
-            self.stack, *self._pair(self._val_rows), negatives=self._val_negatives
+            training.stack,
+            *self._pair(training.val_rows),
+            negatives=self._val_negatives,
         )
         values = torch.stack(
-            [obj(joint[i], marginal[i]) for i, obj in enumerate(self.objectives)]
+            [obj(joint[i], marginal[i]) for i, obj in enumerate(training.objectives)]
         ).double()
         mi = torch.stack(
-            [self.quick_read(joint[i], marginal[i]) for i in range(self.n_members)]
+            [self.quick_read(joint[i], marginal[i]) for i in range(len(values))]
         ).double()
         if self.tolerant and not torch.isfinite(values).any():
             return values, {"validation_bound": values.mean()}
@@ -276,9 +292,55 @@ class CrossFit:
         if self.tolerant:
             ok = torch.isfinite(values) & torch.isfinite(of)
             return of[ok].median() if ok.any() else values.mean()
-        if self.groups is not None:
-            return torch.stack([(self.weights[g] * of[g]).sum() for g in self.groups])
-        return (self.weights * of).sum()
+        weights, groups = self._training.weights, self._training.groups
+        if groups is not None:
+            return torch.stack([(weights[g] * of[g]).sum() for g in groups])
+        return (weights * of).sum()
+
+    @property
+    def groups(self):
+        """The members of each problem still training (None: one problem)."""
+        return self._training.groups
+
+    def drop(self, keep):
+        """Keep only the problems at positions ``keep`` of :attr:`groups` in
+        training (the loop's early stopping keeps the best states of the
+        others). Returns the parameters replaced by their slices along the
+        member axis (``(old, new)`` pairs), the positions kept, the state
+        views of every member (where the reads look) and those of the
+        members left, by member."""
+        training = self._training
+        if training.stack is self.stack:
+            # From now on the reads look at a copy of every member, into which
+            # the loop restores each one's best state.
+            self.stack = copy.deepcopy(training.stack)
+        positions = [k for i in keep for k in training.groups[i]]
+        index = torch.as_tensor(positions, device=self.X.device)
+        # New parameters: autograd keeps the shape of a leaf it has seen.
+        sliced = []
+        for module in training.stack.modules():
+            for name, p in list(module._parameters.items()):
+                if p is not None:
+                    new = torch.nn.Parameter(p.detach()[index])
+                    module._parameters[name] = new
+                    sliced.append((p, new))
+        training.rows, training.val_rows = (
+            training.rows[index],
+            training.val_rows[index],
+        )
+        if training.columns is not None:
+            training.columns = [c[index] for c in training.columns]
+        training.weights = training.weights[index]
+        training.objectives = [training.objectives[k] for k in positions]
+        training.ids = [training.ids[k] for k in positions]
+        sizes = [len(training.groups[i]) for i in keep]
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+        training.groups = [list(range(s, s + n)) for s, n in zip(starts, sizes)]
+        live = [self.stack.member_tensors(k) for k in range(self.n_members)]
+        sources = {
+            k: training.stack.member_tensors(j) for j, k in enumerate(training.ids)
+        }
+        return sliced, positions, live, sources
 
     # -- after training ------------------------------------------------------------
 
@@ -293,3 +355,15 @@ class CrossFit:
     def read(self):
         """Every member's held-out scores on every row of its fold."""
         return [self.scores(k, rows) for k, rows in enumerate(self.read_rows)]
+
+
+class _Training:
+    """The members of a :class:`CrossFit` that still train: their stacked
+    critics, training and validation rows, columns, objectives, weights
+    (within each problem), problems and original member numbers."""
+
+    def __init__(self, stack, rows, val_rows, columns, weights):
+        self.stack, self.rows, self.val_rows = stack, rows, val_rows
+        self.columns, self.weights = columns, weights
+        self.ids = list(range(len(rows)))
+        self.objectives, self.groups = [], None

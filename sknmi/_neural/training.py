@@ -169,6 +169,11 @@ class EarlyStopping:
     def __init__(self, members, settings, n_groups=1):
         self._live = [list(m) for m in members]
         self._kept = [[t.detach().clone() for t in m] for m in self._live]
+        # Where each member's state is read while it trains (its position in
+        # the game, which drops the members of groups that stopped), and the
+        # groups still in the game, in its order.
+        self._source = dict(enumerate(self._live))
+        self.active = list(range(n_groups))
         self.member_best = [-math.inf] * len(self._live)
         self.best_scores = [-math.inf] * n_groups
         self.best_epochs = [0] * n_groups
@@ -204,22 +209,36 @@ class EarlyStopping:
             for k in range(len(self._live)):
                 self._save(k)
             return
-        for g, score in enumerate(scores):
+        for g, score in zip(self.active, scores):
             if score > self.best_scores[g] + self.tol:
                 self.waits[g] = 0
             else:
                 self.waits[g] += 1
             if score > self.best_scores[g]:
                 self.best_scores[g], self.best_epochs[g] = score, epoch
-        for k, value in enumerate(member_scores):
+        for k, value in zip(self._source, member_scores):
             if math.isfinite(value) and value > self.member_best[k]:
                 self.member_best[k] = value
                 self._save(k)
 
     def _save(self, k):
         with torch.no_grad():
-            for kept, live in zip(self._kept[k], self._live[k]):
+            for kept, live in zip(self._kept[k], self._source[k]):
                 kept.copy_(live)
+
+    def stopped(self, patience):
+        """The groups in the game whose patience ran out or that diverged."""
+        return [
+            g
+            for g in self.active
+            if self.failed[g] is not None or self.waits[g] >= patience
+        ]
+
+    def relink(self, active, live, sources):
+        """After the game dropped members: the groups left, the views that the
+        restore writes to (every member) and those of the members left."""
+        self.active, self._live = active, [list(m) for m in live]
+        self._source = {k: list(m) for k, m in sources.items()}
 
     def restore(self):
         """Give every member the state of its own best epoch."""
@@ -306,10 +325,11 @@ def train(game, settings, *, generator, device):
             device,
         )
         _record(result, epoch, start, steps.n_batches, sums, logged)
-        for g, score in enumerate(watched):
+        scales = [first_scales[g] for g in stopper.active]
+        for i, (g, score) in enumerate(zip(stopper.active, watched)):
             if first_scales[g] is None and math.isfinite(score):
-                first_scales[g] = 1.0 + abs(score)
-        problems = _problems(watched, total, first_scales, game, result.history)
+                first_scales[g] = scales[i] = 1.0 + abs(score)
+        problems = _problems(watched, total, scales, game, result.history)
         if groups is None and problems[0] is not None:
             progress.close()
             if stopper.best_epoch == 0:
@@ -324,7 +344,12 @@ def train(game, settings, *, generator, device):
         stopper.update(epoch, watched, member_scores)
         result.best_epoch, result.member_best = stopper.best_epoch, stopper.member_best
         result.group_best = list(stopper.best_epochs)
-        steps.plateau(stopper.no_improvement)
+        if groups is None:
+            steps.plateau(stopper.no_improvement)
+        else:
+            steps.plateau_groups(stopper, game.groups)
+            if settings.early_stopping:
+                _drop_stopped(game, stopper, steps, settings.n_iter_no_change)
         progress.update(epoch, result.history)
         if stopper.no_improvement >= settings.n_iter_no_change:
             if settings.early_stopping:
@@ -369,6 +394,13 @@ class _Steps:
             1 if settings.schedule == "plateau" else settings.max_iter
         )
         self.step, self.reductions = 0, 0
+        # Each member's own rate, relative to the optimiser's: what the
+        # plateaus of its group multiply.
+        pairs = self.scaled.pairs
+        self.base = (
+            pairs[0][1].reshape(-1).clone() if pairs and pairs[0][1].ndim else None
+        )
+        self.group_reductions = {}
 
     def epoch(self, generator):
         """One shuffled pass of full batches: the summed loss and logs."""
@@ -399,6 +431,48 @@ class _Steps:
                 v = v.detach()
                 sums[key] = sums[key] + v if key in sums else v
         return total, sums
+
+    def slice(self, replaced, positions):
+        """Step the game's new parameters (``(old, new)`` pairs: ``new`` is
+        ``old`` at the member ``positions`` of its leading axis) with the
+        optimiser's state of those members."""
+        new_of = {id(old): new for old, new in replaced}
+        for group in self.optimizer.param_groups:
+            group["params"] = [new_of.get(id(p), p) for p in group["params"]]
+        for old, new in replaced:
+            state = self.optimizer.state.pop(old, None)
+            if state is not None:
+                self.optimizer.state[new] = {
+                    key: _rows(value, positions)
+                    if key in ("exp_avg", "exp_avg_sq")
+                    else value
+                    for key, value in state.items()
+                }
+        self.scaled = _ScaledSteps(
+            [
+                (new_of.get(id(p), p), _rows(s, positions) if s.ndim else s)
+                for p, s in self.scaled.pairs
+            ]
+        )
+        if self.base is not None:
+            self.base = _rows(self.base, positions)
+
+    def plateau_groups(self, stopper, groups):
+        """The plateau schedule of each group of members on its own: its
+        members' steps scaled by ``plateau_factor`` after every
+        ``plateau_patience`` epochs that its score did not improve."""
+        if self.settings.schedule != "plateau" or self.base is None:
+            return
+        patience, factor = self.settings.plateau_patience, self.settings.plateau_factor
+        scale = self.base.clone()
+        for g, members in zip(stopper.active, groups):
+            wait = stopper.waits[g]
+            if wait and wait % patience == 0:
+                self.group_reductions[g] = self.group_reductions.get(g, 0) + 1
+            scale[members] *= factor ** self.group_reductions.get(g, 0)
+        with torch.no_grad():
+            for _, s in self.scaled.pairs:
+                s.copy_(scale.to(s.dtype).view(s.shape))
 
     def plateau(self, no_improvement):
         """One more plateau of the rate after every ``plateau_patience``
@@ -457,11 +531,24 @@ def _problems(scores, total, first_scales, game, history):
     return out
 
 
+def _drop_stopped(game, stopper, steps, patience):
+    """Members of groups that stopped leave the game (their best states are
+    kept): a step then costs only what the groups still learning need."""
+    stopped = set(stopper.stopped(patience))
+    drop = getattr(game, "drop", None)
+    if not stopped or drop is None or len(stopped) == len(stopper.active):
+        return
+    keep = [i for i, g in enumerate(stopper.active) if g not in stopped]
+    sliced, positions, live, sources = drop(keep)
+    steps.slice(sliced, positions)
+    stopper.relink([stopper.active[i] for i in keep], live, sources)
+
+
 def _fail_groups(stopper, problems, epoch, name):
     """Of several groups, those whose numbers cannot be trusted stop: each
     keeps its best state (restored with the others at the end) and no longer
     holds the loop; one that diverged before any state worth keeping raises."""
-    for g, problem in enumerate(problems):
+    for g, problem in zip(stopper.active, problems):
         if problem is None or stopper.failed[g] is not None:
             continue
         if stopper.best_epochs[g] == 0:
@@ -504,6 +591,10 @@ def _warn_unfinished(settings, best_epoch):
             ConvergenceWarning,
             stacklevel=4,
         )
+
+
+def _rows(tensor, positions):
+    return tensor[torch.as_tensor(positions, device=tensor.device)]
 
 
 class _ScaledSteps:
