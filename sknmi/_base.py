@@ -47,7 +47,7 @@ class NeuralEstimator:
 
     _parameter_constraints = dict(TRAINING_CONSTRAINTS)
     #: Names of the fitted torch modules.
-    _fitted_modules = ()
+    _fitted_modules: tuple[str, ...] = ()
     #: Whether ``fit`` needs the second argument.
     _requires_target = False
 

@@ -363,7 +363,7 @@ class InfoBottleneckTransformer(
         self.random_state = random_state
         self.verbose = verbose
 
-    _fitted_modules = ("encoder_", "decoder_", "critic_")  # type: ignore[assignment]
+    _fitted_modules = ("encoder_", "decoder_", "critic_")
     _requires_target = True
 
     @property

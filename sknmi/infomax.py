@@ -307,7 +307,7 @@ class DeepInfoMaxTransformer(
         self.random_state = random_state
         self.verbose = verbose
 
-    _fitted_modules = ("encoder_",)  # type: ignore[assignment]  # NeuralEstimator's () types it tuple[()]
+    _fitted_modules = ("encoder_",)
 
     # -- checks and preprocessing ---------------------------------------------
 

@@ -36,6 +36,7 @@ optimiser's and early stopping's parameters.
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -54,7 +55,7 @@ class Adversary:
     """
 
     parameters: list
-    loss: callable
+    loss: Callable
     learning_rate: float
 
 
@@ -64,10 +65,10 @@ class Game:
 
     model: torch.nn.Module
     n_samples: int
-    loss: callable
-    validate: callable
+    loss: Callable
+    validate: Callable
     adversaries: tuple = ()
-    plausible: callable = None
+    plausible: Callable | None = None
 
 
 @dataclass
