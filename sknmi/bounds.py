@@ -774,8 +774,8 @@ class Bound:
         :class:`MovingAverageDV`).
     readout : callable
         The function that reads ``mi_`` on held-out scores.
-    offset : callable
-        ``offset(joint, marginal) -> float``: the constant that turns a
+    offset_of : callable
+        ``offset_of(joint, marginal) -> float``: the constant that turns a
         critic score into a pointwise log ratio (see :meth:`Bound.offset`).
     lower : bool, default=True
         Whether the read-out is a lower bound on I(X; Z) in expectation.
@@ -1010,6 +1010,7 @@ def resolve_bound(bound: "str | Bound") -> Bound:
     Parameters
     ----------
     bound : str or Bound
+        A key of :data:`BOUNDS`, or a row of your own.
 
     Returns
     -------

@@ -8,8 +8,6 @@ step is one call into the engine.
 """
 
 import warnings
-from dataclasses import dataclass
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,18 +22,25 @@ from sknmi._base import NeuralEstimator
 from sknmi._dependence import warn_if_exactly_dependent
 from sknmi._folds import critic_folds
 from sknmi._neural import auto, diagnostics, readout
-from sknmi._neural.crossfit import CrossFit
 from sknmi._neural.preprocess import Preprocessor
+from sknmi._neural.problems import Plan, Problem, fit_problems
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_device, validate_xz
 from sknmi.bounds import BOUNDS, Bound, resolve_bound
-from sknmi.nn import ACTIVATIONS, CriticStack, stack_critics
+from sknmi.nn import ACTIVATIONS, CriticStack
 
 __all__ = ["NeuralMIEstimator"]
 
-# Fits trained side by side at most: beyond a few dozen a step of small
-# critics is bound by its arithmetic, and memory grows with the members.
+# Fits trained side by side at most, and scores (members x batch^2 pairs of
+# the all-pairs objective) in one step. A batch pays where a step is mostly
+# overhead: 1+1 pairs at 2,000 rows (batches of 64) ran 1.6x faster twenty at
+# a time, at 5,000 rows (128) 1.2x ten at a time; at 10,000 rows (256) a step
+# is bound by its arithmetic and its elementwise work leaves the cache: 0.94x
+# five at a time, 0.5x forty-five at a time. Fewer than _BATCH_LEAST fits
+# within the budget run one by one.
 _BATCH_FITS = 64
+_BATCH_SCORES = 2**19
+_BATCH_LEAST = 4
 
 
 class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
@@ -457,8 +462,8 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             return self._fit(X, y)
 
     def _fit(self, X, y):
-        (reasons,) = _fit_together([self], [self._prepare(X, y)])
-        for reason in reasons:
+        (outcome,) = fit_problems([self._prepare(X, y)], self._plan())
+        for reason in self._apply(outcome):
             warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=3)
         return self
 
@@ -491,7 +496,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         )
         stack = build.stack(seeds[:-1], device)
         auto.check_critic(stack.member(0), Xa[:4], Za[:4])
-        return _Prepared(Xa, Za, folds, seeds, build, stack, device, autocast)
+        return Problem(Xa, Za, folds, seeds, build, stack, device, autocast)
 
     @classmethod
     def _fit_batch(cls, tasks):
@@ -502,7 +507,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         folds, seeds, race and early stopping (see :func:`_fit_together`).
         Returns ``(fitted, warnings)`` per task, or None for a task left to
         a fit of its own (one critic, a critic of your own, a fit that
-        fails before training: it fails again there, with its own error).
+        fails before training: it fails again there, with its own error;
+        fits whose steps are bound by their arithmetic, which a batch does
+        not speed up).
         """
         out, buckets = [None] * len(tasks), {}
         for i, (est, X, y) in enumerate(tasks):
@@ -526,16 +533,22 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
                 est.batch_size_,
             )
             buckets.setdefault(key, []).append((i, prepared, caught))
-        chunks = [
-            bucket[start : start + _BATCH_FITS]
-            for bucket in buckets.values()
-            for start in range(0, len(bucket), _BATCH_FITS)
-        ]
+        chunks = []
+        for bucket in buckets.values():
+            est = tasks[bucket[0][0]][0]
+            pairs = est.n_folds * est.batch_size_**2
+            size = min(_BATCH_FITS, _BATCH_SCORES // pairs)
+            if size < _BATCH_LEAST or len(bucket) < 2:
+                continue  # one by one, through joblib and its n_jobs
+            chunks += [bucket[s : s + size] for s in range(0, len(bucket), size)]
         for bucket in chunks:
             estimators = [tasks[i][0] for i, _, _ in bucket]
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                reasons = _fit_together(estimators, [p for _, p, _ in bucket])
+                outcomes = fit_problems(
+                    [p for _, p, _ in bucket], cls._plan(estimators[0])
+                )
+            reasons = [est._apply(o) for est, o in zip(estimators, outcomes)]
             for (i, _, before), est, doubts in zip(bucket, estimators, reasons):
                 name = type(est).__name__
                 # The training's warnings concern every fit of the bucket, but
@@ -571,12 +584,41 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         self.batch_size_ = auto.batch_size(self.batch_size, n_train)
         return folds, seeds
 
-    def _rate(self):
-        return self._settings(
+    def _plan(self):
+        """How this estimator's problems train and read."""
+        rate = self.learning_rate_init
+        return Plan(
+            spec=resolve_bound(self.bound),
+            clip=self.clip,
+            ema_decay=self.ema_decay,
             batch_size=self.batch_size_,
-            schedule=self.learning_rate_schedule,
-            learning_rate=float(self.learning_rate_init_),
+            rate=rate if rate == "auto" else float(rate),
+            race=self._settings(batch_size=self.batch_size_),
+            training=self._settings(
+                batch_size=self.batch_size_,
+                schedule=self.learning_rate_schedule,
+                learning_rate=0.0 if rate == "auto" else float(rate),
+            ),
+            name=type(self).__name__,
         )
+
+    def _apply(self, outcome):
+        """The fitted attributes of an outcome; the reasons to doubt it."""
+        self.learning_rate_init_ = outcome.rate
+        self.learning_rate_search_ = outcome.search
+        self.history_, self.n_iter_ = outcome.history, outcome.n_iter
+        self.best_iter_ = outcome.best_iter
+        self.critic_ = self._finish(outcome.critic)
+        reasons = self._record(outcome.record, outcome.n_read)
+        if outcome.problem is not None:
+            problem, epoch, best = outcome.problem
+            reasons.insert(
+                0,
+                f"training {problem} at epoch {epoch}; stopped and restored the "
+                f"state of epoch {best} (try a smaller learning_rate_init or "
+                "another bound)",
+            )
+        return reasons
 
     def _record(self, record, n_read):
         """The fitted attributes of a read-out; the warnings of its diagnostics."""
@@ -601,43 +643,6 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             check_device(self.device)
             return None  # "auto": chosen from the data in _fit
         return super()._check_training_params()
-
-    def _engine(
-        self,
-        stack,
-        *,
-        X,
-        Z,
-        folds,
-        generator,
-        autocast,
-        tolerant=False,
-        columns=None,
-        groups=None,
-    ):
-        """The cross-fitting game of these critics on these rows."""
-        return CrossFit(
-            stack,
-            X,
-            Z,
-            folds,
-            resolve_bound(self.bound),
-            self.batch_size_,
-            generator,
-            clip=self.clip,
-            ema_decay=self.ema_decay,
-            autocast=autocast,
-            tolerant=tolerant,
-            columns=columns,
-            groups=groups,
-            plausible=None
-            if tolerant or groups is not None
-            else partial(
-                diagnostics.plausible,
-                n=X.shape[0],
-                n_read=min(len(r) for _, r in folds),
-            ),
-        )
 
     # -- inference ---------------------------------------------------------------
 
@@ -720,143 +725,3 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             read(*self._scores(member, Xt, Zt), reduction="none").double().cpu().numpy()
             for member in members
         ]
-
-
-@dataclass
-class _Prepared:
-    """A fit up to its training: rows as tensors, folds, seeds, critics."""
-
-    X: torch.Tensor
-    Z: torch.Tensor
-    folds: list
-    seeds: np.ndarray
-    build: auto.CriticBuilder
-    stack: torch.nn.Module
-    device: torch.device
-    autocast: torch.dtype | None
-
-
-def _fit_together(estimators, prepared):
-    """Train the critics of prepared fits as one stacked module; finish each.
-
-    The fits are clones of one estimator (the same parameters but their
-    seeds, the same kind and widths of critic); each keeps its own folds,
-    initial weights, rate race and early stopping (its own best state and
-    patience), and reads its own estimate. One fit is the ordinary ``fit``.
-    Returns each fit's reasons to doubt it (its diagnostics' sentences).
-    """
-    lead, first = estimators[0], prepared[0]
-    generator = _torch.make_generator(first.seeds[-1])
-    many = len(prepared) > 1
-    X, Z, columns = _pool(prepared) if many else (first.X, first.Z, None)
-    engine_of = partial(
-        lead._engine, X=X, Z=Z, generator=generator, autocast=first.autocast
-    )
-    for est in estimators:
-        est.learning_rate_init_, est.learning_rate_search_ = (
-            est.learning_rate_init,
-            None,
-        )
-    stacks = [p.stack for p in prepared]
-    if lead.learning_rate_init == "auto":
-        stacks = _race(estimators, prepared, engine_of, columns, generator)
-    K = len(first.folds)
-    rates = [float(est.learning_rate_init_) for est in estimators]
-    if many:
-        stack = stack_critics([s.member(j) for s in stacks for j in range(K)])
-        groups = [list(range(m * K, (m + 1) * K)) for m in range(len(prepared))]
-        folds = [f for p in prepared for f in p.folds]
-        cols = [c for c in columns for _ in range(K)]
-        engine = engine_of(stack, folds=folds, columns=cols, groups=groups)
-        if len(set(rates)) > 1:
-            # Each problem at its own rate: the optimiser at the highest.
-            scales = [r / max(rates) for r in rates for _ in range(K)]
-            engine.step_scales = stack.step_scales(scales)
-    else:
-        stack, groups = stacks[0], [list(range(K))]
-        engine = engine_of(stack, folds=first.folds)
-    settings = lead._rate()
-    settings.learning_rate = max(rates)
-    result = lead._train(
-        engine, generator=generator, device=first.device, settings=settings
-    )
-    spec = resolve_bound(lead.bound)
-    out = []
-    for g, (est, members) in enumerate(zip(estimators, groups)):
-        est.history_, est.n_iter_ = result.history, result.n_iter
-        est.best_iter_ = result.group_best[g] if many else result.best_epoch
-        record = readout.read_out(engine, spec, est.clip, members if many else None)
-        record = readout.lift_to_bound(record)
-        # The engine's stack holds every member at its best (a stack that
-        # trained on may have left the fits that stopped).
-        if not many:
-            critic = engine.stack if K > 1 else engine.stack.member(0)
-        else:
-            critic = stack_critics([engine.stack.member(k) for k in members])
-        est.critic_ = est._finish(critic)
-        n_read = min(len(engine.read_rows[k]) for k in members)
-        reasons = est._record(record, n_read)
-        if many and result.group_problems[g] is not None:
-            problem, epoch, best = result.group_problems[g]
-            reasons.insert(
-                0,
-                f"training {problem} at epoch {epoch}; stopped and restored the "
-                f"state of epoch {best} (try a smaller learning_rate_init or "
-                "another bound)",
-            )
-        out.append(reasons)
-    return out
-
-
-def _pool(prepared):
-    """The rows of several fits side by side: X and Z as the columns of each
-    fit in turn (rows beyond a fit's own left at 0), and each fit's columns."""
-    n = max(len(p.X) for p in prepared)
-    blocks, columns, start = {"X": [], "Z": []}, [], {"X": 0, "Z": 0}
-    for p in prepared:
-        cols = []
-        for name, A in (("X", p.X), ("Z", p.Z)):
-            block = A.new_zeros((n, A.shape[1]))
-            block[: len(A)] = A
-            blocks[name].append(block)
-            cols.append(np.arange(start[name], start[name] + A.shape[1]))
-            start[name] += A.shape[1]
-        columns.append(tuple(cols))
-    return torch.cat(blocks["X"], 1), torch.cat(blocks["Z"], 1), columns
-
-
-def _race(estimators, prepared, engine_of, columns, generator):
-    """Each fit's stack after the race of rates: its winner, then its other
-    folds' fresh critics; sets each fit's ``learning_rate_init_`` and
-    ``learning_rate_search_``."""
-    # The candidates all start from the first fold's seed: the race compares
-    # rates, not initialisations.
-    n = len(auto.RATE_CANDIDATES)
-    candidates = [p.build.stack([p.seeds[0]] * n, p.device) for p in prepared]
-    many = len(prepared) > 1
-    if many:
-        stack = stack_critics([c.member(j) for c in candidates for j in range(n)])
-    else:
-        stack = candidates[0]
-    engine = engine_of(
-        stack,
-        folds=[p.folds[0] for p in prepared for _ in range(n)],
-        columns=[c for c in columns for _ in range(n)] if many else None,
-        tolerant=True,
-    )
-    lead = estimators[0]
-    results = auto.race(
-        engine,
-        stack,
-        lead._settings(batch_size=lead.batch_size_),
-        generator=generator,
-        device=prepared[0].device,
-        name=type(lead).__name__,
-        n_problems=len(prepared),
-    )
-    stacks = []
-    for est, p, (first, rate, search) in zip(estimators, prepared, results):
-        est.learning_rate_init_, est.learning_rate_search_ = rate, search
-        members = [first] + [p.stack.member(j) for j in range(1, len(p.folds))]
-        stacks.append(stack_critics(members).to(p.device))
-    return stacks

@@ -136,26 +136,7 @@ class CrossFit:
         self.quick_read = spec.read(clip, quick=True)
         self.generator = generator
         self.n_members = len(folds)
-        # Equal training parts (folds differ by a row at most): the same batch
-        # positions index every member's rows, so a step is one stacked pass.
-        self.n_samples = min(len(train) for train, _ in folds)
-        self.train_rows = torch.stack(
-            [torch.as_tensor(t[: self.n_samples], device=device) for t, _ in folds]
-        )
-        self.read_rows = [torch.as_tensor(r, device=device) for _, r in folds]
-        self.smallest_read = min(len(r) for r in self.read_rows)
-        self.weights = torch.tensor(
-            [len(r) for r in self.read_rows], dtype=torch.float64, device=device
-        )
-        for members in groups or [range(len(folds))]:
-            members = list(members)
-            self.weights[members] = self.weights[members] / self.weights[members].sum()
-        self._columns = None
-        if columns is not None:
-            self._columns = [
-                torch.stack([torch.as_tensor(c[i], device=device) for c in columns])
-                for i in (0, 1)
-            ]
+        self._rows(folds, groups, columns, device)
         self.all_pairs = scores_all_pairs(stack) or spec.all_pairs
         self.batch_size = batch_size
         self._matrix_objective = (
@@ -189,6 +170,29 @@ class CrossFit:
             # Several problems: each member's step is scaled (its problem's
             # rate and plateaus, see sknmi._neural.training).
             self.step_scales = stack.step_scales([1.0] * self.n_members)
+
+    def _rows(self, folds, groups, columns, device):
+        # Equal training parts (folds differ by a row at most): the same batch
+        # positions index every member's rows, so a step is one stacked pass.
+        self.n_samples = min(len(train) for train, _ in folds)
+        self.train_rows = torch.stack(
+            [torch.as_tensor(t[: self.n_samples], device=device) for t, _ in folds]
+        )
+        self.read_rows = [torch.as_tensor(r, device=device) for _, r in folds]
+        self.smallest_read = min(len(r) for r in self.read_rows)
+        # Each problem's folds weighted by their held-out rows, within it.
+        self.weights = torch.tensor(
+            [len(r) for r in self.read_rows], dtype=torch.float64, device=device
+        )
+        for members in groups or [range(len(folds))]:
+            members = list(members)
+            self.weights[members] = self.weights[members] / self.weights[members].sum()
+        self._columns = None
+        if columns is not None:
+            self._columns = [
+                torch.stack([torch.as_tensor(c[i], device=device) for c in columns])
+                for i in (0, 1)
+            ]
 
     # -- the game ----------------------------------------------------------------
 

@@ -395,8 +395,20 @@ class CriticEnsemble(CriticStack):
         )
 
     def members_score_matrix(self, x, z):
-        """Each member's all-pairs scores of its own rows, ``(K, n, m)``; for
-        members that all score every pair (``all_pairs``)."""
+        """Each member's all-pairs scores of its own rows; for members that all
+        score every pair (``all_pairs``).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (K, n, x_features)
+            Member ``k``'s rows of x in ``x[k]`` (or shared by all members).
+        z : torch.Tensor of shape (K, m, z_features)
+            Member ``k``'s rows of z in ``z[k]`` (or shared).
+
+        Returns
+        -------
+        torch.Tensor of shape (K, n, m)
+        """
         self._need_all_pairs()
         return torch.stack(
             [
@@ -406,8 +418,20 @@ class CriticEnsemble(CriticStack):
         )
 
     def score_matrix(self, x, z):
-        """The members' mean all-pairs scores, ``(n, m)``; for members that
-        all score every pair (``all_pairs``)."""
+        """The members' mean all-pairs scores; for members that all score every
+        pair (``all_pairs``).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, x_features)
+            Rows of x.
+        z : torch.Tensor of shape (m, z_features)
+            Rows of z.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, m)
+        """
         return self.members_score_matrix(x, z).mean(0)
 
     def _need_all_pairs(self):
