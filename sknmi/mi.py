@@ -501,10 +501,13 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             members = [first] + [stack.member(j) for j in range(1, len(folds))]
             stack = stack_critics(members).to(device)
         engine = engine_of(stack, folds=folds)
+        # The engine holds its own copy of the training rows: the folds' arrays
+        # would double them through training and the read-out.
+        del folds
         self._train(engine, generator=generator, device=device, settings=self._rate())
         spec = resolve_bound(self.bound)
         record = readout.lift_to_bound(readout.read_out(engine, spec, self.clip))
-        self.critic_ = self._finish(stack if len(folds) > 1 else stack.member(0))
+        self.critic_ = self._finish(stack if engine.n_members > 1 else stack.member(0))
         for reason in self._record(record, engine.smallest_read):
             warnings.warn(f"{type(self).__name__}: {reason}", UserWarning, stacklevel=3)
         return self
