@@ -458,12 +458,32 @@ def log_ratio(
     return _reduce(joint, reduction)
 
 
+# Rows x negatives of a read-out's scores put through the calibration at once:
+# float64 copies of every negative and their products would be several times
+# the float32 scores, the largest allocation of a read-out.
+_BLOCK_ENTRIES = 2**16
+
+
+def _block_rows(k):
+    # A multiple of 64 rows: every block starts on the same vector lane as in
+    # the whole matrix, so the vectorised sigmoid rounds each entry the same.
+    return max(64, _BLOCK_ENTRIES // max(k, 1) // 64 * 64)
+
+
 def _shift_slope(joint, marginal, count, c):
     """Row terms ``g_i(c)`` of the JSD's derivative in the shift and its slope."""
     positive = torch.sigmoid(-joint - c)
-    negative = torch.sigmoid(marginal + c.to(marginal.dtype))
-    first = negative.sum(1).double() / count
-    second = torch.einsum("ij,ij->i", negative, negative).double() / count
+    # Each row's sums need only its own negatives: a block of rows at a time,
+    # the sigmoids never take a copy of the whole matrix.
+    n, k = marginal.shape
+    sums = torch.empty(2, n, dtype=marginal.dtype, device=marginal.device)
+    shift, step = c.to(marginal.dtype), _block_rows(k)
+    for start in range(0, n, step):
+        negative = torch.sigmoid(marginal[start : start + step] + shift)
+        sums[0, start : start + step] = negative.sum(1)
+        sums[1, start : start + step] = torch.einsum("ij,ij->i", negative, negative)
+    first = sums[0].double() / count
+    second = sums[1].double() / count
     # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
     slope = (positive * (1 - positive)).mean() + (first - second).mean()
     return positive - first, slope
@@ -556,36 +576,27 @@ def calibration_slope(
     2.0
     """
     joint = joint.detach().double()
-    marginal = _rows(joint, marginal.detach()).double()
+    marginal = _rows(joint, marginal.detach())
     mask = _unmasked(marginal)
     count = mask.sum(1).double().clamp(min=1)
-    negatives = torch.where(mask, marginal, torch.zeros_like(marginal))
-    if not (torch.isfinite(joint).all() and torch.isfinite(negatives).all()):
+    if not (torch.isfinite(joint).all() and (torch.isfinite(marginal) | ~mask).all()):
         return math.nan
     a, b = 1.0, 0.0
     for _ in range(max_steps):
         p = torch.sigmoid(-(a * joint + b))
-        q = torch.where(
-            mask, torch.sigmoid(a * negatives + b), torch.zeros_like(negatives)
-        )
-        wp, wq = p * (1 - p), q * (1 - q)
+        wp = p * (1 - p)
+        q, qt, wq, wqt, wqt2 = _slope_row_sums(marginal, mask, a, b)
         grad = torch.stack(
             [
-                (p * joint).mean() - ((q * negatives).sum(1) / count).mean(),
-                p.mean() - (q.sum(1) / count).mean(),
+                (p * joint).mean() - (qt / count).mean(),
+                p.mean() - (q / count).mean(),
             ]
         )
-        h_ab = (wp * joint).mean() + ((wq * negatives).sum(1) / count).mean()
+        h_ab = (wp * joint).mean() + (wqt / count).mean()
         hessian = torch.stack(
             [
-                torch.stack(
-                    [
-                        (wp * joint**2).mean()
-                        + ((wq * negatives**2).sum(1) / count).mean(),
-                        h_ab,
-                    ]
-                ),
-                torch.stack([h_ab, wp.mean() + (wq.sum(1) / count).mean()]),
+                torch.stack([(wp * joint**2).mean() + (wqt2 / count).mean(), h_ab]),
+                torch.stack([h_ab, wp.mean() + (wq / count).mean()]),
             ]
         )
         try:
@@ -599,6 +610,26 @@ def calibration_slope(
         if float(step.abs().max()) < 1e-8:
             break
     return a
+
+
+def _slope_row_sums(marginal, mask, a, b):
+    """Per-row sums of ``q``, ``q t``, ``w``, ``w t``, ``w t^2`` over a row's
+    unmasked negatives ``t`` (``q = sigmoid(a t + b)``, ``w = q (1 - q)``), in
+    float64, computed a block of rows at a time: each row's sums are those of
+    the whole matrix, so the means over rows are too."""
+    n, k = marginal.shape
+    out = torch.empty(5, n, dtype=torch.float64, device=marginal.device)
+    step = _block_rows(k)
+    for start in range(0, n, step):
+        rows = slice(start, start + step)
+        keep = mask[rows]
+        t = torch.where(keep, marginal[rows].double(), 0.0)
+        q = torch.where(keep, torch.sigmoid(a * t + b), 0.0)
+        w = q * (1 - q)
+        out[0, rows], out[1, rows] = q.sum(1), (q * t).sum(1)
+        out[2, rows], out[3, rows] = w.sum(1), (w * t).sum(1)
+        out[4, rows] = (w * t**2).sum(1)
+    return out
 
 
 def calibrated_log_ratio(

@@ -100,6 +100,9 @@ def fit_problems(problems, plan):
             engine.step_scales = stack.step_scales(scales)
     else:
         engine = engine_of(stacks[0], first.folds)
+    for p in problems:
+        # The engine holds the rows it needs: the folds' index arrays go.
+        p.folds = None
     settings = plan.training
     settings.learning_rate = max(float(r) for r in rates)
     result = train(engine, settings, generator=generator, device=first.device)
