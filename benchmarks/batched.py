@@ -3,18 +3,22 @@ batched (the members of one stacked module) against one fit after another,
 and KSG, side by side in one process on one torch thread.
 
     python benchmarks/batched.py --csv benchmarks/results/batched.csv
+    python benchmarks/batched.py --rows 4000 --cases pairwise,mi_scores,lagged_mi \
+        --csv benchmarks/results/batched.csv
 
-Cases (seconds; error against the closed-form truth where there is one):
+The rows are appended to the CSV. Cases (seconds; error against the
+closed-form truth where there is one):
 
-- ``pairwise``: the MI matrix of 10 Gaussian variables, 10,000 rows;
-- ``mi_scores``: 50 features against one target, 10,000 rows;
-- ``lagged_mi``: 20 lags of a Gaussian AR(1) series, 10,000 steps;
+- ``pairwise``: the MI matrix of 10 Gaussian variables, ``--rows`` rows;
+- ``mi_scores``: 50 features against one target;
+- ``lagged_mi``: 20 lags of a Gaussian AR(1) series;
 - ``null``: the estimate and 99 refits on permuted Z, 2,000 rows (what a
   full-data permutation test fits).
 """
 
 import argparse
 import csv
+import os
 import time
 import warnings
 from functools import partial
@@ -33,7 +37,7 @@ def _pairwise(estimator, seed):
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((10, 10))
     C = A @ A.T / 10 + np.eye(10)
-    W = rng.multivariate_normal(np.zeros(10), C, size=10_000)
+    W = rng.multivariate_normal(np.zeros(10), C, size=ROWS[0])
     s = np.sqrt(np.diag(C))
     R = C / np.outer(s, s)
     iu = np.triu_indices(10, 1)
@@ -45,16 +49,16 @@ def _pairwise(estimator, seed):
 
 def _scores(estimator, seed):
     rng = np.random.default_rng(seed)
-    y = rng.standard_normal(10_000)
+    y = rng.standard_normal(ROWS[0])
     rho = np.linspace(0.0, 0.9, 50)
-    X = rho * y[:, None] + np.sqrt(1 - rho**2) * rng.standard_normal((10_000, 50))
+    X = rho * y[:, None] + np.sqrt(1 - rho**2) * rng.standard_normal((ROWS[0], 50))
     truth = -0.5 * np.log(1 - rho**2)
     return mi_scores(X, y, estimator=estimator, random_state=seed), truth, None
 
 
 def _lags(estimator, seed):
     rng = np.random.default_rng(seed)
-    phi, n = 0.9, 10_000
+    phi, n = 0.9, ROWS[0]
     e = rng.standard_normal(n)
     x = np.empty(n)
     x[0] = e[0] / np.sqrt(1 - phi**2)
@@ -84,6 +88,8 @@ def _null(estimator, seed):
     return values, truth, None
 
 
+# Rows of the pairwise, feature and lag cases (--rows).
+ROWS = [10_000]
 # The entry point itself, kept before any patch.
 FIT_MANY = _parallel.fit_many
 CASES = {"pairwise": _pairwise, "mi_scores": _scores, "lagged_mi": _lags, "null": _null}
@@ -94,7 +100,7 @@ def _run(case, how, seed):
     if how == "ksg":
         estimator, batch = KSGEstimator(random_state=seed), True
     else:
-        estimator, batch = NeuralMIEstimator(), how == "batched"
+        estimator, batch = NeuralMIEstimator(), how != "separate"
     fit_many = partial(FIT_MANY, batch=batch)
     patches = [mock.patch(f"{m}.fit_many", fit_many) for m in MODULES]
     patches.append(mock.patch("sknmi._parallel.fit_many", fit_many))
@@ -112,6 +118,7 @@ def _run(case, how, seed):
     err = np.asarray(values, float) - truth
     return {
         "case": case,
+        "rows": 2000 if case == "null" else ROWS[0],
         "how": how,
         "seed": seed,
         "seconds": round(seconds, 2),
@@ -124,23 +131,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument(
+        "--hows",
+        default="ksg,batched,separate",
+        help="ksg, batched (where the estimator batches), separate",
+    )
     parser.add_argument("--csv")
     args = parser.parse_args()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    ROWS[0] = args.rows
     rows = []
     try:
         for seed in range(args.seeds):
             for case in args.cases.split(","):
-                for how in ("ksg", "batched", "separate"):
+                for how in args.hows.split(","):
                     rows.append(_run(case, how, seed))
                     print(rows[-1], flush=True)
     finally:
         torch.set_num_threads(threads)
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
+        new = not os.path.exists(args.csv)
+        with open(args.csv, "a", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
+            if new:
+                writer.writeheader()
             writer.writerows(rows)
 
 

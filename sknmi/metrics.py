@@ -10,13 +10,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 
 from sknmi import bounds
 from sknmi._closed_form import gaussian_kl, gaussian_mi
 from sknmi._folds import split_rows
-from sknmi._neural.preprocess import Standardiser
+from sknmi._neural.preprocess import Preprocessor
 from sknmi._neural.training import Settings
 from sknmi._neural.training import train as _train
 from sknmi._torch import build_module, make_generator, resolve_device
@@ -165,15 +165,10 @@ def neural_dependency_measure(
         len(Z), validation_fraction, random_state, n_seeds=2
     )
     device = resolve_device(device)
-    if preprocessing == "quantile":
-        quantiles = QuantileTransformer(
-            n_quantiles=min(1000, len(train_rows)),
-            output_distribution="normal",
-            random_state=int(init_seed),
-        ).fit(Z[train_rows])
-        Z = quantiles.transform(Z)
-    scaler = Standardiser().fit(Z, train_rows)
-    Zt, Zv = scaler.tensor(Z, train_rows, device), scaler.tensor(Z, val_rows, device)
+    scaling = Preprocessor(preprocessing == "quantile").fit((Z,), train_rows, init_seed)
+    (Zt,), (Zv,) = (
+        scaling.tensors((Z,), device, rows) for rows in (train_rows, val_rows)
+    )
     generator = make_generator(batch_seed)
     Zv_shuffled = _shuffle_columns(Zv, generator, n_shuffles * len(Zv))
     critic = build_module(partial(MLP, Z.shape[1], hidden, 1), init_seed).to(device)

@@ -481,9 +481,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         # scaling of all rows: a per-column monotone map, so it cannot leak
         # dependence from a read fold into training.
         self._preprocessor = Preprocessor(
-            self.preprocessing == "quantile", self.classes_ is not None
-        ).fit(X, Z, folds[0][0] if len(folds) == 1 else None, seeds[0])
-        Xa, Za = self._preprocessor.tensors(X, Z, device)
+            self.preprocessing == "quantile", (1,) if self.classes_ is not None else ()
+        ).fit((X, Z), folds[0][0] if len(folds) == 1 else None, seeds[0])
+        Xa, Za = self._preprocessor.tensors((X, Z), device)
         self.critic_type_ = auto.critic_type(self.critic, self.classes_, Xa, Za)
         build = auto.CriticBuilder(
             self.critic_type_,
@@ -653,7 +653,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         dtype = _torch.torch_dtype(X)
         critic = _torch.in_dtype(self.critic_, dtype)
         device = _torch.module_device(critic)
-        Xt, Zt = self._preprocessor.tensors(X, Z, device, dtype=dtype)
+        Xt, Zt = self._preprocessor.tensors((X, Z), device, dtype=dtype)
         return critic, Xt, Zt
 
     def _scores(self, critic, X, Z):

@@ -97,11 +97,8 @@ class DifferenceOfEntropies(BaseEstimator):
     def fit(self, X, y):
         X, Z = np.asarray(X, float), np.asarray(y, float).reshape(len(y), -1)
         train_rows, held_rows, seeds = split_rows(len(X), 0.3, self.random_state, 2)
-        Xt, Zt = (
-            Preprocessor(False, False)
-            .fit(X, Z, train_rows, seeds[0])
-            .tensors(X, Z, "cpu")
-        )
+        scaling = Preprocessor(quantile=False).fit((X, Z), train_rows, seeds[0])
+        Xt, Zt = scaling.tensors((X, Z), "cpu")
         torch_rows = [torch.as_tensor(r) for r in (train_rows, held_rows)]
         model = build_module(lambda: _AffineGaussians(X.shape[1], Z.shape[1]), seeds[0])
         game = _LikelihoodGame(model, Xt, Zt, *torch_rows)

@@ -2,10 +2,11 @@
 
 :class:`Standardiser` puts each column (or channel) at zero mean and unit
 spread, chunk by chunk and without overflow. :class:`Preprocessor` is what
-an MI critic sees: both variables standardised, then (``quantile``) each
+a network sees: each variable standardised, then (``quantile``) each
 continuous column mapped through its ranks to a standard normal, class
 labels untouched, all fitted on the training rows and applied chunk by
-chunk so that the float64 copies stay the size of a chunk.
+chunk so that the float64 copies stay the size of a chunk. The MI
+estimators and the neural dependency measure share it.
 """
 
 import numpy as np
@@ -104,47 +105,45 @@ _PREPROCESS_ROWS = 65536
 
 
 class Preprocessor:
-    """X and Z as the critic sees them, fitted on the training rows.
+    """Variables as a network sees them, fitted on the training rows.
 
     Standardised first in any case: the quantile transform's thresholds are
     absolute, and MI does not depend on the scale of the data. With
-    ``quantile``, every column of X and of a continuous Z is then mapped
+    ``quantile``, every column of a continuous variable is then mapped
     through its ranks to a standard normal (an invertible map of each
-    column: the MI is unchanged, heavy tails are tamed); class labels
-    (``classes``) are never transformed.
+    column: the MI is unchanged, heavy tails are tamed); class labels are
+    never transformed.
 
     Parameters
     ----------
     quantile : bool
         Whether the rank map follows the standardisation.
-    classes : bool
-        Whether Z holds one-hot class labels.
+    labels : tuple of int, default=()
+        The positions of the variables that hold one-hot class labels.
     """
 
-    def __init__(self, quantile, classes):
-        self.quantile, self.classes = quantile, classes
+    def __init__(self, quantile, labels=()):
+        self.quantile, self.labels = quantile, labels
 
-    def fit(self, X, Z, rows, seed):
-        """Fit on ``X[rows]``, ``Z[rows]`` (all rows when None); ``seed`` seeds
-        the quantile transform's subsample. Returns self."""
-        self.scalers_ = [Standardiser().fit(A, rows) for A in (X, Z)]
-        self.quantiles_ = [None, None]
-        if self.quantile:
-            self.quantiles_ = [
-                _fit_quantiles(scaler.transform(A, rows, np.float64), seed)
-                for A, scaler in zip((X, Z), self.scalers_)
-            ]
-            if self.classes:
-                self.quantiles_[1] = None
+    def fit(self, arrays, rows, seed):
+        """Fit on the ``rows`` of each of ``arrays`` (all rows when None);
+        ``seed`` seeds the quantile transform's subsample. Returns self."""
+        self.scalers_ = [Standardiser().fit(A, rows) for A in arrays]
+        self.quantiles_ = [
+            _fit_quantiles(scaler.transform(A, rows, np.float64), seed)
+            if self.quantile and i not in self.labels
+            else None
+            for i, (A, scaler) in enumerate(zip(arrays, self.scalers_))
+        ]
         return self
 
-    def tensors(self, X, Z, device, rows=None, dtype=torch.float32):
-        """X and Z (their ``rows``) preprocessed, as tensors of ``dtype`` on
-        ``device``."""
+    def tensors(self, arrays, device, rows=None, dtype=torch.float32):
+        """Each of ``arrays`` (its ``rows``) preprocessed, as tensors of
+        ``dtype`` on ``device``."""
         out = []
-        rows = np.arange(len(X)) if rows is None else rows
+        rows = np.arange(len(arrays[0])) if rows is None else rows
         np_dtype = np.float64 if dtype == torch.float64 else np.float32
-        for A, scaler, quantiles in zip((X, Z), self.scalers_, self.quantiles_):
+        for A, scaler, quantiles in zip(arrays, self.scalers_, self.quantiles_):
             if quantiles is None:
                 out.append(scaler.tensor(A, rows, device, dtype))
                 continue
