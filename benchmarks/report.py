@@ -1242,6 +1242,51 @@ def render_generic(path, out):
     (Path(out) / f"{stem}.rst").write_text(text)
 
 
+def render_batched(path, out):
+    """Seconds and errors of the analyses: KSG, the neural estimator as the
+    analyses run it (batched where a batch pays) and one fit after another."""
+    rows, stem, src = _source(path)
+    cells = defaultdict(dict)
+    for r in rows:
+        cells[(r["case"], int(float(r["rows"])))].setdefault(r["how"], []).append(r)
+
+    def mean(group, key):
+        v = [_num(r[key]) for r in group]
+        v = [x for x in v if x is not None]
+        return statistics.fmean(v) if v else None
+
+    table = []
+    for (case, n), hows in cells.items():
+        ksg, ours, alone = (hows.get(h, []) for h in ("ksg", "batched", "separate"))
+        t_ksg, t_ours, t_alone = (mean(g, "seconds") for g in (ksg, ours, alone))
+        table.append(
+            [
+                case,
+                f"{n:,}",
+                _fmt(t_ksg) if t_ksg else "",
+                _fmt(t_ours) if t_ours else "",
+                _fmt(t_alone) if t_alone else "(the same fits)",
+                f"{t_alone / t_ours:.2f}x" if t_alone and t_ours else "1x",
+                f"{t_ours / t_ksg:.0f}x" if t_ours and t_ksg else "",
+                " / ".join(
+                    f"{mean(g, 'rms_error'):.4f}" for g in (ksg, ours, alone) if g
+                ),
+            ]
+        )
+    header = [
+        "case",
+        "rows",
+        "KSG s",
+        "neural s (as run)",
+        "neural s, one by one",
+        "speed-up",
+        "neural / KSG",
+        "RMS error: KSG / as run / one by one",
+    ]
+    text = list_table(header, table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
 def _fmt(x):
     return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
 
@@ -1261,6 +1306,7 @@ RENDERERS = [
     ("speed", render_speed),
     ("too_sure", render_too_sure),
     ("rate_study", render_rate_study),
+    ("batched", render_batched),
 ]
 
 
