@@ -71,3 +71,43 @@ def test_lazy_package_names():
         "    raise AssertionError('no AttributeError')\n"
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_package_imports_without_circles():
+    # Data flow one way: no module of sknmi imports (at its top or inside a
+    # function) a module that imports it back, however long the way round.
+    import ast
+    from pathlib import Path
+
+    root = Path(sknmi.__file__).parent
+    names = {
+        "sknmi." + ".".join(p.relative_to(root).with_suffix("").parts): p
+        for p in root.rglob("*.py")
+    }
+    names = {k.removesuffix(".__init__"): p for k, p in names.items()}
+    graph = {}
+    for name, path in names.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                base = node.module
+                targets |= {f"{base}.{a.name}" for a in node.names} | {base}
+            elif isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names}
+        graph[name] = {t for t in targets if t in names and t != name}
+    graph.pop("sknmi", None)  # the lazy namespace imports only for type checkers
+    for deps in graph.values():
+        deps.discard("sknmi")
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in graph.get(node, ()):
+            assert state.get(nxt) != "open", " -> ".join([*path, node, nxt])
+            if nxt not in state:
+                visit(nxt, [*path, node])
+        state[node] = "done"
+
+    for node in graph:
+        if node not in state:
+            visit(node, [])
