@@ -1271,6 +1271,12 @@ def render_batched(path, out):
                 " / ".join(
                     f"{mean(g, 'rms_error'):.4f}" for g in (ksg, ours, alone) if g
                 ),
+                " / ".join(
+                    f"{mean(g, 'coverage'):.2f}"
+                    for g in (ksg, ours, alone)
+                    if g and mean(g, "coverage") is not None
+                ),
+                str(len(ours or alone)),
             ]
         )
     header = [
@@ -1282,6 +1288,8 @@ def render_batched(path, out):
         "speed-up",
         "neural / KSG",
         "RMS error: KSG / as run / one by one",
+        "coverage of the 95% intervals",
+        "seeds",
     ]
     text = list_table(header, table) + "\n" + src + "\n"
     (Path(out) / f"{stem}.rst").write_text(text)
