@@ -146,6 +146,19 @@ def step_rate(x_features, z_features, batch, members=3, repeats=30):
     return rates[0], rates[1], widths
 
 
+def batched_step():
+    """The step of one 1+1 fit's 3 fold critics against that of many fits'
+    critics in one stack (sknmi._neural.problems), each against torch.mm."""
+    print("| batch | fits | members | step GFLOP/s | torch.mm GFLOP/s | ratio |")
+    print("|---|---|---|---|---|---|")
+    for batch, fits in ((64, 1), (64, 20), (128, 1), (128, 10), (256, 1), (256, 5)):
+        step, mm, _ = step_rate(1, 1, batch, members=3 * fits, repeats=20)
+        print(
+            f"| {batch} | {fits} | {3 * fits} | {step:.1f} | {mm:.1f} | "
+            f"{step / mm:.0%} |"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -162,10 +175,17 @@ def main():
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument(
+        "--batched-step",
+        action="store_true",
+        help="only the step of many fits' critics in one stack against torch.mm",
+    )
+    parser.add_argument(
         "--csv", default=os.path.join("benchmarks", "results", "speed.csv")
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.batched_step:
+        return batched_step()
     grid = [
         ("1+1 Y = X + noise", 10_000),
         ("1+1 Gaussian", 10_000),
