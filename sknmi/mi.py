@@ -33,11 +33,10 @@ __all__ = ["NeuralMIEstimator"]
 
 # Fits trained side by side at most, and scores (members x batch^2 pairs of
 # the all-pairs objective) in one step. A batch pays where a step is mostly
-# overhead: 1+1 pairs at 2,000 rows (batches of 64) ran 1.6x faster twenty at
-# a time, at 5,000 rows (128) 1.2x ten at a time; at 10,000 rows (256) a step
-# is bound by its arithmetic and its elementwise work leaves the cache: 0.94x
-# five at a time, 0.5x forty-five at a time. Fewer than _BATCH_LEAST fits
-# within the budget run one by one.
+# overhead (batches of up to 128 rows); with batches of 256 a step is bound
+# by its arithmetic, its elementwise work leaves the cache, and a batch was
+# slower than fits one by one (benchmarks page, "Many fits as one module").
+# Fewer than _BATCH_LEAST fits within the budget run one by one.
 _BATCH_FITS = 64
 _BATCH_SCORES = 2**19
 _BATCH_LEAST = 4

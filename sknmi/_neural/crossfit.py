@@ -132,7 +132,7 @@ class CrossFit:
             else contextlib.nullcontext
         )
         objectives = [spec.train(clip, ema_decay) for _ in folds]
-        self.spec, self.objectives = spec, objectives
+        self.spec = spec
         self.quick_read = spec.read(clip, quick=True)
         self.generator = generator
         self.n_members = len(folds)
