@@ -1,4 +1,5 @@
-"""Size and power of ``independence_test``: neural (split), KSG, distance covariance.
+"""Size and power of ``independence_test``: neural (split and permutation), KSG,
+distance covariance.
 
 Each run draws a fresh data set of ``--n-samples`` rows and tests it at level
 ``--alpha`` with ``--n-permutations`` permutations:
@@ -6,6 +7,9 @@ Each run draws a fresh data set of ``--n-samples`` rows and tests it at level
 - ``neural``: :func:`sknmi.independence_test` with a small
   :class:`~sknmi.NeuralMIEstimator` (one fit on half the rows, the statistic
   and its permutations read on the other half with the critic fixed);
+- ``neural-perm``: the same small estimator with ``method="permutation"``:
+  the estimate on all rows, recomputed on every permutation of Z (B + 1 fits
+  trained as the members of stacked modules);
 - ``ksg``: the same function with :class:`~sknmi.KSGEstimator` (the estimate
   recomputed on every permutation of all rows);
 - ``dcov``: a distance-covariance permutation test (Székely, Rizzo & Bakirov
@@ -16,10 +20,17 @@ should be about ``alpha``); the others are dependent (the rate is the power).
 
     python benchmarks/independence.py --quick   # 50 size runs, 20 power runs
     python benchmarks/independence.py           # 200 size runs, 50 power runs
+    python benchmarks/independence.py --tests neural-perm --families size \
+        --csv benchmarks/results/independence.csv
+
+``--families size`` runs the independent family only, ``power`` the others;
+``--csv`` appends one row per family and test.
 """
 
 import argparse
+import csv
 import math
+import os
 import time
 import warnings
 
@@ -96,6 +107,16 @@ def tests(n_permutations):
             random_state=seed,
         ).pvalue
 
+    def neural_perm(x, z, seed):
+        return independence_test(
+            x[:, None],
+            z,
+            NeuralMIEstimator(**NEURAL),
+            n_permutations=n_permutations,
+            method="permutation",
+            random_state=seed,
+        ).pvalue
+
     def ksg(x, z, seed):
         return independence_test(
             x[:, None],
@@ -108,13 +129,15 @@ def tests(n_permutations):
     def dcov(x, z, seed):
         return dcov_test(x, z, n_permutations, np.random.default_rng(seed))
 
-    return {"neural": neural, "ksg": ksg, "dcov": dcov}
+    return {"neural": neural, "neural-perm": neural_perm, "ksg": ksg, "dcov": dcov}
 
 
 def run(family_table, test_table, runs_size, runs_power, n_samples, alpha, seed=0):
     """Rejection counts: ``{(family, test): (rejections, runs, seconds)}``."""
     results = {}
-    for i, (family, draw) in enumerate(family_table.items()):
+    for i, (family, draw) in enumerate(families().items()):
+        if family not in family_table:
+            continue  # its index still seeds the others' data sets
         runs = runs_size if i == 0 else runs_power
         for name, test in test_table.items():
             rejections, start = 0, time.perf_counter()
@@ -136,7 +159,9 @@ def summarise(results, family_table, test_table, alpha):
     names = list(test_table)
     print("\n| data | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
-    for i, family in enumerate(family_table):
+    for i, family in enumerate(families()):
+        if family not in family_table:
+            continue
         cells = []
         for name in names:
             k, runs, _ = results[family, name]
@@ -160,7 +185,11 @@ def main():
     parser.add_argument("--n-samples", type=int, default=500)
     parser.add_argument("--n-permutations", type=int, default=99)
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--tests", nargs="+", default=["neural", "ksg", "dcov"])
+    parser.add_argument(
+        "--tests", nargs="+", default=["neural", "neural-perm", "ksg", "dcov"]
+    )
+    parser.add_argument("--families", choices=["all", "size", "power"], default="all")
+    parser.add_argument("--csv", help="append the rejection counts to this CSV")
     args = parser.parse_args()
     if args.quick:
         args.runs_size, args.runs_power = 50, 20
@@ -169,12 +198,17 @@ def main():
     if unknown:
         raise SystemExit(f"unknown tests {sorted(unknown)}; choose from {list(table)}")
     table = {name: table[name] for name in args.tests}
+    family_table = families()
+    names = list(family_table)
+    if args.families != "all":
+        keep = names[:1] if args.families == "size" else names[1:]
+        family_table = {name: family_table[name] for name in keep}
     warnings.simplefilter("ignore")
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         results = run(
-            families(),
+            family_table,
             table,
             args.runs_size,
             args.runs_power,
@@ -183,7 +217,47 @@ def main():
         )
     finally:
         torch.set_num_threads(before)
-    summarise(results, families(), table, args.alpha)
+    summarise(results, family_table, table, args.alpha)
+    if args.csv:
+        write_csv(args.csv, results, args)
+
+
+def write_csv(path, results, args):
+    """Append ``family, kind, test, rows, permutations, rejections, runs,
+    seconds_per_test`` per family and test."""
+    fresh = not os.path.exists(path)
+    names = list(families())
+    with open(path, "a", newline="") as f:
+        writer = csv.writer(f)
+        if fresh:
+            writer.writerow(
+                [
+                    "family",
+                    "kind",
+                    "test",
+                    "rows",
+                    "permutations",
+                    "alpha",
+                    "rejections",
+                    "runs",
+                    "seconds_per_test",
+                ]
+            )
+        for (family, test), (k, runs, seconds) in results.items():
+            kind = "size" if family == names[0] else "power"
+            writer.writerow(
+                [
+                    family,
+                    kind,
+                    test,
+                    args.n_samples,
+                    args.n_permutations,
+                    args.alpha,
+                    int(k),
+                    runs,
+                    f"{seconds:.3f}",
+                ]
+            )
 
 
 if __name__ == "__main__":

@@ -78,10 +78,11 @@ def _reduce(terms, reduction):
 
 
 def _rows(joint, marginal):
-    """``marginal`` as one row of negatives per positive, for per-row terms."""
-    if marginal.ndim == 1:
-        marginal = marginal[:, None]
-    if marginal.ndim != 2 or marginal.shape[0] != joint.shape[0]:
+    """``marginal`` as one row of negatives per positive, for per-row terms
+    (leading axes, where ``joint`` has them, are critics)."""
+    if marginal.ndim == joint.ndim:
+        marginal = marginal[..., None]
+    if marginal.ndim != joint.ndim + 1 or marginal.shape[:-1] != joint.shape:
         raise ValueError(
             "per-row terms (reduction='none') need marginal of shape (n, k), one "
             f"row per positive; got {tuple(marginal.shape)} for {joint.shape[0]}"
@@ -471,21 +472,27 @@ def _block_rows(k):
 
 
 def _shift_slope(joint, marginal, count, c):
-    """Row terms ``g_i(c)`` of the JSD's derivative in the shift and its slope."""
-    positive = torch.sigmoid(-joint - c)
+    """Row terms ``g_i(c)`` of the JSD's derivative in the shift and its slope.
+
+    Leading axes are critics, each with its own shift: ``joint`` of shape
+    ``(..., n)``, ``marginal`` ``(..., n, k)``, ``c`` ``(...)``.
+    """
+    shift = c.to(marginal.dtype)[..., None, None]
+    positive = torch.sigmoid(-joint - c[..., None])
     # Each row's sums need only its own negatives: a block of rows at a time,
     # the sigmoids never take a copy of the whole matrix.
-    n, k = marginal.shape
-    sums = torch.empty(2, n, dtype=marginal.dtype, device=marginal.device)
-    shift, step = c.to(marginal.dtype), _block_rows(k)
+    n, k = marginal.shape[-2:]
+    sums = torch.empty(2, *marginal.shape[:-1], dtype=marginal.dtype, device=marginal.device)
+    step = _block_rows(k * max(1, marginal[..., 0, 0].numel()))
     for start in range(0, n, step):
-        negative = torch.sigmoid(marginal[start : start + step] + shift)
-        sums[0, start : start + step] = negative.sum(1)
-        sums[1, start : start + step] = torch.einsum("ij,ij->i", negative, negative)
+        rows = slice(start, start + step)
+        negative = torch.sigmoid(marginal[..., rows, :] + shift)
+        sums[0, ..., rows] = negative.sum(-1)
+        sums[1, ..., rows] = torch.einsum("...ij,...ij->...i", negative, negative)
     first = sums[0].double() / count
     second = sums[1].double() / count
     # H = mean sigmoid' over positives and negatives; sigmoid' = s - s^2.
-    slope = (positive * (1 - positive)).mean() + (first - second).mean()
+    slope = (positive * (1 - positive)).mean(-1) + (first - second).mean(-1)
     return positive - first, slope
 
 
@@ -500,16 +507,20 @@ def _calibration(joint, marginal, max_steps=64, check_every=8):
     ``check_every`` steps (a device stays busy). Returns ``c`` (a 0-d float64
     tensor) and the per-row ``g_i(c) / H``, the first-order effect of row
     ``i`` on ``c`` (``H = -g'(c)``).
+
+    Leading axes of ``joint`` (``(..., n)``) and ``marginal`` (``(..., n,
+    k)``) are critics, each solved for its own ``c`` (of shape ``(...)``) in
+    the same tensor operations; they all take as many steps as the slowest.
     """
     joint = joint.detach().double()
     # Masked entries stay -inf: their sigmoid is 0, so they drop out of every sum.
     marginal = _rows(joint, marginal.detach())
-    count = _unmasked(marginal).sum(1).double().clamp(min=1)
-    c = torch.zeros((), dtype=torch.float64, device=joint.device)
+    count = _unmasked(marginal).sum(-1).double().clamp(min=1)
+    c = torch.zeros(joint.shape[:-1], dtype=torch.float64, device=joint.device)
     low, high = c - math.inf, c + math.inf
     for step_number in range(1, max_steps + 1):
         rows, slope = _shift_slope(joint, marginal, count, c)
-        g = rows.mean()
+        g = rows.mean(-1)
         up = g > 0
         low, high = torch.where(up, c, low), torch.where(up, high, c)
         step = torch.where(slope > 0, g / slope, torch.copysign(c.new_tensor(4.0), g))
@@ -520,13 +531,14 @@ def _calibration(joint, marginal, max_steps=64, check_every=8):
         c = torch.where(outside & bounded, 0.5 * (low + high), moved)
         if step_number % check_every == 0:
             done = (step.abs() < 1e-8) | (high - low < 1e-8) | ~torch.isfinite(g)
-            if bool(done):
+            if bool(done.all()):
                 break
     rows, slope = _shift_slope(joint, marginal, count, c)
-    if not bool(torch.isfinite(rows.mean())):  # NaN scores: no shift can help
-        nan = torch.full_like(rows, math.nan)
-        return c.new_tensor(math.nan), nan
-    influence = torch.where(slope > 0, rows / slope, torch.zeros_like(rows))
+    # NaN scores: no shift can help.
+    finite = torch.isfinite(rows.mean(-1))
+    c = torch.where(finite, c, math.nan)
+    influence = torch.where(slope[..., None] > 0, rows / slope[..., None], 0.0)
+    influence = torch.where(finite[..., None], influence, math.nan)
     return c, influence
 
 
@@ -655,9 +667,11 @@ def calibrated_log_ratio(
 
     Parameters
     ----------
-    joint : torch.Tensor of shape (n,)
-        Scores on joint pairs.
-    marginal : torch.Tensor
+    joint : torch.Tensor of shape (n,) or (K, n)
+        Scores on joint pairs; a leading axis holds K critics, each
+        calibrated on its own (their values of shape ``(K,)``, in one set of
+        tensor operations).
+    marginal : torch.Tensor of shape (n,), (n, k) or (K, n, k)
         Scores on product-of-marginal pairs; ``-inf`` entries are masked.
     reduction : {"mean", "none"}, default="mean"
         "none" returns the influence terms ``T_ii + c + g_i / H`` (``g_i``
@@ -690,8 +704,8 @@ def calibrated_log_ratio(
     _check_reduction(reduction)
     shift, influence = _calibration(joint, marginal, max_steps=max_steps)
     if reduction == "none":
-        return joint + (shift + influence).to(joint.dtype)
-    return joint.mean() + shift.to(joint.dtype)
+        return joint + (shift[..., None] + influence).to(joint.dtype)
+    return joint.mean(-1) + shift.to(joint.dtype)
 
 
 def _local_infonce(joint, marginal):
@@ -829,6 +843,12 @@ class Bound:
         (:func:`jsd_of_matrix`), a faster path to the same values.
     quick_readout : callable or None, default=None
         A cheaper read-out for progress during training (None: ``readout``).
+    stacked_quick_readout : bool, default=False
+        Whether ``quick_readout`` also reads many critics in one call: scores
+        with a leading axis of critics (``joint`` of shape ``(K, n)``,
+        ``marginal`` of shape ``(K, n, k)``) give the K values. The
+        estimator then reads all the critics it trains (every fold of every
+        fit of a batch) at once each epoch, not one by one.
     local_function : callable or None, default=None
         The bound in the shapes of Deep InfoMax's local objective, where
         ``function`` does not take them as they are (None: ``function``).
@@ -860,6 +880,7 @@ class Bound:
     classifier: bool = False
     matrix_objective: Callable | None = None
     quick_readout: Callable | None = None
+    stacked_quick_readout: bool = False
     local_function: Callable | None = None
     name: str = "custom"
 
@@ -1029,6 +1050,7 @@ BOUNDS = {
         classifier=True,
         matrix_objective=jsd_of_matrix,
         quick_readout=partial(calibrated_log_ratio, max_steps=8),
+        stacked_quick_readout=True,
         name="logratio",
     ),
 }

@@ -6,11 +6,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from sknmi._folds import held_out_rows
-from sknmi._parallel import fit_many, read_point, seeded_clone
+from sknmi._parallel import fit_many, seeded_clone
 from sknmi._typing import ArrayLike, RandomStateLike
 from sknmi._validation import (
     check_mi_estimator,
@@ -66,6 +71,7 @@ class IndependenceTestResult:
         "Z": ["array-like"],
         "estimator": [HasMethods(["fit", "score"]), None],
         "n_permutations": [Interval(Integral, 1, None, closed="left")],
+        "method": [StrOptions({"auto", "split", "permutation"})],
         "test_fraction": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
@@ -78,6 +84,7 @@ def independence_test(
     estimator: BaseEstimator | None = None,
     *,
     n_permutations: int = 199,
+    method: str = "auto",
     test_fraction: float = 0.5,
     random_state: RandomStateLike = None,
     n_jobs: int | None = None,
@@ -87,14 +94,25 @@ def independence_test(
     The null hypothesis is I(X; Z) = 0; the statistic is an MI estimate and
     large values are evidence against it.
 
-    For an estimator with ``pointwise_mi`` (a :class:`~sknmi.NeuralMIEstimator`)
-    the test splits the rows once: a clone is fitted on ``1 - test_fraction``
-    of them, and its ``score`` on the held-out rows is the statistic. The null
-    distribution is the same ``score`` on the held-out rows with Z permuted,
-    with the critic fixed: one fit in all, however many permutations. For any
-    other estimator (:class:`~sknmi.KSGEstimator`,
-    :class:`~sknmi.GaussianMIEstimator`) the estimate is recomputed on all
-    rows for every permutation of Z.
+    Two methods:
+
+    - ``"split"`` (an estimator with ``pointwise_mi``, such as
+      :class:`~sknmi.NeuralMIEstimator`): a clone is fitted once on
+      ``1 - test_fraction`` of the rows, and its ``score`` on the held-out
+      rows is the statistic. The null distribution is the same ``score`` on
+      the held-out rows with Z permuted, with the critic fixed: one fit in
+      all, however many permutations.
+    - ``"permutation"`` (any estimator): the estimate ``mi_`` on all rows is
+      the statistic, and it is recomputed on every permutation of Z: B + 1
+      fits. The neural estimator fits them as the members of stacked modules
+      (up to 64 fits side by side, each with its own early stopping; see
+      :ref:`batched-fits`), the observed fit among them, so that the
+      statistic and its null are fitted alike.
+
+    ``"auto"`` takes ``"split"`` where the estimator has ``pointwise_mi``
+    and ``"permutation"`` otherwise. The split test is the cheap one; the
+    permutation test reads every row with critics trained on all of them,
+    the more powerful where the rows are few (see :ref:`independence`).
 
     Parameters
     ----------
@@ -110,6 +128,9 @@ def independence_test(
     n_permutations : int, default=199
         Number of permutations B; the smallest attainable p-value is
         ``1 / (B + 1)``.
+    method : {"auto", "split", "permutation"}, default="auto"
+        How the null distribution is made (see above); ``"split"`` needs an
+        estimator with ``pointwise_mi``.
     test_fraction : float, default=0.5
         For the split test: the share of rows held out to read the statistic.
     random_state : int, RandomState instance or None, default=None
@@ -117,8 +138,9 @@ def independence_test(
         of its own is kept, see :ref:`seeding`), then the split and the
         permutations. The permuted refits share the clone's seed.
     n_jobs : int, default=None
-        For the permutation test (an estimator without ``pointwise_mi``): the
-        permuted fits run at once, through joblib (None means 1 unless in a
+        For the permutation test: the fits that do not run as one batched
+        fit (every fit of an estimator other than the neural one) run at
+        once, through joblib (None means 1 unless in a
         :func:`joblib.parallel_config` context, -1 all cores; see
         :ref:`scaling`). Every permutation is drawn before dispatch, so the
         result is the same for every ``n_jobs``. The split test fits once and
@@ -187,7 +209,14 @@ def independence_test(
     est = seeded_clone(estimator, rng)
     n = X.shape[0]
 
-    if hasattr(est, "pointwise_mi"):
+    if method == "auto":
+        method = "split" if hasattr(est, "pointwise_mi") else "permutation"
+    if method == "split":
+        if not hasattr(est, "pointwise_mi"):
+            raise ValueError(
+                f"method='split' reads a fitted estimator's pointwise_mi, which "
+                f"{type(est).__name__} does not have; use method='permutation'"
+            )
         train, test = held_out_rows(n, test_fraction, rng, min_train=4)
         n_test = len(test)
         est.fit(X[train], Z[train])
@@ -199,15 +228,24 @@ def independence_test(
                 for _ in range(n_permutations)
             ]
         )
-        method = "split"
     else:
-        statistic = float(est.fit(X, Z).mi_)
-        tasks = [(clone(est), X, Z[rng.permutation(n)]) for _ in range(n_permutations)]
-        labels = [f"independence_test, permutation {b}" for b in range(len(tasks))]
-        null = np.array(fit_many(tasks, n_jobs=n_jobs, labels=labels, read=read_point))
-        method = "permutation"
+        # The observed fit is one task among the permuted ones, with the same
+        # seed: the B + 1 fits are made alike (batched together where the
+        # estimator batches), so under the null their estimates are
+        # exchangeable.
+        tasks = [(est, X, Z)]
+        tasks += [(clone(est), X, Z[rng.permutation(n)]) for _ in range(n_permutations)]
+        labels = ["independence_test, observed"]
+        labels += [f"independence_test, permutation {b}" for b in range(n_permutations)]
+        fitted = fit_many(tasks, n_jobs=n_jobs, labels=labels, read=_read_fitted)
+        (statistic, est), null = fitted[0], np.array([v for v, _ in fitted[1:]])
     pvalue = permutation_pvalue(statistic, null)
     return IndependenceTestResult(statistic, pvalue, null, method, est)
+
+
+def _read_fitted(estimator):
+    """``mi_`` and the fitted estimator (a copy where joblib ran it elsewhere)."""
+    return float(estimator.mi_), estimator
 
 
 def permutation_pvalue(statistic: float, null: ArrayLike) -> float:

@@ -278,9 +278,12 @@ class CrossFit:
         values = torch.stack(
             [obj(joint[i], marginal[i]) for i, obj in enumerate(training.objectives)]
         ).double()
-        mi = torch.stack(
-            [self.quick_read(joint[i], marginal[i]) for i in range(len(values))]
-        ).double()
+        if self.spec.stacked_quick_readout:
+            mi = self.quick_read(joint, marginal).double()
+        else:
+            mi = torch.stack(
+                [self.quick_read(joint[i], marginal[i]) for i in range(len(values))]
+            ).double()
         if self.tolerant and not torch.isfinite(values).any():
             return values, {"validation_bound": values.mean()}
         if self.groups is not None:
