@@ -13,7 +13,11 @@ closed-form truth where there is one):
 - ``mi_scores``: 50 features against one target;
 - ``lagged_mi``: 20 lags of a Gaussian AR(1) series;
 - ``null``: the estimate and 99 refits on permuted Z, 2,000 rows (what a
-  full-data permutation test fits).
+  full-data permutation test fits);
+- ``independence_test``: :func:`~sknmi.independence_test` itself with
+  ``method="permutation"`` and 99 permutations, 2,000 rows;
+- ``transfer_entropy``: both directions of a VAR(1) pair, ``--rows`` steps
+  (four fits: a joint and a given term per direction).
 """
 
 import argparse
@@ -27,10 +31,11 @@ from unittest import mock
 import numpy as np
 import torch
 
-from sknmi import KSGEstimator, NeuralMIEstimator, _parallel
+from sknmi import KSGEstimator, NeuralMIEstimator, _parallel, independence_test
+from sknmi.datasets import make_var1
 from sknmi.feature_selection import mi_scores
 from sknmi.pairwise import pairwise_mi
-from sknmi.timeseries import lagged_mi
+from sknmi.timeseries import lagged_mi, transfer_entropy
 
 
 def _pairwise(estimator, seed):
@@ -88,12 +93,54 @@ def _null(estimator, seed):
     return values, truth, None
 
 
+def _test(estimator, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(2000)
+    z = 0.5 * x + rng.standard_normal(2000)
+    result = independence_test(
+        x[:, None],
+        z,
+        estimator,
+        n_permutations=99,
+        method="permutation",
+        random_state=seed,
+    )
+    values = np.r_[result.statistic, result.null_distribution]
+    truth = np.r_[-0.5 * np.log(1 - 0.2), np.zeros(99)]
+    return values, truth, None
+
+
+def _te(estimator, seed):
+    x, y, truth = make_var1(ROWS[0], random_state=seed)
+    # The neural default of transfer_entropy: ordered folds with a gap.
+    if isinstance(estimator, NeuralMIEstimator):
+        estimator = None
+    result = transfer_entropy(x, y, estimator=estimator, random_state=seed)
+    exact = np.array([truth.transfer_entropy, 0.0])
+    cover = (result.ci_low <= exact) & (exact <= result.ci_high)
+    return result.te, exact, float(cover.mean())
+
+
 # Rows of the pairwise, feature and lag cases (--rows).
 ROWS = [10_000]
 # The entry point itself, kept before any patch.
 FIT_MANY = _parallel.fit_many
-CASES = {"pairwise": _pairwise, "mi_scores": _scores, "lagged_mi": _lags, "null": _null}
-MODULES = ("sknmi.pairwise", "sknmi.feature_selection", "sknmi.timeseries")
+CASES = {
+    "pairwise": _pairwise,
+    "mi_scores": _scores,
+    "lagged_mi": _lags,
+    "null": _null,
+    "independence_test": _test,
+    "transfer_entropy": _te,
+}
+MODULES = (
+    "sknmi.pairwise",
+    "sknmi.feature_selection",
+    "sknmi.timeseries",
+    "sknmi.independence",
+    "sknmi.conditional",
+)
+TWO_THOUSAND = ("null", "independence_test")
 
 
 def _run(case, how, seed):
@@ -118,7 +165,7 @@ def _run(case, how, seed):
     err = np.asarray(values, float) - truth
     return {
         "case": case,
-        "rows": 2000 if case == "null" else ROWS[0],
+        "rows": 2000 if case in TWO_THOUSAND else ROWS[0],
         "how": how,
         "seed": seed,
         "seconds": round(seconds, 2),

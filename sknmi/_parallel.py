@@ -143,7 +143,14 @@ def read_point(estimator):
 
 
 def fit_many(
-    tasks, *, n_jobs=None, labels=None, read=read_mi, stacklevel=2, batch=True
+    tasks,
+    *,
+    n_jobs=None,
+    labels=None,
+    read=read_mi,
+    stacklevel=2,
+    batch=True,
+    warn=True,
 ):
     """Fit each ``(estimator, X, y)`` of ``tasks`` and read it, through joblib.
 
@@ -165,11 +172,15 @@ def fit_many(
     batch : bool, default=True
         Whether the estimators that fit many clones at once (a class method
         ``_fit_batch``) do so; the tasks they leave run through joblib.
+    warn : bool, default=True
+        Re-issue each task's warnings here; False returns them with its value
+        (for a caller that tells its own fits apart).
 
     Returns
     -------
     list
-        ``read(fitted)`` for each task, in the order of ``tasks``.
+        ``read(fitted)`` for each task, in the order of ``tasks``; with
+        ``warn=False``, ``(read(fitted), [(category, message), ...])``.
     """
     tasks = list(tasks)
     outcomes = _fit_batches(tasks, read) if batch else [None] * len(tasks)
@@ -177,6 +188,8 @@ def fit_many(
     fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_read)(*tasks[i], read) for i in rest)
     for i, outcome in zip(rest, fitted):
         outcomes[i] = outcome
+    if not warn:
+        return outcomes
     values = []
     for i, (value, caught) in enumerate(outcomes):
         for category, message in caught:

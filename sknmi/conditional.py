@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from sknmi._folds import held_out_rows
+from sknmi._parallel import fit_many
 from sknmi._stats import half_width, long_run_variance
 from sknmi._typing import ArrayLike, Self
 from sknmi._validation import check_mi_estimator, resolve_given, validate_xz
@@ -229,6 +230,51 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         self : ConditionalMIEstimator
             The fitted estimator.
         """
+        state = self._start(X, y)
+        fitted = fit_many(state.pop("tasks"), read=_itself, stacklevel=2)
+        return self._finish(fitted, **state)
+
+    @classmethod
+    def _fit_batch(cls, tasks):
+        """Fit several ``(estimator, X, y)`` at once: the clones of all their
+        terms go to :func:`~sknmi._parallel.fit_many` together (the neural
+        estimator's train as the members of stacked modules, the terms of
+        one width side by side: the two directions of a transfer entropy,
+        the pairs of ``n_estimators``). Returns ``(fitted, warnings)`` per
+        task, or None for one left to its own fit (a base estimator that does
+        not batch; a fit that fails before training, which fails again there).
+        """
+        out, started = [None] * len(tasks), []
+        for i, (est, X, y) in enumerate(tasks):
+            if getattr(type(est._base()), "_fit_batch", None) is None:
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    started.append((i, est._start(X, y), caught))
+                except Exception:
+                    continue
+        if not started:
+            return out
+        inner = [task for _, state, _ in started for task in state.pop("tasks")]
+        done = iter(fit_many(inner, read=_itself, warn=False))
+        for i, state, before in started:
+            est, caught = tasks[i][0], [(w.category, str(w.message)) for w in before]
+            fitted = []
+            for _ in range(state["n_tasks"]):
+                term, during = next(done)
+                fitted.append(term)
+                caught += during
+            with warnings.catch_warnings(record=True) as after:
+                warnings.simplefilter("always")
+                est._finish(fitted, **state)
+            out[i] = (est, caught + [(w.category, str(w.message)) for w in after])
+        return out
+
+    def _start(self, X, y):
+        """Everything before the terms are fitted: the validated columns, the
+        clones (``tasks``: ``(clone, rows, Z)`` to fit), and what the finish
+        reads them with."""
         self._validate_params()
         base = self._base()
         check_mi_estimator(base, "ConditionalMIEstimator")
@@ -247,21 +293,59 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         W = np.ascontiguousarray(X[:, self.given_])
         rng = check_random_state(self.random_state)
         conditioned = self.given_.size > 0
-        if hasattr(self._base(), "pointwise_mi"):
-            half = self._fit_held_out(XW, W, Z, rng, conditioned)
-        else:
+        if not hasattr(base, "pointwise_mi"):
             (joint,) = self._clones(1, rng)
-            given = clone(joint)
-            joint.fit(XW, Z)
+            tasks = [(joint, XW, Z)] + ([(clone(joint), W, Z)] if conditioned else [])
+            return self._state(tasks, conditioned, None)
+        # Several pairs are meant to differ: each takes its own seed even when
+        # the base estimator has one; the two clones of a pair share it.
+        clones = self._clones(self.n_estimators, rng, force=self.n_estimators > 1)
+        ordered = getattr(base, "shuffle", True) is False
+        # Ordered rows (a time series): the held-out rows are the last block,
+        # the base's gap before it left out, so that no row is read by critics
+        # that trained on its neighbours; both parts stay in time order.
+        train, test = held_out_rows(
+            XW.shape[0],
+            self.test_fraction,
+            rng,
+            contiguous=ordered,
+            gap=int(getattr(base, "gap", 0)) if ordered else 0,
+            min_train=4,
+        )
+        tasks = [(joint, XW[train], Z[train]) for joint in clones]
+        if conditioned:
+            tasks += [(clone(joint), W[train], Z[train]) for joint in clones]
+        return self._state(tasks, conditioned, (XW[test], W[test], Z[test], ordered))
+
+    @staticmethod
+    def _state(tasks, conditioned, read):
+        # The joint terms' clones come first, then (conditioned) the given
+        # terms' in the same order: the finish pairs them by position.
+        return {
+            "tasks": tasks,
+            "n_tasks": len(tasks),
+            "conditioned": conditioned,
+            "read": read,
+        }
+
+    def _finish(self, fitted, n_tasks, conditioned, read):
+        """The estimate and its interval from the fitted clones, in the order
+        of the tasks (copies where joblib fitted them in other processes)."""
+        n = n_tasks // 2 if conditioned else n_tasks
+        givens = fitted[n:] if conditioned else [None] * n
+        pairs = list(zip(fitted[:n], givens))
+        if read is None:
+            joint, given = pairs[0]
             self.mi_joint_, half = float(joint.mi_), _half_width(joint)
             self.mi_given_ = 0.0
-            if conditioned:
-                given.fit(W, Z)
+            if given is not None:
                 self.mi_given_ = float(given.mi_)
                 half = math.hypot(half, _half_width(given))
             self.mi_ = self.mi_joint_ - self.mi_given_
             self.mi_estimates_ = np.array([self.mi_])
-            self.estimators_ = [(joint, given if conditioned else None)]
+            self.estimators_ = [(joint, given)]
+        else:
+            half = self._read_held_out(pairs, *read)
         self.mi_ci_ = (self.mi_ - half, self.mi_ + half)
         self.estimator_joint_, self.estimator_given_ = self.estimators_[0]
         self.difference_ratio_ = _difference_ratio(
@@ -278,48 +362,28 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
                 "a few percent in either term, which the interval does not "
                 "hold, moves it by as much as itself",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
-    def _fit_held_out(self, XW, W, Z, rng, conditioned):
-        """Fit the clones on a training part; read both terms on the rest."""
-        n = XW.shape[0]
-        base = self._base()
-        # Several pairs are meant to differ: each takes its own seed even when
-        # the base estimator has one; the two clones of a pair share it.
-        clones = self._clones(self.n_estimators, rng, force=self.n_estimators > 1)
-        ordered = getattr(base, "shuffle", True) is False
-        # Ordered rows (a time series): the held-out rows are the last block,
-        # the base's gap before it left out, so that no row is read by critics
-        # that trained on its neighbours; both parts stay in time order.
-        train, test = held_out_rows(
-            n,
-            self.test_fraction,
-            rng,
-            contiguous=ordered,
-            gap=int(getattr(base, "gap", 0)) if ordered else 0,
-            min_train=4,
-        )
-        n_test = len(test)
+    def _read_held_out(self, pairs, XW, W, Z, ordered):
+        """Both terms of each fitted pair read on the held-out rows."""
+        n_test = XW.shape[0]
         self.estimators_, estimates, joint_values, given_values = [], [], [], []
         differences = []  # per critic pair: its per-row terms on the test rows
-        for joint in clones:
-            joint.fit(XW[train], Z[train])
-            joint_terms = _member_terms(joint, XW[test], Z[test])
-            given, given_terms = None, [np.zeros(n_test)] * len(joint_terms)
-            if conditioned:
-                given = clone(joint)
-                given.fit(W[train], Z[train])
-                given_terms = _member_terms(given, W[test], Z[test])
+        for joint, given in pairs:
+            joint_terms = _member_terms(joint, XW, Z)
+            given_terms = [np.zeros(n_test)] * len(joint_terms)
+            if given is not None:
+                given_terms = _member_terms(given, W, Z)
             if len(given_terms) != len(joint_terms):  # unpaired: one mean each
                 joint_terms = [np.mean(joint_terms, axis=0)]
                 given_terms = [np.mean(given_terms, axis=0)]
-            pairs = [a - b for a, b in zip(joint_terms, given_terms)]
-            differences += pairs
+            pairs_terms = [a - b for a, b in zip(joint_terms, given_terms)]
+            differences += pairs_terms
             joint_values.append(np.mean([t.mean() for t in joint_terms]))
             given_values.append(np.mean([t.mean() for t in given_terms]))
-            estimates.append(np.mean([d.mean() for d in pairs]))
+            estimates.append(np.mean([d.mean() for d in pairs_terms]))
             self.estimators_.append((joint, given))
         self.mi_estimates_ = np.array(estimates)
         self.mi_joint_ = float(np.mean(joint_values))
@@ -359,6 +423,10 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
                 value -= float(given.score(W, Z))
             values.append(value)
         return float(np.mean(values))
+
+
+def _itself(estimator):
+    return estimator
 
 
 def _difference_ratio(joint, given, difference):
