@@ -1295,6 +1295,45 @@ def render_batched(path, out):
     (Path(out) / f"{stem}.rst").write_text(text)
 
 
+def render_independence(path, out):
+    """Rejection rates of the independence tests: the size on the independent
+    family, the power on the others (± 1.96 binomial standard errors), and
+    seconds per test; runs of the same family and test pooled."""
+    rows, stem, src = _source(path)
+    counts, tests, families = defaultdict(lambda: [0, 0, 0.0]), [], []
+    for r in rows:
+        key = (r["family"], r["test"])
+        k, runs = int(r["rejections"]), int(r["runs"])
+        cell = counts[key]
+        cell[0], cell[1] = cell[0] + k, cell[1] + runs
+        cell[2] += float(r["seconds_per_test"]) * runs
+        if r["test"] not in tests:
+            tests.append(r["test"])
+        if (r["family"], r["kind"]) not in families:
+            families.append((r["family"], r["kind"]))
+    families.sort(key=lambda f: f[1] != "size")  # the size first
+    table = []
+    for family, kind in families:
+        cells = [f"{family} ({kind})"]
+        for test in tests:
+            k, runs, _ = counts.get((family, test), (0, 0, 0.0))
+            if not runs:
+                cells.append("")
+                continue
+            rate = k / runs
+            se = math.sqrt(max(rate * (1 - rate), 1e-12) / runs)
+            cells.append(f"{100 * rate:.1f}% ± {100 * 1.96 * se:.1f} ({runs})")
+        table.append(cells)
+    seconds = ["seconds per test"]
+    for test in tests:
+        cells = [v for (f, t), v in counts.items() if t == test and v[1]]
+        total = sum(v[2] for v in cells)
+        seconds.append(f"{total / sum(v[1] for v in cells):.2f}")
+    table.append(seconds)
+    text = list_table(["data (runs)", *tests], table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
 def _fmt(x):
     return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
 
@@ -1315,6 +1354,7 @@ RENDERERS = [
     ("too_sure", render_too_sure),
     ("rate_study", render_rate_study),
     ("batched", render_batched),
+    ("independence", render_independence),
 ]
 
 

@@ -159,6 +159,57 @@ def batched_step():
         )
 
 
+def _step_seconds(stacks_inputs, repeats):
+    """Seconds of one training step of each (stack, x, z), one after another."""
+    steps = []
+    for stack, x, z in stacks_inputs:
+        opt = torch.optim.Adam(stack.parameters(), lr=1e-3, fused=True)
+
+        def step(stack=stack, x=x, z=z, opt=opt):
+            opt.zero_grad(set_to_none=True)
+            loss = -jsd_of_matrix(all_pair_scores(stack, x, z)).sum()
+            loss.backward()
+            opt.step()
+
+        steps.append(step)
+    for _ in range(3):
+        for step in steps:
+            step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for step in steps:
+            step()
+    return (time.perf_counter() - start) / repeats
+
+
+def padding(repeats=30):
+    """Fits of two input widths in one step: grouped by width (one stack per
+    width, stepped in turn, as the batched fits run) against one stack with
+    the narrower inputs padded by zero columns to the wider."""
+    print("| batch | fits per width | widths | grouped ms/step | padded ms/step |")
+    print("|---|---|---|---|---|")
+    for batch, fits in ((64, 2), (64, 20), (128, 2), (128, 10)):
+        # A transfer entropy with history 1: the joint term's X is two columns,
+        # the given term's one; Z one column; the same critic widths.
+        widths, e = _auto_hidden(2, 1), _auto_embedding(2, 1)
+        members = 3 * fits
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+
+            wide, narrow, both = (
+                stack_critics([SeparableCritic(d, 1, widths, e) for _ in range(m)])
+                for d, m in ((2, members), (1, members), (2, 2 * members))
+            )
+            x2, x1 = torch.randn(members, batch, 2), torch.randn(members, batch, 1)
+            z = torch.randn(members, batch, 1)
+        padded_x = torch.cat([x2, torch.cat([x1, torch.zeros_like(x1)], 2)])
+        grouped = _step_seconds([(wide, x2, z), (narrow, x1, z)], repeats)
+        padded = _step_seconds([(both, padded_x, torch.cat([z, z]))], repeats)
+        print(
+            f"| {batch} | {fits} | 2 and 1 | {1e3 * grouped:.2f} | {1e3 * padded:.2f} |"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -180,12 +231,19 @@ def main():
         help="only the step of many fits' critics in one stack against torch.mm",
     )
     parser.add_argument(
+        "--padding",
+        action="store_true",
+        help="only fits of two widths grouped by width against padded to one",
+    )
+    parser.add_argument(
         "--csv", default=os.path.join("benchmarks", "results", "speed.csv")
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.batched_step:
         return batched_step()
+    if args.padding:
+        return padding()
     grid = [
         ("1+1 Y = X + noise", 10_000),
         ("1+1 Gaussian", 10_000),

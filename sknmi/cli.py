@@ -352,6 +352,14 @@ def _add_test_parser(sub):
         help="permutations of Z (default: %(default)s)",
     )
     test.add_argument(
+        "--method",
+        choices=["auto", "split", "permutation"],
+        default="auto",
+        help="split: one fit, the statistic read on held-out rows (the neural "
+        "default); permutation: the estimate refitted on every permutation "
+        "(default: %(default)s)",
+    )
+    test.add_argument(
         "--test-fraction",
         type=float,
         default=0.5,
@@ -425,6 +433,7 @@ def _test(args, out):
             Z,
             estimator,
             n_permutations=args.n_permutations,
+            method=args.method,
             test_fraction=args.test_fraction,
             random_state=args.seed,
         )

@@ -71,6 +71,23 @@ def test_test_subcommand(collider_csv, tmp_path):
             "0",
             "--z",
             "1",
+            "--n-permutations",
+            "4",
+            "--method",
+            "permutation",
+            *FAST,
+        ]
+    )
+    assert code == 0
+    assert "p-value = 0.2 (4 permutations, permutation" in out
+    code, out = run(
+        [
+            "test",
+            str(dependent),
+            "--x",
+            "0",
+            "--z",
+            "1",
             "--estimator",
             "gaussian",
             "--n-permutations",
@@ -113,6 +130,11 @@ def test_test_subcommand(collider_csv, tmp_path):
             "test_fraction",
         ),
         (["test", "{missing}", "--x", "x", "--z", "z"], "no such file"),
+        (
+            ["test", "{path}", "--x", "x", "--z", "z", "--estimator", "ksg"]
+            + ["--method", "split"],
+            "pointwise_mi",
+        ),
     ],
 )
 def test_errors(collider_csv, tmp_path, capsys, argv, message):
