@@ -13,10 +13,11 @@ Warnings raised in a worker process would be lost; each task records its
 warnings and the caller re-issues them, labelled with the fit they came from.
 
 An estimator class may fit many of its clones at once, better than one
-after the other: it declares so with a class method ``_fit_batch(tasks)``
-(:class:`~sknmi.NeuralMIEstimator` trains their critics as the members of
-one stacked module). With ``batch=True`` the tasks it takes go there, and
-joblib runs the others.
+after the other: it declares so with a class method ``_fit_batch(tasks,
+n_jobs)`` (:class:`~sknmi.NeuralMIEstimator` trains their critics as the
+members of one stacked module, and sends its batches to joblib's workers
+when there are several and ``n_jobs`` asks for more than one). With
+``batch=True`` the tasks it takes go there, and joblib runs the others.
 """
 
 import warnings
@@ -115,16 +116,17 @@ def _fit_read(estimator, X, y, read):
     return value, [(w.category, str(w.message)) for w in caught]
 
 
-def _fit_batches(tasks, read):
+def _fit_batches(tasks, read, n_jobs=None):
     """``(read(fitted), warnings)`` of the tasks whose estimator class fits
-    clones in batches; None for the others."""
+    clones in batches (its batches spread over ``n_jobs`` processes); None
+    for the others."""
     out = [None] * len(tasks)
     for kind in {type(est) for est, _, _ in tasks}:
         fit_batch = getattr(kind, "_fit_batch", None)
         if fit_batch is None:
             continue
         mine = [i for i, (est, _, _) in enumerate(tasks) if type(est) is kind]
-        for i, done in zip(mine, fit_batch([tasks[i] for i in mine])):
+        for i, done in zip(mine, fit_batch([tasks[i] for i in mine], n_jobs)):
             if done is not None:
                 fitted, caught = done
                 out[i] = (read(fitted), caught)
@@ -183,7 +185,7 @@ def fit_many(
         ``warn=False``, ``(read(fitted), [(category, message), ...])``.
     """
     tasks = list(tasks)
-    outcomes = _fit_batches(tasks, read) if batch else [None] * len(tasks)
+    outcomes = _fit_batches(tasks, read, n_jobs) if batch else [None] * len(tasks)
     rest = [i for i, done in enumerate(outcomes) if done is None]
     fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_read)(*tasks[i], read) for i in rest)
     for i, outcome in zip(rest, fitted):

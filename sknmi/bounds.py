@@ -482,7 +482,9 @@ def _shift_slope(joint, marginal, count, c):
     # Each row's sums need only its own negatives: a block of rows at a time,
     # the sigmoids never take a copy of the whole matrix.
     n, k = marginal.shape[-2:]
-    sums = torch.empty(2, *marginal.shape[:-1], dtype=marginal.dtype, device=marginal.device)
+    sums = torch.empty(
+        2, *marginal.shape[:-1], dtype=marginal.dtype, device=marginal.device
+    )
     step = _block_rows(k * max(1, marginal[..., 0, 0].numel()))
     for start in range(0, n, step):
         rows = slice(start, start + step)

@@ -235,7 +235,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         return self._finish(fitted, **state)
 
     @classmethod
-    def _fit_batch(cls, tasks):
+    def _fit_batch(cls, tasks, n_jobs=None):
         """Fit several ``(estimator, X, y)`` at once: the clones of all their
         terms go to :func:`~sknmi._parallel.fit_many` together (the neural
         estimator's train as the members of stacked modules, the terms of
@@ -257,7 +257,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         if not started:
             return out
         inner = [task for _, state, _ in started for task in state.pop("tasks")]
-        done = iter(fit_many(inner, read=_itself, warn=False))
+        done = iter(fit_many(inner, n_jobs=n_jobs, read=_itself, warn=False))
         for i, state, before in started:
             est, caught = tasks[i][0], [(w.category, str(w.message)) for w in before]
             fitted = []

@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -498,7 +499,7 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         return Problem(Xa, Za, folds, seeds, build, stack, device, autocast)
 
     @classmethod
-    def _fit_batch(cls, tasks):
+    def _fit_batch(cls, tasks, n_jobs=None):
         """Fit clones ``(estimator, X, y)`` as the members of stacked modules.
 
         The fits of one kind and width of critic (and the same parameters but
@@ -508,7 +509,9 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
         a fit of its own (one critic, a critic of your own, a fit that
         fails before training: it fails again there, with its own error;
         fits whose steps are bound by their arithmetic, which a batch does
-        not speed up).
+        not speed up). Several batches go to ``n_jobs`` joblib workers
+        (fitted copies come back), where each is one batch again: the same
+        fits as here.
         """
         out, buckets = [None] * len(tasks), {}
         for i, (est, X, y) in enumerate(tasks):
@@ -540,6 +543,16 @@ class NeuralMIEstimator(NeuralEstimator, BaseEstimator):
             if size < _BATCH_LEAST or len(bucket) < 2:
                 continue  # one by one, through joblib and its n_jobs
             chunks += [bucket[s : s + size] for s in range(0, len(bucket), size)]
+        if len(chunks) > 1 and effective_n_jobs(n_jobs) > 1:
+            # A worker prepares its batch's tasks again, from the same seeds.
+            done = Parallel(n_jobs=n_jobs)(
+                delayed(cls._fit_batch)([tasks[i] for i, _, _ in bucket])
+                for bucket in chunks
+            )
+            for bucket, results in zip(chunks, done):
+                for (i, _, _), result in zip(bucket, results):
+                    out[i] = result
+            return out
         for bucket in chunks:
             estimators = [tasks[i][0] for i, _, _ in bucket]
             with warnings.catch_warnings(record=True) as caught:

@@ -9,9 +9,11 @@ fit of many gives each problem what its own fit would have, in distribution.
 import warnings
 
 import numpy as np
+import pytest
 import torch
 
 from sknmi import NeuralMIEstimator
+from sknmi import mi as mi_module
 from sknmi._neural.training import EarlyStopping, Settings
 from sknmi._parallel import fit_many, read_mi, seeded_clones
 from sknmi.datasets import make_gaussian
@@ -95,3 +97,21 @@ def test_pairwise_mi_takes_the_batched_path():
     # 0.5 log 2 = 0.35 nats between the first two columns, 0 elsewhere.
     assert abs(result.mi[0, 1] - 0.35) < 0.12
     assert abs(result.mi[0, 2]) < 0.08 and abs(result.mi[1, 2]) < 0.08
+
+
+@pytest.mark.slow  # two worker processes start and import torch
+def test_batches_sent_to_workers_fit_as_in_this_process(monkeypatch):
+    # Batches of two: four fits make two batches, which n_jobs=2 sends to two
+    # workers; each worker fits its batch as this process does.
+    monkeypatch.setattr(mi_module, "_BATCH_FITS", 2)
+    monkeypatch.setattr(mi_module, "_BATCH_LEAST", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        here = fit_many(_tasks(NeuralMIEstimator(**TINY), n=600), batch=True)
+        spread = fit_many(_tasks(NeuralMIEstimator(**TINY), n=600), n_jobs=2)
+    assert here == spread
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = fit_many(_tasks(NeuralMIEstimator(**TINY), n=600), batch=False)
+    # Batched, not one by one (where the draws of the batches differ).
+    assert here != alone
