@@ -9,9 +9,12 @@ gives the interpreter's own (imports and the data) for the same rows::
 
 The epochs hardly move the peak (the read-out after training sets it), so
 ``--max-iter 1`` keeps a million rows to a few minutes on one core.
+``--csv FILE`` appends the run's row (rows, fit, input and peak MB).
 """
 
 import argparse
+import csv
+import os
 import resource
 import time
 
@@ -25,6 +28,7 @@ def main():
     parser.add_argument("rows", type=int)
     parser.add_argument("--max-iter", type=int, default=3)
     parser.add_argument("--no-fit", action="store_true")
+    parser.add_argument("--csv", help="append the run's row to this CSV")
     args = parser.parse_args()
 
     import numpy as np
@@ -40,12 +44,24 @@ def main():
     if not args.no_fit:
         est = sknmi.NeuralMIEstimator(random_state=0, max_iter=args.max_iter)
         mi = est.fit(X, Z).mi_
-    print(
-        f"rows={args.rows} max_iter={args.max_iter} fit={not args.no_fit} "
-        f"input_MB={(X.nbytes + Z.nbytes) / 1e6:.1f} "
-        f"peak_before_fit_MB={before:.1f} peak_MB={_peak_mb():.1f} "
-        f"seconds={time.time() - start:.1f} mi={mi}"
-    )
+    row = {
+        "rows": args.rows,
+        "max_iter": args.max_iter,
+        "fit": not args.no_fit,
+        "input_MB": round((X.nbytes + Z.nbytes) / 1e6, 1),
+        "peak_before_fit_MB": round(before, 1),
+        "peak_MB": round(_peak_mb(), 1),
+        "seconds": round(time.time() - start, 1),
+        "mi": "" if mi is None else round(float(mi), 4),
+    }
+    print(" ".join(f"{key}={value}" for key, value in row.items()))
+    if args.csv:
+        fresh = not os.path.exists(args.csv)
+        with open(args.csv, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            if fresh:
+                writer.writeheader()
+            writer.writerow(row)
 
 
 if __name__ == "__main__":
