@@ -1295,6 +1295,94 @@ def render_batched(path, out):
     (Path(out) / f"{stem}.rst").write_text(text)
 
 
+def render_targets_32(results, out):
+    """The targets table of issue 32 ("Many estimates in one fit"), from the
+    CSVs of benchmarks/batched.py, independence.py, speed.py --batched-step
+    and fit_memory.py."""
+    results = Path(results)
+    batched = read_csv(results / "batched.csv")
+    size = read_csv(results / "independence.csv")
+    step = read_csv(results / "batched_step.csv")
+    memory = read_csv(results / "fit_memory.csv")
+
+    def seconds(case, rows, how):
+        v = [
+            float(r["seconds"])
+            for r in batched
+            if r["case"] == case and int(float(r["rows"])) == rows and r["how"] == how
+        ]
+        return statistics.median(v) if v else None
+
+    def versus_ksg(case, rows):
+        ours, ksg = seconds(case, rows, "batched"), seconds(case, rows, "ksg")
+        if ours is None or ksg is None:
+            return "not run"
+        return f"{ours:.0f} s / {ksg:.1f} s = {ours / ksg:.0f}x"
+
+    table = [
+        [
+            "pairwise matrix, 10 variables, 10k rows: neural / KSG",
+            "<= 3x",
+            versus_ksg("pairwise", 10_000),
+        ],
+        [
+            "mi_scores, 50 features x 1 target, 10k rows",
+            "<= 3x KSG",
+            versus_ksg("mi_scores", 10_000),
+        ],
+        ["lagged_mi, 20 lags, 10k steps", "<= 3x KSG", versus_ksg("lagged_mi", 10_000)],
+    ]
+    test = seconds("independence_test", 2000, "batched")
+    runs = [r for r in size if r["test"] == "neural-perm" and r["kind"] == "size"]
+    k, n = sum(int(r["rejections"]) for r in runs), sum(int(r["runs"]) for r in runs)
+    rate = (
+        f"size {100 * k / n:.1f}% ({k} of {n} null data sets" if n else "size not run"
+    )
+    if n:
+        rows_, perms = runs[0]["rows"], runs[0]["permutations"]
+        rate += f", {rows_} rows, {perms} permutations)"
+    table.append(
+        [
+            "independence_test, neural, 99 permutations, 2k rows",
+            "<= 30 s, size 5% +- 2% over 200 null data sets",
+            (f"{test:.0f} s (median of seeds); " if test else "not timed; ") + rate,
+        ]
+    )
+    ratios = [r for r in step if r.get("measure") == "step"]
+    if ratios:
+        one = max(float(r["ratio"]) for r in ratios if int(r["fits"]) == 1)
+        many = max(float(r["ratio"]) for r in ratios if int(r["fits"]) > 1)
+        cell = f"{100 * one:.0f}% for one fit, at best {100 * many:.0f}% batched"
+    else:
+        cell = "not run"
+    table.append(["batched step against torch.mm on the same shapes", ">= 70%", cell])
+    by_rows = defaultdict(dict)
+    for r in memory:
+        by_rows[int(r["rows"])][r["fit"] == "True"] = r
+    cells = []
+    for n_rows in sorted(by_rows):
+        pair = by_rows[n_rows]
+        if True in pair and False in pair:
+            above = float(pair[True]["peak_MB"]) - float(pair[False]["peak_MB"])
+            data = float(pair[True]["input_MB"])
+            cells.append(f"{n_rows:,} rows: {above:.0f} MB ({above / data:.1f}x)")
+    table.append(
+        [
+            "peak memory of a default 5+5 fit above the interpreter's (x the input)",
+            "<= 4x the input at 10^6 rows",
+            "; ".join(cells) if cells else "not run",
+        ]
+    )
+    metas = [
+        provenance(results / name)
+        for name in ("batched.csv", "independence.csv", "batched_step.csv")
+        + ("fit_memory.csv",)
+        if (results / name).exists()
+    ]
+    text = list_table(["measure", "target", "measured"], table)
+    (Path(out) / "targets_32.rst").write_text(text + "\n" + source_line(*metas) + "\n")
+
+
 def render_independence(path, out):
     """Rejection rates of the independence tests: the size on the independent
     family, the power on the others (± 1.96 binomial standard errors), and
@@ -1353,8 +1441,10 @@ RENDERERS = [
     ("speed", render_speed),
     ("too_sure", render_too_sure),
     ("rate_study", render_rate_study),
+    ("batched_step", None),  # drawn in the targets table of issue 32
     ("batched", render_batched),
     ("independence", render_independence),
+    ("fit_memory", None),  # drawn in the targets table of issue 32
 ]
 
 
@@ -1366,6 +1456,7 @@ def main(out=DEFAULT_OUT, results=RESULTS):
     if not (Path(results) / "beyond_normal.csv").exists():  # the pages include it
         render_beyond_normal(Path(results) / "beyond_normal.csv", out)
     render_targets(results, out)
+    render_targets_32(results, out)
     for path in sorted(Path(results).glob("*.csv")):
         render = render_generic
         for prefix, fn in RENDERERS:

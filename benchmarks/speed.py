@@ -28,6 +28,7 @@ Prints markdown tables and writes ``--csv`` (``benchmarks/results/speed.csv``).
 """
 
 import argparse
+import csv
 import os
 import statistics
 import time
@@ -146,17 +147,40 @@ def step_rate(x_features, z_features, batch, members=3, repeats=30):
     return rates[0], rates[1], widths
 
 
-def batched_step():
+def _append(path, rows):
+    if not path:
+        return
+    fresh = not os.path.exists(path)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        if fresh:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def batched_step(path=None):
     """The step of one 1+1 fit's 3 fold critics against that of many fits'
     critics in one stack (sknmi._neural.problems), each against torch.mm."""
     print("| batch | fits | members | step GFLOP/s | torch.mm GFLOP/s | ratio |")
     print("|---|---|---|---|---|---|")
+    rows = []
     for batch, fits in ((64, 1), (64, 20), (128, 1), (128, 10), (256, 1), (256, 5)):
         step, mm, _ = step_rate(1, 1, batch, members=3 * fits, repeats=20)
         print(
             f"| {batch} | {fits} | {3 * fits} | {step:.1f} | {mm:.1f} | "
             f"{step / mm:.0%} |"
         )
+        rows.append(
+            {
+                "measure": "step",
+                "batch": batch,
+                "fits": fits,
+                "step_gflops": round(step, 2),
+                "mm_gflops": round(mm, 2),
+                "ratio": round(step / mm, 3),
+            }
+        )
+    _append(path, rows)
 
 
 def _step_seconds(stacks_inputs, repeats):
@@ -182,12 +206,13 @@ def _step_seconds(stacks_inputs, repeats):
     return (time.perf_counter() - start) / repeats
 
 
-def padding(repeats=30):
+def padding(repeats=30, path=None):
     """Fits of two input widths in one step: grouped by width (one stack per
     width, stepped in turn, as the batched fits run) against one stack with
     the narrower inputs padded by zero columns to the wider."""
     print("| batch | fits per width | widths | grouped ms/step | padded ms/step |")
     print("|---|---|---|---|---|")
+    rows = []
     for batch, fits in ((64, 2), (64, 20), (128, 2), (128, 10)):
         # A transfer entropy with history 1: the joint term's X is two columns,
         # the given term's one; Z one column; the same critic widths.
@@ -208,6 +233,16 @@ def padding(repeats=30):
         print(
             f"| {batch} | {fits} | 2 and 1 | {1e3 * grouped:.2f} | {1e3 * padded:.2f} |"
         )
+        rows.append(
+            {
+                "measure": "padding",
+                "batch": batch,
+                "fits": fits,
+                "grouped_ms": round(1e3 * grouped, 3),
+                "padded_ms": round(1e3 * padded, 3),
+            }
+        )
+    _append(path, rows)
 
 
 def main():
@@ -238,12 +273,15 @@ def main():
     parser.add_argument(
         "--csv", default=os.path.join("benchmarks", "results", "speed.csv")
     )
+    parser.add_argument(
+        "--step-csv", help="append the rows of --batched-step or --padding here"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.batched_step:
-        return batched_step()
+        return batched_step(args.step_csv)
     if args.padding:
-        return padding()
+        return padding(path=args.step_csv)
     grid = [
         ("1+1 Y = X + noise", 10_000),
         ("1+1 Gaussian", 10_000),
