@@ -144,7 +144,7 @@ def run(family_table, test_table, runs_size, runs_power, n_samples, alpha, seed=
             for r in range(runs):
                 rng = np.random.default_rng([seed, i, r])
                 x, z = draw(n_samples, rng)
-                rejections += test(x, z, 1000 * i + r) <= alpha
+                rejections += test(x, z, 1000 * i + r + 10**6 * seed) <= alpha
             seconds = (time.perf_counter() - start) / max(runs, 1)
             results[family, name] = (rejections, runs, seconds)
             print(
@@ -190,6 +190,9 @@ def main():
     )
     parser.add_argument("--families", choices=["all", "size", "power"], default="all")
     parser.add_argument("--csv", help="append the rejection counts to this CSV")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="draws other data sets (default: 0)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs_size, args.runs_power = 50, 20
@@ -214,6 +217,7 @@ def main():
             args.runs_power,
             args.n_samples,
             args.alpha,
+            seed=args.seed,
         )
     finally:
         torch.set_num_threads(before)
