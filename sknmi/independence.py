@@ -112,7 +112,7 @@ def independence_test(
     ``"auto"`` takes ``"split"`` where the estimator has ``pointwise_mi``
     and ``"permutation"`` otherwise. The split test is the cheap one; the
     permutation test reads every row with critics trained on all of them,
-    the more powerful where the rows are few (see :ref:`independence`).
+    the more powerful where the rows are few (see :ref:`independence-bench`).
 
     Parameters
     ----------
