@@ -1383,6 +1383,24 @@ def render_targets_32(results, out):
     (Path(out) / "targets_32.rst").write_text(text + "\n" + source_line(*metas) + "\n")
 
 
+def render_padding(path, out):
+    """Milliseconds a step of fits of two widths, grouped against padded."""
+    rows, stem, src = _source(path)
+    table = [
+        [
+            r["batch"],
+            r["fits"],
+            r["grouped_ms"],
+            r["padded_ms"],
+            f"{float(r['grouped_ms']) / float(r['padded_ms']):.2f}x",
+        ]
+        for r in rows
+    ]
+    header = ["batch", "fits per width", "grouped ms", "padded ms", "padded faster by"]
+    text = list_table(header, table) + "\n" + src + "\n"
+    (Path(out) / f"{stem}.rst").write_text(text)
+
+
 def render_independence(path, out):
     """Rejection rates of the independence tests: the size on the independent
     family, the power on the others (± 1.96 binomial standard errors), and
@@ -1442,6 +1460,7 @@ RENDERERS = [
     ("too_sure", render_too_sure),
     ("rate_study", render_rate_study),
     ("batched_step", None),  # drawn in the targets table of issue 32
+    ("batched_padding", render_padding),
     ("batched", render_batched),
     ("independence", render_independence),
     ("fit_memory", None),  # drawn in the targets table of issue 32

@@ -274,7 +274,8 @@ def main():
         "--csv", default=os.path.join("benchmarks", "results", "speed.csv")
     )
     parser.add_argument(
-        "--step-csv", help="append the rows of --batched-step or --padding here"
+        "--step-csv",
+        help="append the rows of --batched-step or of --padding here (one file each)",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
