@@ -506,9 +506,9 @@ def _calibration(joint, marginal, max_steps=64, check_every=8):
     from 1 to -1 as ``c`` grows: Newton steps, at most a few nats each and
     kept inside the bracket the signs of ``g`` have shown. The steps are
     tensor operations; the host looks at convergence only every
-    ``check_every`` steps (a device stays busy). Returns ``c`` (a 0-d float64
-    tensor) and the per-row ``g_i(c) / H``, the first-order effect of row
-    ``i`` on ``c`` (``H = -g'(c)``).
+    ``check_every`` steps (a device stays busy). Returns ``c`` (float64, of
+    shape ``joint.shape[:-1]``) and the per-row ``g_i(c) / H``, the
+    first-order effect of row ``i`` on ``c`` (``H = -g'(c)``).
 
     Leading axes of ``joint`` (``(..., n)``) and ``marginal`` (``(..., n,
     k)``) are critics, each solved for its own ``c`` (of shape ``(...)``) in

@@ -230,9 +230,9 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         self : ConditionalMIEstimator
             The fitted estimator.
         """
-        state = self._start(X, y)
-        fitted = fit_many(state.pop("tasks"), read=_itself, stacklevel=2)
-        return self._finish(fitted, **state)
+        tasks, conditioned, read = self._start(X, y)
+        fitted = fit_many(tasks, read=_itself, stacklevel=2)
+        return self._finish(fitted, conditioned, read)
 
     @classmethod
     def _fit_batch(cls, tasks, n_jobs=None):
@@ -256,25 +256,27 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
                     continue
         if not started:
             return out
-        inner = [task for _, state, _ in started for task in state.pop("tasks")]
+        inner = [task for _, (terms, _, _), _ in started for task in terms]
         done = iter(fit_many(inner, n_jobs=n_jobs, read=_itself, warn=False))
-        for i, state, before in started:
+        for i, (terms, conditioned, read), before in started:
             est, caught = tasks[i][0], [(w.category, str(w.message)) for w in before]
             fitted = []
-            for _ in range(state["n_tasks"]):
+            for _ in terms:
                 term, during = next(done)
                 fitted.append(term)
                 caught += during
             with warnings.catch_warnings(record=True) as after:
                 warnings.simplefilter("always")
-                est._finish(fitted, **state)
+                est._finish(fitted, conditioned, read)
             out[i] = (est, caught + [(w.category, str(w.message)) for w in after])
         return out
 
     def _start(self, X, y):
-        """Everything before the terms are fitted: the validated columns, the
-        clones (``tasks``: ``(clone, rows, Z)`` to fit), and what the finish
-        reads them with."""
+        """Everything before the terms are fitted: ``(tasks, conditioned,
+        read)``, the clones to fit as ``(clone, rows, Z)`` (the joint terms'
+        first, then the given terms'), whether W is conditioned on, and the
+        held-out rows the finish reads them on (None: the clones' own
+        estimates)."""
         self._validate_params()
         base = self._base()
         check_mi_estimator(base, "ConditionalMIEstimator")
@@ -296,7 +298,7 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         if not hasattr(base, "pointwise_mi"):
             (joint,) = self._clones(1, rng)
             tasks = [(joint, XW, Z)] + ([(clone(joint), W, Z)] if conditioned else [])
-            return self._state(tasks, conditioned, None)
+            return tasks, conditioned, None
         # Several pairs are meant to differ: each takes its own seed even when
         # the base estimator has one; the two clones of a pair share it.
         clones = self._clones(self.n_estimators, rng, force=self.n_estimators > 1)
@@ -315,23 +317,14 @@ class ConditionalMIEstimator(WrapsMIEstimator, BaseEstimator):
         tasks = [(joint, XW[train], Z[train]) for joint in clones]
         if conditioned:
             tasks += [(clone(joint), W[train], Z[train]) for joint in clones]
-        return self._state(tasks, conditioned, (XW[test], W[test], Z[test], ordered))
+        return tasks, conditioned, (XW[test], W[test], Z[test], ordered)
 
-    @staticmethod
-    def _state(tasks, conditioned, read):
-        # The joint terms' clones come first, then (conditioned) the given
-        # terms' in the same order: the finish pairs them by position.
-        return {
-            "tasks": tasks,
-            "n_tasks": len(tasks),
-            "conditioned": conditioned,
-            "read": read,
-        }
-
-    def _finish(self, fitted, n_tasks, conditioned, read):
+    def _finish(self, fitted, conditioned, read):
         """The estimate and its interval from the fitted clones, in the order
-        of the tasks (copies where joblib fitted them in other processes)."""
-        n = n_tasks // 2 if conditioned else n_tasks
+        of the tasks (copies where joblib fitted them in other processes):
+        the joint terms' first, then (conditioned) the given terms' in the
+        same order, paired by position."""
+        n = len(fitted) // 2 if conditioned else len(fitted)
         givens = fitted[n:] if conditioned else [None] * n
         pairs = list(zip(fitted[:n], givens))
         if read is None:

@@ -48,52 +48,15 @@ def test_test_subcommand(collider_csv, tmp_path):
     x = rng.standard_normal(300)
     dependent = tmp_path / "dep.npy"
     np.save(dependent, np.column_stack([x, x + 0.3 * rng.standard_normal(300)]))
-    code, out = run(
-        [
-            "test",
-            str(dependent),
-            "--x",
-            "0",
-            "--z",
-            "1",
-            "--n-permutations",
-            "19",
-            *FAST,
-        ]
-    )
+    on_dependent = ["test", str(dependent), "--x", "0", "--z", "1"]
+    code, out = run([*on_dependent, "--n-permutations", "19", *FAST])
     assert code == 0
     assert "p-value = 0.05 (19 permutations, split" in out
-    code, out = run(
-        [
-            "test",
-            str(dependent),
-            "--x",
-            "0",
-            "--z",
-            "1",
-            "--n-permutations",
-            "4",
-            "--method",
-            "permutation",
-            *FAST,
-        ]
-    )
+    argv = [*on_dependent, "--n-permutations", "4", "--method", "permutation"]
+    code, out = run([*argv, *FAST])
     assert code == 0
     assert "p-value = 0.2 (4 permutations, permutation" in out
-    code, out = run(
-        [
-            "test",
-            str(dependent),
-            "--x",
-            "0",
-            "--z",
-            "1",
-            "--estimator",
-            "gaussian",
-            "--n-permutations",
-            "9",
-        ]
-    )
+    code, out = run([*on_dependent, "--estimator", "gaussian", "--n-permutations", "9"])
     assert code == 0 and "p-value = 0.1 (9 permutations, permutation" in out
     # X and Z of a collider are independent.
     code, out = run(
